@@ -1,0 +1,420 @@
+//! Autoencoder detector: a small MLP trained to reproduce its input; the anomaly score of a row
+//! is its mean squared reconstruction error.
+//!
+//! * Architecture: `hidden: [h1, ..., hk]` is the encoder; the decoder mirrors it, so
+//!   `[8, 3]` on d features builds d-8-3-8-d. Every hidden layer uses tanh, the output layer is
+//!   linear.
+//! * Inputs are standardized inside the model with the training rows' mean and standard
+//!   deviation (1 for constant features), so the network sees unit-scale data whatever scaling
+//!   ran upstream; reconstruction errors are measured in that standardized space.
+//! * Training: Glorot-uniform weights and zero biases, Adam (beta1 0.9, beta2 0.999, eps 1e-8)
+//!   on the mean squared error, minibatches in a freshly shuffled order every epoch. When the
+//!   data has more than `max_train_rows` rows the network is fitted on a seeded subsample of
+//!   that size. Everything random comes from the seed; training is single-threaded and
+//!   bit-reproducible. Scoring runs in parallel over fixed row chunks, so it is too.
+
+use crate::config::AutoencoderParams;
+use crate::sampling;
+use crate::stats::mean_std;
+use ndarray::{Array1, Array2, Axis, Zip};
+use rand::RngExt;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Rows scored per parallel task (fixed: the split never depends on the thread count).
+const SCORE_CHUNK: usize = 1024;
+const BETA1: f64 = 0.9;
+const BETA2: f64 = 0.999;
+const EPS: f64 = 1e-8;
+
+/// Random stream ids under the user's seed.
+const STREAM_INIT: u64 = 0;
+const STREAM_SHUFFLE: u64 = 1;
+const STREAM_SUBSAMPLE: u64 = 2;
+
+/// One dense layer: `out = input . weights + bias`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "LayerRepr", try_from = "LayerRepr")]
+pub struct Layer {
+    weights: Array2<f64>,
+    bias: Array1<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LayerRepr {
+    inputs: usize,
+    outputs: usize,
+    /// Row-major `inputs x outputs`.
+    #[serde(with = "crate::exact_f64::vec")]
+    weights: Vec<f64>,
+    #[serde(with = "crate::exact_f64::vec")]
+    bias: Vec<f64>,
+}
+
+impl From<Layer> for LayerRepr {
+    fn from(l: Layer) -> Self {
+        LayerRepr {
+            inputs: l.weights.nrows(),
+            outputs: l.weights.ncols(),
+            weights: l.weights.iter().copied().collect(),
+            bias: l.bias.to_vec(),
+        }
+    }
+}
+
+impl TryFrom<LayerRepr> for Layer {
+    type Error = String;
+    fn try_from(r: LayerRepr) -> Result<Self, String> {
+        if r.bias.len() != r.outputs {
+            return Err(format!("layer has {} biases for {} outputs", r.bias.len(), r.outputs));
+        }
+        let weights = Array2::from_shape_vec((r.inputs, r.outputs), r.weights)
+            .map_err(|e| format!("layer weights do not fit {}x{}: {e}", r.inputs, r.outputs))?;
+        Ok(Layer {
+            weights,
+            bias: Array1::from(r.bias),
+        })
+    }
+}
+
+/// A fitted autoencoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoencoderModel {
+    #[serde(with = "crate::exact_f64::vec")]
+    mean: Vec<f64>,
+    #[serde(with = "crate::exact_f64::vec")]
+    scale: Vec<f64>,
+    layers: Vec<Layer>,
+    /// Mean training loss (MSE, standardized units) of every epoch.
+    loss_history: Vec<f64>,
+    /// Rows the network was trained on.
+    train_rows: usize,
+}
+
+/// Adam moments of one layer.
+struct Moments {
+    mw: Array2<f64>,
+    vw: Array2<f64>,
+    mb: Array1<f64>,
+    vb: Array1<f64>,
+}
+
+/// Layer widths for `d` inputs: d, hidden..., mirrored hidden..., d.
+pub fn layer_sizes(d: usize, hidden: &[usize]) -> Vec<usize> {
+    let mut sizes = vec![d];
+    sizes.extend_from_slice(hidden);
+    sizes.extend(hidden.iter().rev().skip(1));
+    sizes.push(d);
+    sizes
+}
+
+impl AutoencoderModel {
+    /// Trains on row-major `values` with `d` columns (at least one row).
+    pub fn fit(params: &AutoencoderParams, values: &[f64], d: usize, seed: u64) -> Self {
+        let n = values.len() / d;
+        let rows: Vec<usize> = if n > params.max_train_rows {
+            let mut r = sampling::without_replacement(
+                &mut sampling::stream(seed, STREAM_SUBSAMPLE),
+                n,
+                params.max_train_rows,
+            );
+            r.sort_unstable();
+            r
+        } else {
+            (0..n).collect()
+        };
+        let m = rows.len();
+        let raw = Array2::from_shape_fn((m, d), |(i, j)| values[rows[i] * d + j]);
+        let (mean, scale): (Vec<f64>, Vec<f64>) = (0..d)
+            .map(|j| {
+                let col: Vec<f64> = raw.column(j).to_vec();
+                let (mu, sd) = mean_std(&col);
+                (mu, if sd > 0.0 { sd } else { 1.0 })
+            })
+            .unzip();
+        let mut x = raw;
+        standardize(&mut x, &mean, &scale);
+
+        let mut init = sampling::stream(seed, STREAM_INIT);
+        let sizes = layer_sizes(d, &params.hidden);
+        let mut layers: Vec<Layer> = sizes
+            .windows(2)
+            .map(|w| {
+                let limit = (6.0 / (w[0] + w[1]) as f64).sqrt();
+                Layer {
+                    weights: Array2::from_shape_fn((w[0], w[1]), |_| {
+                        (init.random::<f64>() * 2.0 - 1.0) * limit
+                    }),
+                    bias: Array1::zeros(w[1]),
+                }
+            })
+            .collect();
+        let mut moments: Vec<Moments> = layers
+            .iter()
+            .map(|l| Moments {
+                mw: Array2::zeros(l.weights.raw_dim()),
+                vw: Array2::zeros(l.weights.raw_dim()),
+                mb: Array1::zeros(l.bias.len()),
+                vb: Array1::zeros(l.bias.len()),
+            })
+            .collect();
+
+        let mut shuffle = sampling::stream(seed, STREAM_SHUFFLE);
+        let mut order: Vec<usize> = (0..m).collect();
+        let mut loss_history = Vec::with_capacity(params.epochs);
+        let mut step = 0i32;
+        let batch = params.batch_size.min(m);
+        for _ in 0..params.epochs {
+            sampling::shuffle(&mut shuffle, &mut order);
+            let mut epoch_loss = 0.0;
+            for idx in order.chunks(batch) {
+                let xb = x.select(Axis(0), idx);
+                step = step.saturating_add(1);
+                let loss = train_step(&mut layers, &mut moments, &xb, params.learning_rate, step);
+                epoch_loss += loss * idx.len() as f64;
+            }
+            loss_history.push(epoch_loss / m as f64);
+        }
+        Self {
+            mean,
+            scale,
+            layers,
+            loss_history,
+            train_rows: m,
+        }
+    }
+
+    /// Mean training loss of every epoch (standardized units).
+    pub fn loss_history(&self) -> &[f64] {
+        &self.loss_history
+    }
+
+    /// Rows the network was trained on (at most `max_train_rows`).
+    pub fn train_rows(&self) -> usize {
+        self.train_rows
+    }
+
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Widths of all layers, input to output.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut s: Vec<usize> = self.layers.iter().map(|l| l.weights.nrows()).collect();
+        s.extend(self.layers.last().map(|l| l.weights.ncols()));
+        s
+    }
+
+    /// Squared reconstruction errors of the row-major `rows` (standardized units).
+    fn squared_errors(&self, rows: &[f64]) -> Array2<f64> {
+        let d = self.n_features();
+        let mut x = Array2::from_shape_fn((rows.len() / d, d), |(i, j)| rows[i * d + j]);
+        standardize(&mut x, &self.mean, &self.scale);
+        let out = forward(&self.layers, &x).pop().unwrap_or_else(|| x.clone());
+        let mut err = out - &x;
+        err.mapv_inplace(|e| e * e);
+        err
+    }
+
+    /// Mean squared reconstruction error of every row of row-major `values`.
+    pub fn score(&self, values: &[f64]) -> Vec<f64> {
+        let d = self.n_features();
+        let mut out = vec![0.0; values.len() / d];
+        out.par_chunks_mut(SCORE_CHUNK)
+            .zip(values.par_chunks(SCORE_CHUNK * d))
+            .for_each(|(o, chunk)| {
+                let err = self.squared_errors(chunk);
+                for (s, row) in o.iter_mut().zip(err.rows()) {
+                    *s = row.sum() / d as f64;
+                }
+            });
+        out
+    }
+
+    /// Per-feature squared reconstruction error of one row (standardized units).
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.squared_errors(row).iter().copied().collect()
+    }
+
+    /// Structural checks after loading from JSON.
+    pub fn check(&self, n_features: usize) -> Result<(), String> {
+        let sizes = self.sizes();
+        if self.mean.len() != n_features
+            || self.scale.len() != n_features
+            || sizes.first() != Some(&n_features)
+            || sizes.last() != Some(&n_features)
+        {
+            return Err(format!(
+                "autoencoder layers {sizes:?} do not map {n_features} features to {n_features}"
+            ));
+        }
+        if let Some(i) = self
+            .layers
+            .windows(2)
+            .position(|w| w[0].weights.ncols() != w[1].weights.nrows())
+        {
+            return Err(format!("autoencoder layers {i} and {} do not connect", i + 1));
+        }
+        if self.scale.iter().any(|s| !(*s > 0.0)) {
+            return Err("autoencoder input scale must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+fn standardize(x: &mut Array2<f64>, mean: &[f64], scale: &[f64]) {
+    for mut row in x.rows_mut() {
+        Zip::from(&mut row)
+            .and(mean)
+            .and(scale)
+            .for_each(|v, m, s| *v = (*v - m) / s);
+    }
+}
+
+/// Activations of every layer, input first, output last.
+fn forward(layers: &[Layer], x: &Array2<f64>) -> Vec<Array2<f64>> {
+    let mut acts = Vec::with_capacity(layers.len() + 1);
+    acts.push(x.clone());
+    for (l, layer) in layers.iter().enumerate() {
+        let prev = &acts[l];
+        let mut z = prev.dot(&layer.weights) + &layer.bias;
+        if l + 1 < layers.len() {
+            z.mapv_inplace(f64::tanh);
+        }
+        acts.push(z);
+    }
+    acts
+}
+
+/// One Adam step on minibatch `xb`; returns the batch loss before the step.
+fn train_step(
+    layers: &mut [Layer],
+    moments: &mut [Moments],
+    xb: &Array2<f64>,
+    learning_rate: f64,
+    step: i32,
+) -> f64 {
+    let acts = forward(layers, xb);
+    let Some(out) = acts.last() else {
+        return 0.0;
+    };
+    let diff = out - xb;
+    let count = diff.len() as f64;
+    let loss = diff.iter().map(|e| e * e).sum::<f64>() / count;
+    let mut delta = diff * (2.0 / count);
+    let bias1 = 1.0 - BETA1.powi(step);
+    let bias2 = 1.0 - BETA2.powi(step);
+    for l in (0..layers.len()).rev() {
+        let grad_w = acts[l].t().dot(&delta);
+        let grad_b = delta.sum_axis(Axis(0));
+        if l > 0 {
+            let mut back = delta.dot(&layers[l].weights.t());
+            Zip::from(&mut back)
+                .and(&acts[l])
+                .for_each(|g, a| *g *= 1.0 - a * a);
+            delta = back;
+        }
+        let mo = &mut moments[l];
+        let layer = &mut layers[l];
+        Zip::from(&mut layer.weights)
+            .and(&mut mo.mw)
+            .and(&mut mo.vw)
+            .and(&grad_w)
+            .for_each(|w, m, v, g| adam(w, m, v, *g, learning_rate, bias1, bias2));
+        Zip::from(&mut layer.bias)
+            .and(&mut mo.mb)
+            .and(&mut mo.vb)
+            .and(&grad_b)
+            .for_each(|w, m, v, g| adam(w, m, v, *g, learning_rate, bias1, bias2));
+    }
+    loss
+}
+
+#[inline]
+fn adam(w: &mut f64, m: &mut f64, v: &mut f64, g: f64, lr: f64, bias1: f64, bias2: f64) {
+    *m = BETA1 * *m + (1.0 - BETA1) * g;
+    *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+    let m_hat = *m / bias1;
+    let v_hat = *v / bias2;
+    *w -= lr * m_hat / (v_hat.sqrt() + EPS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows on a 2-d plane embedded in 4-d, plus noise: compressible through a bottleneck.
+    fn plane(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = sampling::stream(seed, 5);
+        let mut v = Vec::with_capacity(n * 4);
+        for _ in 0..n {
+            let a: f64 = rng.random::<f64>() * 2.0 - 1.0;
+            let b: f64 = rng.random::<f64>() * 2.0 - 1.0;
+            let e: f64 = (rng.random::<f64>() - 0.5) * 0.05;
+            v.extend_from_slice(&[a, b, a + b + e, a - b - e]);
+        }
+        v
+    }
+
+    fn params(epochs: usize) -> AutoencoderParams {
+        AutoencoderParams {
+            hidden: vec![6, 2],
+            epochs,
+            learning_rate: 0.01,
+            batch_size: 32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn mirrored_layer_sizes() {
+        assert_eq!(layer_sizes(5, &[8, 3]), vec![5, 8, 3, 8, 5]);
+        assert_eq!(layer_sizes(5, &[4]), vec![5, 4, 5]);
+    }
+
+    #[test]
+    fn loss_decreases_and_training_is_deterministic() {
+        let values = plane(600, 1);
+        let a = AutoencoderModel::fit(&params(60), &values, 4, 9);
+        let h = a.loss_history();
+        assert_eq!(h.len(), 60);
+        assert!(h[59] < 0.25 * h[0], "loss {} -> {}", h[0], h[59]);
+        assert_eq!(a.sizes(), vec![4, 6, 2, 6, 4]);
+        let b = AutoencoderModel::fit(&params(60), &values, 4, 9);
+        assert_eq!(a, b);
+        let sa = a.score(&values);
+        let sb = b.score(&values);
+        assert!(sa.iter().zip(&sb).all(|(x, y)| x.to_bits() == y.to_bits()));
+        let c = AutoencoderModel::fit(&params(60), &values, 4, 10);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn off_plane_row_scores_highest_and_is_explained() {
+        let mut values = plane(600, 2);
+        // row 17 breaks the relation of feature 2 only
+        values[17 * 4 + 2] = -values[17 * 4 + 2] + 1.5;
+        let m = AutoencoderModel::fit(&params(80), &values, 4, 3);
+        let s = m.score(&values);
+        let best = (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
+        assert_eq!(best, 17);
+        let c = m.contributions(&values[17 * 4..18 * 4]);
+        assert!((c.iter().sum::<f64>() / 4.0 - s[17]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn subsamples_large_data_and_handles_constant_columns() {
+        let mut values = plane(3000, 3);
+        for r in 0..3000 {
+            values[r * 4 + 3] = 2.0;
+        }
+        let p = AutoencoderParams {
+            max_train_rows: 500,
+            ..params(5)
+        };
+        let m = AutoencoderModel::fit(&p, &values, 4, 1);
+        assert_eq!(m.train_rows(), 500);
+        assert!(m.score(&values).iter().all(|s| s.is_finite()));
+    }
+}

@@ -1,0 +1,309 @@
+//! Isolation Forest (Liu, Ting & Zhou 2008) with scikit-learn's semantics.
+//!
+//! * Each tree draws its own `psi` rows (`max_samples`: `auto` = min(256, n), an integer capped
+//!   at n, or a fraction of n; without replacement unless `bootstrap`) and, with
+//!   `max_features < 1`, its own subset of features (without replacement). Only the drawn rows
+//!   are copied, so growing the forest costs O(trees x psi x depth), independent of n.
+//! * Trees are grown to depth ceil(log2 psi) ([`path_length::max_depth`]) by [`tree::Tree::grow`].
+//! * A row's path length in a tree is its leaf's depth + c(leaf size); its score is
+//!   2^(-E[h] / c(psi)) in (0, 1], higher = more anomalous (scikit-learn's `-score_samples`).
+//!
+//! Determinism: tree `t` draws from ChaCha8 stream `t` under the seed, and scoring sums the trees
+//! in index order for every row, so scores are bit-identical for any thread count.
+//!
+//! Known difference from scikit-learn: it casts the data to `float32` and treats a feature as
+//! constant in a node when `max - min <= 1e-7`; this implementation works in `f64` and treats a
+//! feature as constant only when `max == min`.
+
+pub mod path_length;
+pub mod tree;
+
+use crate::config::IsolationForestParams;
+use crate::error::DetectorError;
+use crate::sampling;
+use path_length::{average_path_length, max_depth};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tree::{Subsample, Tree};
+
+/// Rows scored per parallel task; fixed so the work split never depends on the thread count.
+const SCORE_CHUNK: usize = 512;
+
+/// A fitted Isolation Forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IsolationForestModel {
+    n_features: usize,
+    max_samples: usize,
+    trees: Vec<Tree>,
+}
+
+impl IsolationForestModel {
+    /// Grows the forest on the row-major `values` (`n_features` columns, at least one row).
+    pub fn fit(
+        params: &IsolationForestParams,
+        detector: &str,
+        values: &[f64],
+        n_features: usize,
+        seed: u64,
+    ) -> Result<Self, DetectorError> {
+        let n = values.len() / n_features;
+        let psi = params.max_samples.resolve(n);
+        let m = params.max_features.resolve(n_features, detector)?;
+        let depth_limit = max_depth(psi);
+        let trees = (0..params.n_estimators)
+            .into_par_iter()
+            .map(|t| {
+                let mut rng = sampling::stream(seed, t as u64);
+                let features: Vec<usize> = if m == n_features {
+                    (0..n_features).collect()
+                } else {
+                    let mut f = sampling::without_replacement(&mut rng, n_features, m);
+                    f.sort_unstable();
+                    f
+                };
+                let rows = if params.bootstrap {
+                    sampling::with_replacement(&mut rng, n, psi)
+                } else {
+                    sampling::without_replacement(&mut rng, n, psi)
+                };
+                let mut columns = Vec::with_capacity(psi * m);
+                for &f in &features {
+                    columns.extend(rows.iter().map(|&r| values[r * n_features + f]));
+                }
+                let sample = Subsample {
+                    columns: &columns,
+                    n_rows: psi,
+                    features: &features,
+                };
+                Tree::grow(&sample, depth_limit, &mut rng)
+            })
+            .collect();
+        Ok(Self {
+            n_features,
+            max_samples: psi,
+            trees,
+        })
+    }
+
+    /// The subsample size psi the trees were grown on.
+    pub fn max_samples(&self) -> usize {
+        self.max_samples
+    }
+
+    /// The trees, in index order.
+    pub fn trees(&self) -> &[Tree] {
+        &self.trees
+    }
+
+    /// Anomaly scores 2^(-E[h]/c(psi)) of the row-major `values`, in parallel over fixed row
+    /// chunks; every row sums its trees in index order.
+    pub fn score(&self, values: &[f64]) -> Vec<f64> {
+        let d = self.n_features;
+        let n = values.len() / d;
+        let norm = self.trees.len() as f64 * average_path_length(self.max_samples);
+        let mut out = vec![0.0; n];
+        out.par_chunks_mut(SCORE_CHUNK)
+            .zip(values.par_chunks(SCORE_CHUNK * d))
+            .for_each(|(acc, rows)| {
+                for tree in &self.trees {
+                    for (a, row) in acc.iter_mut().zip(rows.chunks_exact(d)) {
+                        *a += tree.path_length(row);
+                    }
+                }
+                for a in acc.iter_mut() {
+                    *a = score_from_total_depth(*a, norm);
+                }
+            });
+        out
+    }
+
+    /// Per-feature isolation credit of one row, averaged over the trees: the mean over trees of
+    /// the sum, over the splits on the row's path that use the feature, of
+    /// log2(node samples / child samples). A feature that cuts the row off from most of the
+    /// sample early and often earns the most.
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.n_features];
+        for tree in &self.trees {
+            tree.add_contributions(row, &mut out);
+        }
+        let t = self.trees.len().max(1) as f64;
+        out.iter_mut().for_each(|v| *v /= t);
+        out
+    }
+
+    /// Structural checks after loading from JSON.
+    pub fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.n_features != n_features {
+            return Err(format!(
+                "forest has {} features but the detector lists {n_features}",
+                self.n_features
+            ));
+        }
+        if self.trees.is_empty() || self.max_samples == 0 {
+            return Err("forest has no trees or max_samples 0".into());
+        }
+        if let Some(f) = self.trees.iter().filter_map(Tree::max_feature).max()
+            && f as usize >= n_features
+        {
+            return Err(format!("a tree splits on feature {f} of {n_features}"));
+        }
+        Ok(())
+    }
+}
+
+/// 2^(-total / norm), with psi = 1 (norm 0, every path length 0) mapped to 0.5: "no information".
+fn score_from_total_depth(total: f64, norm: f64) -> f64 {
+    if norm > 0.0 {
+        (-total / norm).exp2()
+    } else {
+        0.5
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{MaxFeatures, MaxSamples};
+    use rand::RngExt;
+
+    fn random_values(n: usize, d: usize, seed: u64) -> Vec<f64> {
+        let mut rng = sampling::stream(seed, 99);
+        (0..n * d).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect()
+    }
+
+    /// Roughly normal values (sum of three uniforms).
+    fn bell_values(n: usize, d: usize, seed: u64) -> Vec<f64> {
+        let mut rng = sampling::stream(seed, 98);
+        (0..n * d)
+            .map(|_| (0..3).map(|_| rng.random::<f64>() - 0.5).sum())
+            .collect()
+    }
+
+    fn params(n_estimators: usize, max_samples: MaxSamples) -> IsolationForestParams {
+        IsolationForestParams {
+            n_estimators,
+            max_samples,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn trees_respect_the_depth_limit_and_sample_size() {
+        let values = random_values(5000, 3, 1);
+        let m = IsolationForestModel::fit(&params(20, MaxSamples::Auto), "t", &values, 3, 5).unwrap();
+        assert_eq!(m.max_samples(), 256);
+        for t in m.trees() {
+            assert!(t.depth() <= 8);
+            let leaves: f64 = t.nodes().iter().filter(|n| n.feature == tree::LEAF).count() as f64;
+            assert!(leaves >= 2.0);
+        }
+        // random continuous data: trees reach the limit
+        assert!(m.trees().iter().any(|t| t.depth() == 8));
+        let m = IsolationForestModel::fit(&params(5, MaxSamples::Count(10)), "t", &values, 3, 5).unwrap();
+        assert!(m.trees().iter().all(|t| t.depth() <= 4));
+        let m = IsolationForestModel::fit(&params(5, MaxSamples::Count(100_000)), "t", &values[..300], 3, 5)
+            .unwrap();
+        assert_eq!(m.max_samples(), 100);
+    }
+
+    #[test]
+    fn leaf_values_are_depth_plus_c_of_size() {
+        // 4 identical rows and 1 distinct row: psi = 5, limit 3
+        let values = vec![0.0, 0.0, 0.0, 0.0, 9.0];
+        let m = IsolationForestModel::fit(&params(3, MaxSamples::Auto), "t", &values, 1, 2).unwrap();
+        for t in m.trees() {
+            // root splits {0,0,0,0} from {9}; the 4 equal rows cannot be split
+            assert_eq!(t.path_length(&[0.0]), 1.0 + average_path_length(4));
+            assert_eq!(t.path_length(&[9.0]), 1.0);
+        }
+        let s = m.score(&values);
+        assert!(s[4] > s[0]);
+        let want = (-1.0 / average_path_length(5)).exp2();
+        assert!((s[4] - want).abs() < 1e-15);
+    }
+
+    #[test]
+    fn all_constant_data_gives_single_leaf_trees() {
+        let values = vec![3.0; 40];
+        let m = IsolationForestModel::fit(&params(4, MaxSamples::Auto), "t", &values, 2, 0).unwrap();
+        for t in m.trees() {
+            assert_eq!(t.nodes().len(), 1);
+            assert_eq!(t.path_length(&[3.0, 3.0]), average_path_length(20));
+        }
+        // every row scores exactly 2^-1
+        assert!(m.score(&values).iter().all(|&s| (s - 0.5).abs() < 1e-15));
+    }
+
+    #[test]
+    fn constant_columns_are_never_split() {
+        let mut values = random_values(1000, 3, 4);
+        for r in 0..1000 {
+            values[r * 3 + 1] = 7.0;
+        }
+        let m = IsolationForestModel::fit(&params(30, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        for t in m.trees() {
+            assert!(t.nodes().iter().all(|n| n.feature != 1));
+        }
+    }
+
+    #[test]
+    fn max_features_restricts_each_tree() {
+        let values = random_values(500, 6, 4);
+        let p = IsolationForestParams {
+            max_features: MaxFeatures::Count(2),
+            ..params(10, MaxSamples::Auto)
+        };
+        let m = IsolationForestModel::fit(&p, "t", &values, 6, 1).unwrap();
+        for t in m.trees() {
+            let mut used: Vec<u32> = t.nodes().iter().filter(|n| n.feature != tree::LEAF).map(|n| n.feature).collect();
+            used.sort_unstable();
+            used.dedup();
+            assert!(used.len() <= 2, "{used:?}");
+        }
+        let p = IsolationForestParams {
+            max_features: MaxFeatures::Count(7),
+            ..params(10, MaxSamples::Auto)
+        };
+        let err = IsolationForestModel::fit(&p, "t", &values, 6, 1).unwrap_err();
+        assert!(err.to_string().contains("max_features"), "{err}");
+    }
+
+    #[test]
+    fn bootstrap_and_fraction_work() {
+        let values = random_values(1000, 2, 8);
+        let p = IsolationForestParams {
+            bootstrap: true,
+            ..params(10, MaxSamples::Fraction(0.5))
+        };
+        let m = IsolationForestModel::fit(&p, "t", &values, 2, 1).unwrap();
+        assert_eq!(m.max_samples(), 500);
+        assert!(m.score(&values).iter().all(|s| *s > 0.0 && *s <= 1.0));
+    }
+
+    #[test]
+    fn obvious_outlier_gets_the_top_score() {
+        // Uniform data would make hypercube corners nearly as isolated as the outlier when the
+        // outlier is missing from most subsamples; bell-shaped data with n = 600 (psi 256)
+        // keeps the test meaningful.
+        let mut values = bell_values(600, 4, 11);
+        values[234 * 4 + 2] = 25.0;
+        let m = IsolationForestModel::fit(&params(100, MaxSamples::Auto), "t", &values, 4, 3).unwrap();
+        let s = m.score(&values);
+        let best = (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
+        assert_eq!(best, 234);
+        assert!(s[234] > 0.7, "{}", s[234]);
+        let c = m.contributions(&values[234 * 4..235 * 4]);
+        let top = (0..4).max_by(|&a, &b| c[a].total_cmp(&c[b])).unwrap();
+        assert_eq!(top, 2, "{c:?}");
+    }
+
+    #[test]
+    fn seeds_change_trees_but_repeat_exactly() {
+        let values = random_values(800, 3, 12);
+        let a = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        let b = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        let c = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 2).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,273 @@
+//! The experiment config: YAML schema, defaults, `--set` overrides and validation.
+//!
+//! Unknown keys and wrong types are errors that name the key and, when the YAML is read as
+//! written, its line and column (serde_yaml's location).
+
+use crate::error::ExperimentError;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use webthreat_detectors::DetectorConfig;
+use webthreat_features::{DEFAULT_WINDOW_SECONDS, Scaling};
+use webthreat_ingest::SourceSpec;
+
+/// A whole experiment, as written in `configs/*.yaml` (defaults filled in after parsing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Experiment name: runs go to `experiments/<name>/`.
+    pub name: String,
+    /// Every random choice derives from it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The log to analyse.
+    pub data: SourceSpec,
+    /// Feature names; omitted for `format: table` means every numeric column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// Window length of per-source aggregate features, in seconds.
+    #[serde(default = "default_window")]
+    pub window_seconds: u64,
+    /// Feature scaling before detection.
+    #[serde(default)]
+    pub scaling: Scaling,
+    /// Detectors to fit and compare.
+    pub detectors: Vec<DetectorConfig>,
+    /// Report options.
+    #[serde(default)]
+    pub report: ReportOptions,
+}
+
+/// Report options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportOptions {
+    /// Flagged rows listed in the report (highest score first).
+    #[serde(default = "default_top")]
+    pub top_flagged: usize,
+    /// Top explaining features shown per flagged row.
+    #[serde(default = "default_explain")]
+    pub explain_features: usize,
+    /// Whether to draw plots (PNG + SVG).
+    #[serde(default = "default_true")]
+    pub plots: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            top_flagged: default_top(),
+            explain_features: default_explain(),
+            plots: true,
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_window() -> u64 {
+    DEFAULT_WINDOW_SECONDS
+}
+fn default_top() -> usize {
+    50
+}
+fn default_explain() -> usize {
+    3
+}
+fn default_true() -> bool {
+    true
+}
+
+impl ExperimentConfig {
+    /// Reads a config file, applies `--set key=value` overrides and an optional data path.
+    pub fn load(
+        path: &Path,
+        overrides: &[String],
+        data: Option<&Path>,
+    ) -> Result<Self, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Self::parse(&text, overrides).map_err(|message| {
+            ExperimentError::Config {
+                path: path.to_path_buf(),
+                message,
+            }
+        })?;
+        if let Some(data) = data {
+            config.data.path = data.to_path_buf();
+        }
+        config.validate().map_err(|message| ExperimentError::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Parses YAML text with overrides; the error is a human message with key and line.
+    pub fn parse(text: &str, overrides: &[String]) -> Result<Self, String> {
+        if overrides.is_empty() {
+            return serde_yaml::from_str(text).map_err(|e| e.to_string());
+        }
+        let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        for o in overrides {
+            apply_override(&mut value, o)?;
+        }
+        serde_yaml::from_value(value).map_err(|e| format!("after --set overrides: {e}"))
+    }
+
+    /// Checks what serde cannot: names, detector parameters, feature names.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || self.name.starts_with('.')
+        {
+            return Err(format!(
+                "name: `{}` must be non-empty, not start with `.`, and use only letters, digits, `-`, `_`, `.` (it names a directory)",
+                self.name
+            ));
+        }
+        if self.detectors.is_empty() {
+            return Err("detectors: list at least one detector".into());
+        }
+        let mut names: Vec<String> = Vec::new();
+        for (i, d) in self.detectors.iter().enumerate() {
+            d.validate()
+                .map_err(|e| format!("detectors[{i}] ({}): {e}", d.name()))?;
+            let name = d.name().to_string();
+            if names.contains(&name) {
+                return Err(format!(
+                    "detectors[{i}]: name `{name}` is used twice; give one of them a `name:`"
+                ));
+            }
+            names.push(name);
+        }
+        if let Some(features) = &self.features {
+            webthreat_features::FeatureSpec::new(features.clone(), self.window_seconds)
+                .map_err(|e| format!("features: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The resolved config as YAML (defaults filled in), for the run directory.
+    pub fn to_yaml(&self) -> Result<String, ExperimentError> {
+        serde_yaml::to_string(self).map_err(|e| ExperimentError::Config {
+            path: PathBuf::from("config.yaml"),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Applies `a.b.0.c=value` to a YAML value; `value` is parsed as YAML (so numbers stay numbers).
+fn apply_override(root: &mut serde_yaml::Value, assignment: &str) -> Result<(), String> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| format!("--set `{assignment}`: expected key=value, e.g. seed=7"))?;
+    let new: serde_yaml::Value = serde_yaml::from_str(raw)
+        .map_err(|e| format!("--set `{assignment}`: value is not valid YAML: {e}"))?;
+    let mut node = root;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (depth, part) in parts.iter().enumerate() {
+        let last = depth + 1 == parts.len();
+        node = match node {
+            serde_yaml::Value::Mapping(map) => {
+                let k = serde_yaml::Value::String(part.to_string());
+                if last {
+                    map.insert(k, new);
+                    return Ok(());
+                }
+                map.entry(k)
+                    .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()))
+            }
+            serde_yaml::Value::Sequence(seq) => {
+                let i: usize = part.parse().map_err(|_| {
+                    format!("--set `{key}`: `{part}` indexes a list, expected a number")
+                })?;
+                let len = seq.len();
+                let slot = seq.get_mut(i).ok_or_else(|| {
+                    format!("--set `{key}`: index {i} is out of range (the list has {len})")
+                })?;
+                if last {
+                    *slot = new;
+                    return Ok(());
+                }
+                slot
+            }
+            _ => {
+                return Err(format!(
+                    "--set `{key}`: `{}` is not a mapping or list",
+                    parts[..depth].join(".")
+                ));
+            }
+        };
+    }
+    Err(format!("--set `{assignment}`: empty key"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "name: t\ndata:\n  path: x.csv\ndetectors:\n  - kind: iforest\n";
+
+    #[test]
+    fn defaults_are_filled_in() {
+        let c = ExperimentConfig::parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.seed, 42);
+        assert_eq!(c.window_seconds, 600);
+        assert_eq!(c.scaling, Scaling::Standard);
+        assert_eq!(c.report.top_flagged, 50);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let text = "name: t\nsed: 4\ndata:\n  path: x.csv\ndetectors: []\n";
+        let err = ExperimentConfig::parse(text, &[]).unwrap_err();
+        assert!(err.contains("sed") && err.contains("line 2"), "{err}");
+        let text = "name: t\ndata:\n  path: x.csv\n  formt: table\ndetectors: []\n";
+        let err = ExperimentConfig::parse(text, &[]).unwrap_err();
+        assert!(err.contains("formt") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_and_line() {
+        let text = "name: t\nseed: many\ndata:\n  path: x.csv\ndetectors: []\n";
+        let err = ExperimentConfig::parse(text, &[]).unwrap_err();
+        assert!(err.contains("seed") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn overrides_set_nested_keys_and_list_items() {
+        let c = ExperimentConfig::parse(
+            MINIMAL,
+            &["seed=7".into(), "data.format=table".into(), "name=other".into()],
+        )
+        .unwrap();
+        assert_eq!((c.seed, c.name.as_str()), (7, "other"));
+        assert_eq!(c.data.format, webthreat_ingest::Format::Table);
+        assert!(ExperimentConfig::parse(MINIMAL, &["detectors.3.x=1".into()]).is_err());
+        assert!(ExperimentConfig::parse(MINIMAL, &["seed".into()]).is_err());
+    }
+
+    #[test]
+    fn validation_rejects_bad_names_and_duplicate_detectors() {
+        let mut c = ExperimentConfig::parse(MINIMAL, &[]).unwrap();
+        c.name = "../escape".into();
+        assert!(c.validate().is_err());
+        let twice = "name: t\ndata:\n  path: x.csv\ndetectors:\n  - kind: zscore\n  - kind: zscore\n";
+        let err = ExperimentConfig::parse(twice, &[]).unwrap().validate().unwrap_err();
+        assert!(err.contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn resolved_config_round_trips() {
+        let c = ExperimentConfig::parse(MINIMAL, &[]).unwrap();
+        let again = ExperimentConfig::parse(&c.to_yaml().unwrap(), &[]).unwrap();
+        assert_eq!(c, again);
+    }
+}

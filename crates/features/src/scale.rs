@@ -1,0 +1,156 @@
+//! Feature scaling with parameters that serialize.
+//!
+//! - `standard`: (x - mean) / std, population std as scikit-learn's StandardScaler. Means and
+//!   standard deviations come from smartcore; a zero std (constant column) is replaced by 1, as
+//!   scikit-learn does, so constant columns become 0 instead of the ±inf smartcore's own
+//!   transform would produce when the mean is not exactly representable.
+//! - `robust`: (x - median) / IQR with linearly interpolated quartiles; a zero IQR becomes 1.
+//! - `none`: identity.
+
+use crate::error::FeatureError;
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array2;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use webthreat_core::FeatureMatrix;
+
+/// Scaling method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Scaling {
+    /// No scaling.
+    None,
+    /// Mean / standard deviation.
+    #[default]
+    Standard,
+    /// Median / interquartile range.
+    Robust,
+}
+
+/// A fitted scaler: per-feature center and scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    /// Method.
+    pub method: Scaling,
+    /// Feature names it was fitted on.
+    pub features: Vec<String>,
+    /// Subtracted per feature.
+    pub center: Vec<f64>,
+    /// Divided by per feature (never 0).
+    pub scale: Vec<f64>,
+}
+
+impl Scaler {
+    /// Fits the scaler on a matrix.
+    pub fn fit(method: Scaling, x: &FeatureMatrix) -> Result<Self, FeatureError> {
+        let n = x.n_rows();
+        let d = x.n_cols();
+        if n == 0 {
+            return Err(FeatureError::NoRows);
+        }
+        let (center, scale) = match method {
+            Scaling::None => (vec![0.0; d], vec![1.0; d]),
+            Scaling::Standard => {
+                let m = DenseMatrix::new(n, d, x.values().to_vec(), false).map_err(|e| {
+                    FeatureError::Unknown {
+                        name: "standard scaling".into(),
+                        hint: e.to_string(),
+                    }
+                })?;
+                let means: Vec<f64> = m.column_mean();
+                let stds: Vec<f64> = m.std_dev(0);
+                (means, stds.into_iter().map(nonzero).collect())
+            }
+            Scaling::Robust => (0..d)
+                .map(|j| {
+                    let mut col = x.column(j);
+                    col.sort_by(f64::total_cmp);
+                    let q = |p: f64| quantile_sorted(&col, p);
+                    (q(0.5), nonzero(q(0.75) - q(0.25)))
+                })
+                .unzip(),
+        };
+        Ok(Self {
+            method,
+            features: x.names().to_vec(),
+            center,
+            scale,
+        })
+    }
+
+    /// Applies the scaler, keeping row ids, entities and labels.
+    pub fn transform(&self, x: &FeatureMatrix) -> Result<FeatureMatrix, FeatureError> {
+        if x.names() != self.features.as_slice() {
+            return Err(FeatureError::ScalerMismatch {
+                expected: self.features.clone(),
+                got: x.names().to_vec(),
+            });
+        }
+        let d = x.n_cols();
+        let values = x
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v - self.center[i % d]) / self.scale[i % d])
+            .collect();
+        Ok(FeatureMatrix::new(
+            x.names().to_vec(),
+            values,
+            x.row_ids().to_vec(),
+            x.entities().to_vec(),
+            x.labels().map(<[bool]>::to_vec),
+        )?)
+    }
+}
+
+fn nonzero(s: f64) -> f64 {
+    if s > 0.0 && s.is_finite() { s } else { 1.0 }
+}
+
+/// Quantile of sorted values with linear interpolation (numpy's default).
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let pos = p * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(rows: &[Vec<f64>]) -> FeatureMatrix {
+        let names = (0..rows[0].len()).map(|j| format!("f{j}")).collect();
+        FeatureMatrix::from_rows(names, rows).unwrap()
+    }
+
+    #[test]
+    fn standard_matches_population_std_and_handles_constants() {
+        let x = matrix(&[vec![1.0, 0.1], vec![2.0, 0.1], vec![3.0, 0.1], vec![4.0, 0.1]]);
+        let s = Scaler::fit(Scaling::Standard, &x).unwrap();
+        assert!((s.center[0] - 2.5).abs() < 1e-12);
+        assert!((s.scale[0] - 1.25f64.sqrt()).abs() < 1e-12);
+        assert_eq!(s.scale[1], 1.0);
+        let t = s.transform(&x).unwrap();
+        assert!((t.row(0)[0] + 1.5 / 1.25f64.sqrt()).abs() < 1e-12);
+        assert!(t.column(1).iter().all(|v| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn robust_uses_median_and_iqr() {
+        let x = matrix(&[vec![1.0], vec![2.0], vec![3.0], vec![4.0], vec![100.0]]);
+        let s = Scaler::fit(Scaling::Robust, &x).unwrap();
+        assert_eq!(s.center, vec![3.0]);
+        assert_eq!(s.scale, vec![2.0]);
+        let t = s.transform(&x).unwrap();
+        assert_eq!(t.row(4), &[48.5]);
+    }
+
+    #[test]
+    fn none_is_identity_and_mismatch_is_an_error() {
+        let x = matrix(&[vec![1.0, 5.0], vec![2.0, 7.0]]);
+        let s = Scaler::fit(Scaling::None, &x).unwrap();
+        assert_eq!(s.transform(&x).unwrap(), x);
+        let other = FeatureMatrix::from_rows(vec!["g".into(), "f1".into()], &[vec![1.0, 2.0]]).unwrap();
+        assert!(matches!(s.transform(&other), Err(FeatureError::ScalerMismatch { .. })));
+    }
+}

@@ -1,0 +1,149 @@
+//! Ingest errors: each names the file and, for bad values, the line, column, value and expectation.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// One bad value in one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// Data row index (0-based, header excluded).
+    pub row: u64,
+    /// Source column name.
+    pub column: String,
+    /// The raw value as it appears in the file (empty when missing).
+    pub value: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+impl RowProblem {
+    /// 1-based line number in a CSV file with one header line.
+    pub fn line(&self) -> u64 {
+        self.row + 2
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} (data row {}), column `{}`: value `{}`: expected {}",
+            self.line(),
+            self.row,
+            self.column,
+            self.value,
+            self.expected
+        )
+    }
+}
+
+/// Everything that can go wrong while reading a log.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    /// The file does not exist or cannot be opened.
+    #[error("{path}: cannot open: {source}")]
+    Open {
+        /// File path.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file is empty or has a header but no data rows.
+    #[error("{path}: {what}; expected a header line and at least one data row")]
+    Empty {
+        /// File path.
+        path: PathBuf,
+        /// "file is empty" or "no data rows".
+        what: &'static str,
+    },
+    /// The header names a column twice.
+    #[error("{path}: header names column `{column}` twice (positions {first} and {second}); column names must be unique")]
+    DuplicateHeader {
+        /// File path.
+        path: PathBuf,
+        /// Column name.
+        column: String,
+        /// 1-based position of the first occurrence.
+        first: usize,
+        /// 1-based position of the second occurrence.
+        second: usize,
+    },
+    /// Required columns are absent.
+    #[error("{path}: missing required column(s) {}; the header has: {}", quote_list(missing), quote_list(present))]
+    MissingColumns {
+        /// File path.
+        path: PathBuf,
+        /// Every missing column.
+        missing: Vec<String>,
+        /// The columns the file has.
+        present: Vec<String>,
+    },
+    /// A mapping sends a source column onto a canonical name already used by another column.
+    #[error("{path}: column `{column}` is mapped to `{canonical}`, but the file already has a different column named `{canonical}`; map or rename one of them")]
+    NameCollision {
+        /// File path.
+        path: PathBuf,
+        /// Source column.
+        column: String,
+        /// Canonical name.
+        canonical: String,
+    },
+    /// The file's extension is neither CSV nor Parquet.
+    #[error("{path}: unsupported file type; expected a .csv or .parquet file")]
+    UnsupportedFile {
+        /// File path.
+        path: PathBuf,
+    },
+    /// The CSV or Parquet reader failed (malformed quoting, ragged rows, corrupt Parquet).
+    #[error("{path}: cannot parse: {message}")]
+    Parse {
+        /// File path.
+        path: PathBuf,
+        /// Reader's message.
+        message: String,
+    },
+    /// A value is invalid (with `on_bad_rows: fail`).
+    #[error("{path}: {first}{}", more_rows(*others))]
+    BadValue {
+        /// File path.
+        path: PathBuf,
+        /// The first bad value by row.
+        first: RowProblem,
+        /// How many more rows are bad.
+        others: usize,
+    },
+    /// Skipping bad rows left nothing.
+    #[error("{path}: all {rows} data rows were rejected; first: {first}")]
+    AllRowsRejected {
+        /// File path.
+        path: PathBuf,
+        /// Number of data rows.
+        rows: usize,
+        /// The first problem.
+        first: RowProblem,
+    },
+    /// An internal polars operation failed.
+    #[error("{path}: {message}")]
+    Polars {
+        /// File path.
+        path: PathBuf,
+        /// polars' message.
+        message: String,
+    },
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn more_rows(others: usize) -> String {
+    match others {
+        0 => String::new(),
+        1 => " (and 1 more bad row; `on_bad_rows: skip` rejects bad rows into a rejects file instead)".into(),
+        n => format!(" (and {n} more bad rows; `on_bad_rows: skip` rejects bad rows into a rejects file instead)"),
+    }
+}

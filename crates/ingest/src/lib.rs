@@ -1,0 +1,21 @@
+//! Log ingestion: reads a CloudWatch export or a generic CSV/Parquet table into a validated
+//! polars [`DataFrame`](polars::prelude::DataFrame) with canonical column names.
+//!
+//! Every value the rest of the pipeline relies on is checked here, and a bad value is reported
+//! with the file, the line, the column, the value and what was expected. With
+//! [`BadRowPolicy::Skip`] bad rows are removed and returned as [`RejectedRow`]s instead, so that
+//! nothing is dropped silently.
+//!
+//! Canonical columns (present when the source has them): see [`canonical`].
+
+pub mod canonical;
+mod error;
+mod raw;
+mod spec;
+mod table;
+pub mod timestamp;
+mod validate;
+
+pub use error::{IngestError, RowProblem};
+pub use spec::{BadRowPolicy, ColumnMap, Format, LabelSpec, SourceSpec};
+pub use table::{LogTable, RejectedRow, read_log};

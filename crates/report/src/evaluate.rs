@@ -1,0 +1,464 @@
+//! Evaluation metrics for anomaly scores against ground-truth labels.
+//!
+//! Convention everywhere: a higher score means more anomalous, and `true` labels are the
+//! positive (anomalous) class. Tied scores are handled like scikit-learn: ROC AUC is the
+//! Mann-Whitney statistic (a tied positive/negative pair counts 1/2) and average precision
+//! and the curves step over *distinct* thresholds only.
+
+use serde::{Deserialize, Serialize};
+use smartcore::metrics::Metrics;
+use smartcore::metrics::auc::AUC;
+use std::cmp::Ordering;
+use thiserror::Error;
+
+/// Most points [`roc_curve`] and [`pr_curve`] return (enough for a plot, bounded for 1M rows).
+pub const MAX_CURVE_POINTS: usize = 500;
+
+/// Why an evaluation could not be computed from the given inputs.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum EvalError {
+    /// The two input slices differ in length.
+    #[error("{left_name} has {left} values but {right_name} has {right}; expected equal lengths")]
+    LengthMismatch {
+        /// Name of the first input (e.g. `scores`).
+        left_name: &'static str,
+        /// Length of the first input.
+        left: usize,
+        /// Name of the second input (e.g. `labels`).
+        right_name: &'static str,
+        /// Length of the second input.
+        right: usize,
+    },
+    /// No values at all.
+    #[error("no values to evaluate; expected at least one score and label")]
+    Empty,
+    /// A score is NaN or infinite.
+    #[error("score at index {index} is {value}; expected a finite number")]
+    NonFiniteScore {
+        /// Position of the offending score.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// The labels contain only one class, so ranking metrics are undefined.
+    #[error(
+        "labels contain {positives} positive and {negatives} negative values; expected both classes to be present"
+    )]
+    SingleClass {
+        /// Number of `true` labels.
+        positives: usize,
+        /// Number of `false` labels.
+        negatives: usize,
+    },
+}
+
+/// One point of a ROC curve (`x` = false positive rate, `y` = true positive rate) or of a
+/// precision-recall curve (`x` = recall, `y` = precision).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Horizontal coordinate in `[0, 1]`.
+    pub x: f64,
+    /// Vertical coordinate in `[0, 1]`.
+    pub y: f64,
+}
+
+/// Confusion counts of binary flags against labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Confusion {
+    /// Flagged and labelled anomalous.
+    pub tp: u64,
+    /// Flagged but labelled normal.
+    pub fp: u64,
+    /// Not flagged and labelled normal.
+    pub tn: u64,
+    /// Not flagged but labelled anomalous.
+    pub fn_: u64,
+}
+
+impl Confusion {
+    /// `tp / (tp + fp)`; defined as 0.0 when nothing was flagged (0/0).
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+
+    /// `tp / (tp + fn)`; defined as 0.0 when there are no positive labels (0/0).
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+
+    /// Harmonic mean of precision and recall, `2tp / (2tp + fp + fn)`; 0.0 when that is 0/0.
+    pub fn f1(&self) -> f64 {
+        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+}
+
+fn ratio(numerator: u64, denominator: u64) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+fn check_lengths(
+    left_name: &'static str,
+    left: usize,
+    right_name: &'static str,
+    right: usize,
+) -> Result<(), EvalError> {
+    if left != right {
+        return Err(EvalError::LengthMismatch {
+            left_name,
+            left,
+            right_name,
+            right,
+        });
+    }
+    Ok(())
+}
+
+/// Validates ranking inputs and returns `(positives, negatives)`.
+fn validate_ranking(scores: &[f64], labels: &[bool]) -> Result<(usize, usize), EvalError> {
+    check_lengths("scores", scores.len(), "labels", labels.len())?;
+    if scores.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    if let Some((index, &value)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+        return Err(EvalError::NonFiniteScore { index, value });
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    let negatives = labels.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(EvalError::SingleClass {
+            positives,
+            negatives,
+        });
+    }
+    Ok((positives, negatives))
+}
+
+/// Area under the ROC curve of `scores` (higher = more anomalous) against `labels`
+/// (`true` = anomalous), equal to scikit-learn's `roc_auc_score`: tied scores count 1/2.
+///
+/// Computed by smartcore's rank-based (Mann-Whitney) AUC after validating the inputs.
+pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64, EvalError> {
+    validate_ranking(scores, labels)?;
+    let y_true: Vec<f64> = labels.iter().map(|&l| if l { 1.0 } else { 0.0 }).collect();
+    let y_score: Vec<f64> = scores.to_vec();
+    Ok(AUC::<f64>::new().get_score(&y_true, &y_score))
+}
+
+/// Cumulative counts at one distinct threshold, walking scores from high to low.
+#[derive(Debug, Clone, Copy)]
+struct ThresholdStep {
+    /// True positives among rows with score >= threshold.
+    tp: usize,
+    /// False positives among rows with score >= threshold.
+    fp: usize,
+}
+
+/// Cumulative (tp, fp) at every distinct score, from the highest score to the lowest.
+fn threshold_steps(scores: &[f64], labels: &[bool]) -> Vec<ThresholdStep> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| {
+        scores[b]
+            .partial_cmp(&scores[a])
+            .unwrap_or(Ordering::Equal)
+            .then(a.cmp(&b))
+    });
+    let mut steps = Vec::new();
+    let (mut tp, mut fp) = (0, 0);
+    for (position, &row) in order.iter().enumerate() {
+        if labels[row] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let last_of_group = order
+            .get(position + 1)
+            .is_none_or(|&next| scores[next] != scores[row]);
+        if last_of_group {
+            steps.push(ThresholdStep { tp, fp });
+        }
+    }
+    steps
+}
+
+/// Average precision (PR AUC) as scikit-learn's `average_precision_score`:
+/// the sum over distinct thresholds of `(R_n - R_{n-1}) * P_n`.
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> Result<f64, EvalError> {
+    let (positives, _) = validate_ranking(scores, labels)?;
+    let mut previous_recall = 0.0;
+    let mut sum = 0.0;
+    for step in threshold_steps(scores, labels) {
+        let recall = step.tp as f64 / positives as f64;
+        let precision = step.tp as f64 / (step.tp + step.fp) as f64;
+        sum += (recall - previous_recall) * precision;
+        previous_recall = recall;
+    }
+    Ok(sum)
+}
+
+/// ROC curve points `(fpr, tpr)` from `(0, 0)` to `(1, 1)`, one per distinct threshold,
+/// downsampled deterministically to at most [`MAX_CURVE_POINTS`].
+pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<CurvePoint>, EvalError> {
+    let (positives, negatives) = validate_ranking(scores, labels)?;
+    let mut points = vec![CurvePoint { x: 0.0, y: 0.0 }];
+    points.extend(
+        threshold_steps(scores, labels)
+            .into_iter()
+            .map(|step| CurvePoint {
+                x: step.fp as f64 / negatives as f64,
+                y: step.tp as f64 / positives as f64,
+            }),
+    );
+    Ok(downsample(points, MAX_CURVE_POINTS))
+}
+
+/// Precision-recall curve points `(recall, precision)`, starting at `(0, 1)` as scikit-learn
+/// does, one per distinct threshold from high to low, downsampled to at most
+/// [`MAX_CURVE_POINTS`].
+pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<CurvePoint>, EvalError> {
+    let (positives, _) = validate_ranking(scores, labels)?;
+    let mut points = vec![CurvePoint { x: 0.0, y: 1.0 }];
+    points.extend(
+        threshold_steps(scores, labels)
+            .into_iter()
+            .map(|step| CurvePoint {
+                x: step.tp as f64 / positives as f64,
+                y: step.tp as f64 / (step.tp + step.fp) as f64,
+            }),
+    );
+    Ok(downsample(points, MAX_CURVE_POINTS))
+}
+
+/// Keeps at most `max` points, evenly spaced by index, always keeping the first and last.
+pub fn downsample<T: Copy>(points: Vec<T>, max: usize) -> Vec<T> {
+    let n = points.len();
+    if n <= max || max < 2 {
+        return points;
+    }
+    (0..max)
+        .map(|k| points[(k * (n - 1) + (max - 1) / 2) / (max - 1)])
+        .collect()
+}
+
+/// Confusion counts of `flags` (`true` = flagged by a detector) against `labels`.
+pub fn confusion(flags: &[bool], labels: &[bool]) -> Result<Confusion, EvalError> {
+    check_lengths("flags", flags.len(), "labels", labels.len())?;
+    let mut counts = Confusion::default();
+    for (&flag, &label) in flags.iter().zip(labels) {
+        match (flag, label) {
+            (true, true) => counts.tp += 1,
+            (true, false) => counts.fp += 1,
+            (false, false) => counts.tn += 1,
+            (false, true) => counts.fn_ += 1,
+        }
+    }
+    Ok(counts)
+}
+
+/// Jaccard agreement `|A ∩ B| / |A ∪ B|` between the rows two detectors flagged;
+/// 1.0 when neither flagged anything.
+pub fn jaccard(a_flags: &[bool], b_flags: &[bool]) -> Result<f64, EvalError> {
+    check_lengths("a_flags", a_flags.len(), "b_flags", b_flags.len())?;
+    let (mut both, mut either) = (0u64, 0u64);
+    for (&a, &b) in a_flags.iter().zip(b_flags) {
+        both += u64::from(a && b);
+        either += u64::from(a || b);
+    }
+    Ok(if either == 0 {
+        1.0
+    } else {
+        both as f64 / either as f64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    /// Brute-force Mann-Whitney: fraction of (positive, negative) pairs ranked correctly,
+    /// ties counting one half.
+    fn pairwise_auc(scores: &[f64], labels: &[bool]) -> f64 {
+        let mut wins = 0.0;
+        let mut pairs = 0.0;
+        for (i, &si) in scores.iter().enumerate() {
+            for (j, &sj) in scores.iter().enumerate() {
+                if labels[i] && !labels[j] {
+                    pairs += 1.0;
+                    if si > sj {
+                        wins += 1.0;
+                    } else if si == sj {
+                        wins += 0.5;
+                    }
+                }
+            }
+        }
+        wins / pairs
+    }
+
+    #[test]
+    fn roc_auc_without_ties_matches_hand_computed() {
+        // Positives 0.35 and 0.8; negatives 0.1 and 0.4: 3 of 4 pairs ordered => 0.75.
+        let auc = roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap();
+        assert!(close(auc, 0.75), "{auc}");
+    }
+
+    #[test]
+    fn roc_auc_counts_ties_as_half() {
+        // pos {0.5, 0.9}, neg {0.5, 0.1}: pairs (0.5,0.5)=0.5, (0.5,0.1)=1, (0.9,*)=2 => 3.5/4.
+        let auc = roc_auc(&[0.5, 0.9, 0.5, 0.1], &[true, true, false, false]).unwrap();
+        assert!(close(auc, 0.875), "{auc}");
+        // All scores tied: every pair is a tie => 0.5.
+        let auc = roc_auc(&[1.0; 5], &[true, false, true, false, false]).unwrap();
+        assert!(close(auc, 0.5), "{auc}");
+    }
+
+    #[test]
+    fn roc_auc_matches_pairwise_and_trapezoid_on_many_ties() {
+        let scores: Vec<f64> = (0..60).map(|i| ((i * 7) % 5) as f64 * 0.25).collect();
+        let labels: Vec<bool> = (0..60).map(|i| (i * 11) % 3 == 0).collect();
+        let auc = roc_auc(&scores, &labels).unwrap();
+        assert!(close(auc, pairwise_auc(&scores, &labels)), "{auc}");
+        let curve = roc_curve(&scores, &labels).unwrap();
+        let trapezoid: f64 = curve
+            .windows(2)
+            .map(|w| (w[1].x - w[0].x) * (w[1].y + w[0].y) / 2.0)
+            .sum();
+        assert!(close(auc, trapezoid), "{auc} vs {trapezoid}");
+    }
+
+    #[test]
+    fn perfect_and_inverted_rankings() {
+        let labels = [false, false, true, true];
+        assert!(close(roc_auc(&[1.0, 2.0, 3.0, 4.0], &labels).unwrap(), 1.0));
+        assert!(close(roc_auc(&[4.0, 3.0, 2.0, 1.0], &labels).unwrap(), 0.0));
+    }
+
+    #[test]
+    fn validation_errors_say_what_is_wrong() {
+        assert_eq!(
+            roc_auc(&[1.0], &[true, false]),
+            Err(EvalError::LengthMismatch {
+                left_name: "scores",
+                left: 1,
+                right_name: "labels",
+                right: 2
+            })
+        );
+        assert_eq!(roc_auc(&[], &[]), Err(EvalError::Empty));
+        let err = roc_auc(&[1.0, f64::NAN], &[true, false]).unwrap_err();
+        assert!(matches!(err, EvalError::NonFiniteScore { index: 1, .. }));
+        assert_eq!(
+            average_precision(&[1.0, 2.0], &[true, true]),
+            Err(EvalError::SingleClass {
+                positives: 2,
+                negatives: 0
+            })
+        );
+        let message = roc_auc(&[f64::INFINITY, 0.0], &[true, false])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("index 0") && message.contains("inf"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn average_precision_matches_sklearn_example() {
+        // sklearn docs: average_precision_score([0,0,1,1], [0.1,0.4,0.35,0.8]) = 0.8333...
+        let ap = average_precision(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap();
+        assert!(close(ap, 5.0 / 6.0), "{ap}");
+    }
+
+    #[test]
+    fn average_precision_groups_tied_scores() {
+        // Thresholds: 0.9 -> tp1 fp0 (R .5, P 1); 0.5 -> tp2 fp1 (R 1, P 2/3); 0.1 -> R 1.
+        // AP = 0.5*1 + 0.5*2/3 = 5/6.
+        let ap = average_precision(&[0.5, 0.9, 0.5, 0.1], &[true, true, false, false]).unwrap();
+        assert!(close(ap, 5.0 / 6.0), "{ap}");
+        // All tied: a single threshold with P = 2/5, R = 1.
+        let ap = average_precision(&[3.0; 5], &[true, false, true, false, false]).unwrap();
+        assert!(close(ap, 0.4), "{ap}");
+    }
+
+    #[test]
+    fn curves_have_expected_points() {
+        let scores = [0.5, 0.9, 0.5, 0.1];
+        let labels = [true, true, false, false];
+        let roc = roc_curve(&scores, &labels).unwrap();
+        let expected_roc = [(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)];
+        assert_eq!(roc.len(), expected_roc.len());
+        for (p, (x, y)) in roc.iter().zip(expected_roc) {
+            assert!(close(p.x, x) && close(p.y, y), "{p:?}");
+        }
+        let pr = pr_curve(&scores, &labels).unwrap();
+        let expected_pr = [(0.0, 1.0), (0.5, 1.0), (1.0, 2.0 / 3.0), (1.0, 0.5)];
+        assert_eq!(pr.len(), expected_pr.len());
+        for (p, (x, y)) in pr.iter().zip(expected_pr) {
+            assert!(close(p.x, x) && close(p.y, y), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn curves_are_bounded_and_keep_endpoints() {
+        let scores: Vec<f64> = (0..5000).map(|i| i as f64).collect();
+        let labels: Vec<bool> = (0..5000).map(|i| i % 7 == 0).collect();
+        let roc = roc_curve(&scores, &labels).unwrap();
+        assert_eq!(roc.len(), MAX_CURVE_POINTS);
+        assert_eq!(roc[0], CurvePoint { x: 0.0, y: 0.0 });
+        assert_eq!(roc[MAX_CURVE_POINTS - 1], CurvePoint { x: 1.0, y: 1.0 });
+        assert!(roc.windows(2).all(|w| w[0].x <= w[1].x && w[0].y <= w[1].y));
+        assert_eq!(pr_curve(&scores, &labels).unwrap().len(), MAX_CURVE_POINTS);
+    }
+
+    #[test]
+    fn downsample_keeps_small_inputs_and_is_even() {
+        assert_eq!(downsample(vec![1, 2, 3], 5), vec![1, 2, 3]);
+        assert_eq!(downsample((0..11).collect(), 3), vec![0, 5, 10]);
+    }
+
+    #[test]
+    fn confusion_counts_and_rates() {
+        let flags = [true, true, false, false, true];
+        let labels = [true, false, false, true, true];
+        let c = confusion(&flags, &labels).unwrap();
+        assert_eq!(
+            c,
+            Confusion {
+                tp: 2,
+                fp: 1,
+                tn: 1,
+                fn_: 1
+            }
+        );
+        assert!(close(c.precision(), 2.0 / 3.0));
+        assert!(close(c.recall(), 2.0 / 3.0));
+        assert!(close(c.f1(), 2.0 / 3.0));
+    }
+
+    #[test]
+    fn confusion_zero_denominators_are_zero() {
+        let c = confusion(&[false, false], &[false, false]).unwrap();
+        assert_eq!(c.tn, 2);
+        assert_eq!((c.precision(), c.recall(), c.f1()), (0.0, 0.0, 0.0));
+        assert!(confusion(&[true], &[]).is_err());
+    }
+
+    #[test]
+    fn jaccard_of_flag_sets() {
+        let a = [true, true, false, false];
+        let b = [true, false, true, false];
+        assert!(close(jaccard(&a, &b).unwrap(), 1.0 / 3.0));
+        assert!(close(jaccard(&a, &a).unwrap(), 1.0));
+        assert!(close(jaccard(&[false; 3], &[false; 3]).unwrap(), 1.0));
+        assert!(close(jaccard(&[true, false], &[false, true]).unwrap(), 0.0));
+        assert!(jaccard(&[true], &[true, false]).is_err());
+    }
+}

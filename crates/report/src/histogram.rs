@@ -1,0 +1,229 @@
+//! Bounded binning helpers that turn per-row values (up to millions) into small plot data:
+//! linear and log-scale histograms, top-N category counts and a capped scatter sample.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bins per decade of a [`log_histogram`] (a bin spans a factor of about 1.78).
+pub const LOG_BINS_PER_DECADE: usize = 4;
+
+/// A histogram: `counts[i]` values fell in `[edges[i], edges[i + 1])` (the last bin is closed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Bin edges, one more than `counts`, ascending.
+    pub edges: Vec<f64>,
+    /// Number of values per bin.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// Total number of values binned.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Largest bin count (0 for an empty histogram).
+    pub fn max_count(&self) -> u64 {
+        self.counts.iter().copied().max().unwrap_or(0)
+    }
+
+    /// `(lower edge, upper edge, count)` per bin.
+    pub fn bins(&self) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
+        self.edges
+            .windows(2)
+            .zip(&self.counts)
+            .map(|(edge, &count)| (edge[0], edge[1], count))
+    }
+}
+
+/// Equal-width histogram of the finite `values` over their `[min, max]` range with `bins` bins
+/// (at least 1). Non-finite values are skipped. A constant input gets a single unit-wide bin.
+pub fn linear_histogram(values: &[f64], bins: usize) -> Histogram {
+    let bins = bins.max(1);
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (min, max) = finite
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if min > max {
+        return Histogram {
+            edges: vec![0.0, 1.0],
+            counts: vec![0],
+        };
+    }
+    if min == max {
+        return Histogram {
+            edges: vec![min - 0.5, min + 0.5],
+            counts: vec![finite.count() as u64],
+        };
+    }
+    let width = (max - min) / bins as f64;
+    let edges = (0..=bins).map(|i| min + width * i as f64).collect();
+    let mut counts = vec![0u64; bins];
+    for v in finite {
+        let index = (((v - min) / width) as usize).min(bins - 1);
+        counts[index] += 1;
+    }
+    Histogram { edges, counts }
+}
+
+/// Histogram of `log10(1 + v)` for non-negative byte-like values (negative and non-finite
+/// values are skipped), with [`LOG_BINS_PER_DECADE`] bins per decade starting at 0. The edges
+/// are in log10(1 + v) units; at most 4 bins per decade up to the largest value keeps it small.
+pub fn log_histogram(values: &[f64]) -> Histogram {
+    let per_decade = LOG_BINS_PER_DECADE as f64;
+    let logs = values
+        .iter()
+        .filter(|v| v.is_finite() && **v >= 0.0)
+        .map(|v| (1.0 + v).log10());
+    let max_log = logs.clone().fold(0.0f64, f64::max);
+    let bins = ((max_log * per_decade).floor() as usize + 1).max(1);
+    let edges = (0..=bins).map(|i| i as f64 / per_decade).collect();
+    let mut counts = vec![0u64; bins];
+    for log in logs {
+        let index = ((log * per_decade) as usize).min(bins - 1);
+        counts[index] += 1;
+    }
+    Histogram { edges, counts }
+}
+
+/// A labelled count (a bar of a bar chart or a row of a summary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCount {
+    /// Category label (protocol, country, IP, port...), log-derived: escape before rendering.
+    pub label: String,
+    /// Number of rows in the category.
+    pub count: u64,
+}
+
+/// Label used by [`top_counts`] for the sum of the categories it left out.
+pub const OTHER_LABEL: &str = "(other)";
+
+/// Counts occurrences of each label and keeps the `max` largest (ties by label, ascending);
+/// the rest are summed into one [`OTHER_LABEL`] entry at the end when any remain.
+pub fn top_counts<'a>(labels: impl IntoIterator<Item = &'a str>, max: usize) -> Vec<LabelCount> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for label in labels {
+        *counts.entry(label).or_default() += 1;
+    }
+    top_of(
+        counts.into_iter().map(|(label, count)| LabelCount {
+            label: label.to_string(),
+            count,
+        }),
+        max,
+    )
+}
+
+/// Sorts pre-aggregated counts by count descending then label, keeps `max` of them, and sums
+/// the rest into one [`OTHER_LABEL`] entry when any remain.
+pub fn top_of(counts: impl IntoIterator<Item = LabelCount>, max: usize) -> Vec<LabelCount> {
+    let mut all: Vec<LabelCount> = counts.into_iter().collect();
+    all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    if all.len() > max {
+        let rest: u64 = all[max..].iter().map(|c| c.count).sum();
+        all.truncate(max);
+        all.push(LabelCount {
+            label: OTHER_LABEL.to_string(),
+            count: rest,
+        });
+    }
+    all
+}
+
+/// One point of the bytes scatter plot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScatterPoint {
+    /// Bytes received.
+    pub bytes_in: f64,
+    /// Bytes sent.
+    pub bytes_out: f64,
+    /// Flagged by at least one detector.
+    pub flagged: bool,
+}
+
+/// Deterministic bounded sample of at most `cap` points that keeps flagged points first
+/// (evenly strided if there are more flagged points than `cap`) and fills the remaining room
+/// with evenly strided unflagged points, preserving input order within each group.
+pub fn sample_scatter(points: &[ScatterPoint], cap: usize) -> Vec<ScatterPoint> {
+    let (flagged, normal): (Vec<ScatterPoint>, Vec<ScatterPoint>) =
+        points.iter().partition(|p| p.flagged);
+    let flagged = stride_sample(&flagged, cap);
+    let room = cap - flagged.len();
+    let mut sample = stride_sample(&normal, room);
+    sample.extend(flagged);
+    sample
+}
+
+/// At most `cap` items taken at evenly spaced indices.
+fn stride_sample<T: Copy>(items: &[T], cap: usize) -> Vec<T> {
+    if items.len() <= cap {
+        return items.to_vec();
+    }
+    (0..cap).map(|k| items[k * items.len() / cap]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_histogram_bins_values_and_closes_last_bin() {
+        let h = linear_histogram(&[0.0, 1.0, 2.0, 3.0, 4.0, f64::NAN], 2);
+        assert_eq!(h.edges, vec![0.0, 2.0, 4.0]);
+        assert_eq!(h.counts, vec![2, 3]);
+        assert_eq!(h.total(), 5);
+        assert_eq!(h.max_count(), 3);
+    }
+
+    #[test]
+    fn linear_histogram_of_constant_and_empty_input() {
+        let h = linear_histogram(&[7.0, 7.0], 10);
+        assert_eq!(h.edges, vec![6.5, 7.5]);
+        assert_eq!(h.counts, vec![2]);
+        assert_eq!(linear_histogram(&[], 3).total(), 0);
+    }
+
+    #[test]
+    fn log_histogram_uses_quarter_decades() {
+        // log10(1+0)=0 -> bin 0; log10(1+9)=1 -> bin 4; log10(1+999)=3 -> bin 12 (last).
+        let h = log_histogram(&[0.0, 9.0, 999.0, -5.0]);
+        assert_eq!(h.counts.len(), 13);
+        assert_eq!(h.edges.len(), 14);
+        assert_eq!(h.counts[0], 1);
+        assert_eq!(h.counts[4], 1);
+        assert_eq!(h.counts[12], 1);
+        assert_eq!(h.total(), 3);
+    }
+
+    #[test]
+    fn log_histogram_stays_small_for_huge_values() {
+        assert!(log_histogram(&[1e15]).counts.len() <= 61);
+    }
+
+    #[test]
+    fn top_counts_sorts_and_folds_the_rest() {
+        let labels = ["tcp", "udp", "tcp", "icmp", "gre", "udp", "tcp"];
+        let top = top_counts(labels, 2);
+        let pairs: Vec<(&str, u64)> = top.iter().map(|c| (c.label.as_str(), c.count)).collect();
+        assert_eq!(pairs, vec![("tcp", 3), ("udp", 2), (OTHER_LABEL, 2)]);
+        assert_eq!(top_counts(["b", "a"], 5)[0].label, "a");
+    }
+
+    #[test]
+    fn scatter_sample_keeps_all_flagged_points() {
+        let points: Vec<ScatterPoint> = (0..1000)
+            .map(|i| ScatterPoint {
+                bytes_in: i as f64,
+                bytes_out: 1.0,
+                flagged: i % 97 == 0,
+            })
+            .collect();
+        let sample = sample_scatter(&points, 100);
+        assert_eq!(sample.len(), 100);
+        assert_eq!(sample.iter().filter(|p| p.flagged).count(), 11);
+        assert_eq!(sample, sample_scatter(&points, 100));
+        assert_eq!(sample_scatter(&points[..10], 100).len(), 10);
+    }
+}

@@ -1,0 +1,61 @@
+//! Evaluation metrics, the report model, plots and Markdown/HTML rendering.
+//!
+//! This crate renders data it is handed and computes no detection: the experiment crate
+//! builds a [`ReportModel`] (with the helpers of [`histogram`] and [`evaluate`]) and calls
+//! [`render_plots`], [`render_markdown`] and [`render_html`]. Every log-derived string is
+//! escaped by the renderers; the same model always renders to identical bytes.
+
+pub mod escape;
+pub mod evaluate;
+pub mod histogram;
+pub mod model;
+pub mod plots;
+pub mod render;
+#[cfg(test)]
+mod test_fixture;
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+pub use escape::{base64_encode, csv_cell, html_escape, markdown_escape};
+pub use evaluate::{
+    Confusion, CurvePoint, EvalError, average_precision, confusion, jaccard, pr_curve, roc_auc,
+    roc_curve,
+};
+pub use histogram::{
+    Histogram, LabelCount, ScatterPoint, linear_histogram, log_histogram, sample_scatter,
+    top_counts,
+};
+pub use model::{
+    AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,
+    FeatureExplanation, FlaggedRow, PlotData, ReportModel, TimeBucket,
+};
+pub use plots::{PlotFile, PlotKind, PlotSpec, plot_specs, render_plots};
+pub use render::{render_html, render_markdown};
+
+/// Why a report could not be produced.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Reading or writing a report file failed.
+    #[error("could not write report file {}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The bundled DejaVu Sans font could not be registered with plotters.
+    #[error("could not register the bundled DejaVu Sans font with plotters")]
+    Font,
+    /// plotters failed to draw a plot.
+    #[error("could not draw plot {plot}: {message}")]
+    Plot {
+        /// Name of the plot being drawn.
+        plot: String,
+        /// What plotters reported.
+        message: String,
+    },
+}

@@ -1,0 +1,279 @@
+//! `ReportModel`: the pure data a report is rendered from.
+//!
+//! The experiment crate fills it (already sorted, truncated and binned: see the helpers in
+//! [`crate::histogram`]) and hands it over; every string in it that came from the logs is
+//! treated as untrusted and escaped by the renderers. Optional parts that do not apply (no
+//! labels, no protocol column...) are `None` or empty and their sections and plots are omitted.
+
+use crate::evaluate::{
+    Confusion, CurvePoint, EvalError, average_precision, confusion, jaccard, pr_curve, roc_auc,
+    roc_curve,
+};
+use crate::histogram::{Histogram, LabelCount, ScatterPoint};
+use serde::{Deserialize, Serialize};
+
+/// Everything a report shows.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportModel {
+    /// Report title.
+    pub title: String,
+    /// Experiment name (`experiments/<name>/`).
+    pub experiment: String,
+    /// Run id within the experiment.
+    pub run_id: String,
+    /// What data was analysed.
+    pub data: DataSummary,
+    /// One entry per detector, in configuration order.
+    pub detectors: Vec<DetectorSummary>,
+    /// Pairwise agreement of the detectors' flagged sets (omitted with fewer than two).
+    pub agreement: Option<AgreementMatrix>,
+    /// The most severe flagged rows, already sorted and truncated by the caller.
+    pub flagged_rows: Vec<FlaggedRow>,
+    /// Per source IP summary, already sorted and truncated by the caller.
+    pub ip_summary: Vec<EntitySummary>,
+    /// Per destination port summary, already sorted and truncated by the caller.
+    pub port_summary: Vec<EntitySummary>,
+    /// Bounded data for the plots.
+    pub plots: PlotData,
+}
+
+/// What data was analysed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Path of the input as given by the user.
+    pub source_path: String,
+    /// Rows accepted.
+    pub rows: u64,
+    /// Rows rejected by validation.
+    pub rejected_rows: u64,
+    /// First timestamp, preformatted (None without a time column).
+    pub first_timestamp: Option<String>,
+    /// Last timestamp, preformatted.
+    pub last_timestamp: Option<String>,
+    /// Number of distinct source IPs (None without an IP column).
+    pub distinct_src_ips: Option<u64>,
+    /// Columns that were constant (and so carry no signal).
+    pub constant_columns: Vec<String>,
+    /// Names of the features the detectors saw.
+    pub feature_names: Vec<String>,
+}
+
+/// One detector's threshold, flag count and (with labels) metrics.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DetectorSummary {
+    /// Name in outputs (defaults to the kind).
+    pub name: String,
+    /// Detector kind (`iforest`, `zscore`, ...).
+    pub kind: String,
+    /// Score threshold at or above which a row is flagged.
+    pub threshold: f64,
+    /// Number of rows flagged.
+    pub flagged: u64,
+    /// Metrics against the labels, when there are labels.
+    pub metrics: Option<DetectorMetrics>,
+    /// ROC curve points `(fpr, tpr)`, empty without labels.
+    pub roc_curve: Vec<CurvePoint>,
+    /// Precision-recall curve points `(recall, precision)`, empty without labels.
+    pub pr_curve: Vec<CurvePoint>,
+    /// Histogram of this detector's scores (for the score histogram plot).
+    pub score_histogram: Option<Histogram>,
+}
+
+impl DetectorSummary {
+    /// Fills `metrics`, `roc_curve` and `pr_curve` from the detector's scores and flags.
+    pub fn with_labels(
+        mut self,
+        scores: &[f64],
+        flags: &[bool],
+        labels: &[bool],
+    ) -> Result<Self, EvalError> {
+        self.metrics = Some(DetectorMetrics::compute(scores, flags, labels)?);
+        self.roc_curve = roc_curve(scores, labels)?;
+        self.pr_curve = pr_curve(scores, labels)?;
+        Ok(self)
+    }
+}
+
+/// Metrics of one detector against ground-truth labels.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct DetectorMetrics {
+    /// Area under the ROC curve.
+    pub roc_auc: f64,
+    /// Average precision (area under the precision-recall curve).
+    pub pr_auc: f64,
+    /// Precision of the flags (0 when nothing was flagged).
+    pub precision: f64,
+    /// Recall of the flags (0 when there are no positives).
+    pub recall: f64,
+    /// F1 of the flags.
+    pub f1: f64,
+    /// Confusion counts of the flags.
+    pub confusion: Confusion,
+}
+
+impl DetectorMetrics {
+    /// Computes every metric from scores (higher = more anomalous), flags and labels.
+    pub fn compute(scores: &[f64], flags: &[bool], labels: &[bool]) -> Result<Self, EvalError> {
+        let counts = confusion(flags, labels)?;
+        Ok(Self {
+            roc_auc: roc_auc(scores, labels)?,
+            pr_auc: average_precision(scores, labels)?,
+            precision: counts.precision(),
+            recall: counts.recall(),
+            f1: counts.f1(),
+            confusion: counts,
+        })
+    }
+}
+
+/// Jaccard agreement between every pair of detectors' flagged sets.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AgreementMatrix {
+    /// Detector names, in row/column order.
+    pub detectors: Vec<String>,
+    /// `jaccard[i][j]` between detectors `i` and `j` (1.0 on the diagonal).
+    pub jaccard: Vec<Vec<f64>>,
+}
+
+impl AgreementMatrix {
+    /// Builds the matrix from `(detector name, flags)` pairs.
+    pub fn from_flags(detectors: &[(&str, &[bool])]) -> Result<Self, EvalError> {
+        let jaccard = detectors
+            .iter()
+            .map(|(_, a)| {
+                detectors
+                    .iter()
+                    .map(|(_, b)| jaccard(a, b))
+                    .collect::<Result<Vec<f64>, EvalError>>()
+            })
+            .collect::<Result<Vec<_>, EvalError>>()?;
+        Ok(Self {
+            detectors: detectors.iter().map(|(name, _)| name.to_string()).collect(),
+            jaccard,
+        })
+    }
+}
+
+/// One flagged row of the report's table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FlaggedRow {
+    /// Row index in the input.
+    pub row: u64,
+    /// Source IP (log-derived), if the data has one.
+    pub src_ip: Option<String>,
+    /// Destination port, if the data has one.
+    pub dst_port: Option<u32>,
+    /// Timestamp, preformatted, if the data has one.
+    pub timestamp: Option<String>,
+    /// Detector that flagged the row.
+    pub detector: String,
+    /// Raw anomaly score.
+    pub score: f64,
+    /// Normalised severity, 0-100.
+    pub severity: u8,
+    /// Features that explain the flag, most important first.
+    pub top_features: Vec<FeatureExplanation>,
+}
+
+/// A feature behind a flag: its value in the row against its typical (training median) value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FeatureExplanation {
+    /// Feature name.
+    pub feature: String,
+    /// Value in the flagged row.
+    pub actual: f64,
+    /// Typical value (training median).
+    pub typical: f64,
+}
+
+/// Activity of one entity (a source IP or a destination port).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EntitySummary {
+    /// The IP or port, as text (log-derived).
+    pub key: String,
+    /// Rows of this entity.
+    pub rows: u64,
+    /// Rows of this entity flagged by any detector.
+    pub flagged: u64,
+    /// Total bytes received.
+    pub bytes_in: u64,
+    /// Total bytes sent.
+    pub bytes_out: u64,
+    /// Highest severity (0-100) of its rows.
+    pub max_severity: u8,
+}
+
+/// Rows and bytes in one time bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TimeBucket {
+    /// Bucket start, preformatted.
+    pub start: String,
+    /// Rows in the bucket.
+    pub rows: u64,
+    /// Total bytes (in + out) in the bucket.
+    pub bytes: u64,
+}
+
+/// Bounded, pre-aggregated plot data; empty parts are not plotted.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PlotData {
+    /// [`crate::histogram::log_histogram`] of bytes received.
+    pub bytes_in: Option<Histogram>,
+    /// [`crate::histogram::log_histogram`] of bytes sent.
+    pub bytes_out: Option<Histogram>,
+    /// Rows per protocol.
+    pub by_protocol: Vec<LabelCount>,
+    /// Rows per country.
+    pub by_country: Vec<LabelCount>,
+    /// Capped sample of `(bytes_in, bytes_out, flagged)`, see [`crate::histogram::sample_scatter`].
+    pub scatter: Vec<ScatterPoint>,
+    /// Flagged rows per source IP (top N).
+    pub flagged_by_src_ip: Vec<LabelCount>,
+    /// Flagged rows per destination port (top N).
+    pub flagged_by_dst_port: Vec<LabelCount>,
+    /// Traffic per time bucket, in time order.
+    pub traffic: Vec<TimeBucket>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_metrics_combine_ranking_and_flag_metrics() {
+        let scores = [0.1, 0.4, 0.35, 0.8];
+        let labels = [false, false, true, true];
+        let flags = [false, true, false, true];
+        let m = DetectorMetrics::compute(&scores, &flags, &labels).unwrap();
+        assert!((m.roc_auc - 0.75).abs() < 1e-12);
+        assert!((m.pr_auc - 5.0 / 6.0).abs() < 1e-12);
+        assert_eq!((m.precision, m.recall, m.f1), (0.5, 0.5, 0.5));
+        let summary = DetectorSummary::default()
+            .with_labels(&scores, &flags, &labels)
+            .unwrap();
+        assert_eq!(summary.roc_curve.len(), 5);
+        assert_eq!(summary.pr_curve.len(), 5);
+    }
+
+    #[test]
+    fn agreement_matrix_is_symmetric_with_unit_diagonal() {
+        let a = [true, true, false];
+        let b = [true, false, false];
+        let m = AgreementMatrix::from_flags(&[("a", &a), ("b", &b)]).unwrap();
+        assert_eq!(m.detectors, vec!["a", "b"]);
+        assert_eq!(m.jaccard, vec![vec![1.0, 0.5], vec![0.5, 1.0]]);
+        assert!(AgreementMatrix::from_flags(&[("a", &a), ("c", &[true])]).is_err());
+    }
+
+    #[test]
+    fn model_serializes_to_json() {
+        let model = ReportModel {
+            title: "t".into(),
+            ..ReportModel::default()
+        };
+        let json = serde_json::to_string(&model).unwrap();
+        assert!(json.contains("\"title\":\"t\""));
+        let back: ReportModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, model);
+    }
+}

@@ -1,0 +1,513 @@
+//! Markdown and self-contained HTML rendering of a [`ReportModel`].
+//!
+//! Both formats are rendered from the same list of [`Section`]s, built once from the model,
+//! so they always show the same numbers. Every cell is plain, untrusted text escaped by the
+//! output format ([`markdown_escape`] or [`html_escape`]); numbers use fixed precision:
+//! scores, thresholds and metrics 4 decimals, byte and row counts as plain integers.
+
+use crate::escape::{base64_encode, html_escape, markdown_escape};
+use crate::model::{DetectorSummary, FlaggedRow, ReportModel};
+use crate::plots::{PlotFile, plot_specs};
+use std::fmt::Write;
+
+/// Decimals of scores, thresholds, metrics and agreement values.
+const DECIMALS: usize = 4;
+
+/// Text shown for a value that does not apply.
+const NOT_AVAILABLE: &str = "n/a";
+
+/// A table: a header row and body rows of plain (unescaped) text.
+#[derive(Debug, Clone, PartialEq)]
+struct Table {
+    headers: Vec<String>,
+    /// Right-align this column (numbers).
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(columns: &[(&str, bool)]) -> Self {
+        Self {
+            headers: columns.iter().map(|(name, _)| name.to_string()).collect(),
+            numeric: columns.iter().map(|(_, numeric)| *numeric).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// One titled part of the report: an optional note and an optional table.
+#[derive(Debug, Clone, PartialEq)]
+struct Section {
+    heading: String,
+    note: Option<String>,
+    table: Option<Table>,
+}
+
+/// Fixed-precision decimal.
+fn fixed(value: f64) -> String {
+    format!("{value:.DECIMALS$}")
+}
+
+/// A feature value: integers without decimals, anything else with [`DECIMALS`] decimals.
+fn feature_value(value: f64) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        fixed(value)
+    }
+}
+
+fn optional(value: Option<String>) -> String {
+    value.unwrap_or_else(|| NOT_AVAILABLE.to_string())
+}
+
+/// `feature=actual (typical typical)` for each explaining feature, joined by `; `.
+fn top_features_text(row: &FlaggedRow) -> String {
+    row.top_features
+        .iter()
+        .map(|f| {
+            format!(
+                "{}={} (typical {})",
+                f.feature,
+                feature_value(f.actual),
+                feature_value(f.typical)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn data_section(model: &ReportModel) -> Section {
+    let data = &model.data;
+    let mut table = Table::new(&[("Field", false), ("Value", false)]);
+    let mut add = |field: &str, value: String| table.rows.push(vec![field.to_string(), value]);
+    add("Source", data.source_path.clone());
+    add("Rows", data.rows.to_string());
+    add("Rejected rows", data.rejected_rows.to_string());
+    add("First timestamp", optional(data.first_timestamp.clone()));
+    add("Last timestamp", optional(data.last_timestamp.clone()));
+    add(
+        "Distinct source IPs",
+        optional(data.distinct_src_ips.map(|n| n.to_string())),
+    );
+    add("Features", data.feature_names.join(", "));
+    add(
+        "Constant columns",
+        if data.constant_columns.is_empty() {
+            "none".to_string()
+        } else {
+            data.constant_columns.join(", ")
+        },
+    );
+    Section {
+        heading: "Data summary".into(),
+        note: None,
+        table: Some(table),
+    }
+}
+
+fn detector_row(detector: &DetectorSummary, with_metrics: bool) -> Vec<String> {
+    let mut row = vec![
+        detector.name.clone(),
+        detector.kind.clone(),
+        fixed(detector.threshold),
+        detector.flagged.to_string(),
+    ];
+    if with_metrics {
+        match &detector.metrics {
+            Some(m) => row.extend([
+                fixed(m.roc_auc),
+                fixed(m.pr_auc),
+                fixed(m.precision),
+                fixed(m.recall),
+                fixed(m.f1),
+                m.confusion.tp.to_string(),
+                m.confusion.fp.to_string(),
+                m.confusion.tn.to_string(),
+                m.confusion.fn_.to_string(),
+            ]),
+            None => row.extend(std::iter::repeat_n(NOT_AVAILABLE.to_string(), 9)),
+        }
+    }
+    row
+}
+
+fn detectors_section(model: &ReportModel) -> Section {
+    let with_metrics = model.detectors.iter().any(|d| d.metrics.is_some());
+    let mut columns = vec![
+        ("Detector", false),
+        ("Kind", false),
+        ("Threshold", true),
+        ("Flagged", true),
+    ];
+    if with_metrics {
+        columns.extend([
+            ("ROC AUC", true),
+            ("PR AUC", true),
+            ("Precision", true),
+            ("Recall", true),
+            ("F1", true),
+            ("TP", true),
+            ("FP", true),
+            ("TN", true),
+            ("FN", true),
+        ]);
+    }
+    let mut table = Table::new(&columns);
+    table.rows = model
+        .detectors
+        .iter()
+        .map(|d| detector_row(d, with_metrics))
+        .collect();
+    Section {
+        heading: "Detectors".into(),
+        note: (!with_metrics)
+            .then(|| "No labels: ranking metrics (ROC AUC, PR AUC, P/R/F1) are omitted.".into()),
+        table: Some(table),
+    }
+}
+
+fn agreement_section(model: &ReportModel) -> Option<Section> {
+    let matrix = model.agreement.as_ref()?;
+    let mut columns = vec![("", false)];
+    columns.extend(matrix.detectors.iter().map(|name| (name.as_str(), true)));
+    let mut table = Table::new(&columns);
+    table.rows = matrix
+        .detectors
+        .iter()
+        .zip(&matrix.jaccard)
+        .map(|(name, values)| {
+            std::iter::once(name.clone())
+                .chain(values.iter().map(|&v| fixed(v)))
+                .collect()
+        })
+        .collect();
+    Some(Section {
+        heading: "Detector agreement".into(),
+        note: Some(
+            "Jaccard index of the rows each pair of detectors flagged (1 = identical).".into(),
+        ),
+        table: Some(table),
+    })
+}
+
+fn flagged_section(model: &ReportModel) -> Section {
+    let mut table = Table::new(&[
+        ("Row", true),
+        ("Source IP", false),
+        ("Dst port", true),
+        ("Timestamp", false),
+        ("Detector", false),
+        ("Score", true),
+        ("Severity", true),
+        ("Top features", false),
+    ]);
+    table.rows = model
+        .flagged_rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.row.to_string(),
+                optional(row.src_ip.clone()),
+                optional(row.dst_port.map(|p| p.to_string())),
+                optional(row.timestamp.clone()),
+                row.detector.clone(),
+                fixed(row.score),
+                row.severity.to_string(),
+                top_features_text(row),
+            ]
+        })
+        .collect();
+    let empty = model.flagged_rows.is_empty();
+    Section {
+        heading: "Flagged rows".into(),
+        note: Some(if empty {
+            "No rows were flagged.".into()
+        } else {
+            format!(
+                "The {} most severe flagged rows (severity 0-100).",
+                model.flagged_rows.len()
+            )
+        }),
+        table: (!empty).then_some(table),
+    }
+}
+
+fn entity_section(
+    heading: &str,
+    key_name: &str,
+    entities: &[crate::model::EntitySummary],
+) -> Option<Section> {
+    if entities.is_empty() {
+        return None;
+    }
+    let mut table = Table::new(&[
+        (key_name, false),
+        ("Rows", true),
+        ("Flagged", true),
+        ("Bytes in", true),
+        ("Bytes out", true),
+        ("Max severity", true),
+    ]);
+    table.rows = entities
+        .iter()
+        .map(|e| {
+            vec![
+                e.key.clone(),
+                e.rows.to_string(),
+                e.flagged.to_string(),
+                e.bytes_in.to_string(),
+                e.bytes_out.to_string(),
+                e.max_severity.to_string(),
+            ]
+        })
+        .collect();
+    Some(Section {
+        heading: heading.to_string(),
+        note: None,
+        table: Some(table),
+    })
+}
+
+/// The report's sections, in order, for both output formats.
+fn sections(model: &ReportModel) -> Vec<Section> {
+    let mut sections = vec![data_section(model), detectors_section(model)];
+    sections.extend(agreement_section(model));
+    sections.push(flagged_section(model));
+    sections.extend(entity_section("Source IPs", "Source IP", &model.ip_summary));
+    sections.extend(entity_section(
+        "Destination ports",
+        "Dst port",
+        &model.port_summary,
+    ));
+    sections
+}
+
+fn run_line(model: &ReportModel) -> String {
+    format!("Experiment {}, run {}", model.experiment, model.run_id)
+}
+
+fn markdown_table(out: &mut String, table: &Table) {
+    let row_text = |cells: &[String]| {
+        let escaped: Vec<String> = cells.iter().map(|c| markdown_escape(c)).collect();
+        format!("| {} |\n", escaped.join(" | "))
+    };
+    out.push_str(&row_text(&table.headers));
+    let separators: Vec<&str> = table
+        .numeric
+        .iter()
+        .map(|&n| if n { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "| {} |", separators.join(" | "));
+    for row in &table.rows {
+        out.push_str(&row_text(row));
+    }
+}
+
+/// Renders the report as Markdown; plots are referenced as `plots/<name>.png`.
+pub fn render_markdown(model: &ReportModel) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n", markdown_escape(&model.title));
+    let _ = writeln!(out, "{}\n", markdown_escape(&run_line(model)));
+    for section in sections(model) {
+        let _ = writeln!(out, "## {}\n", markdown_escape(&section.heading));
+        if let Some(note) = &section.note {
+            let _ = writeln!(out, "{}\n", markdown_escape(note));
+        }
+        if let Some(table) = &section.table {
+            markdown_table(&mut out, table);
+            out.push('\n');
+        }
+    }
+    let specs = plot_specs(model);
+    if !specs.is_empty() {
+        out.push_str("## Plots\n\n");
+        for spec in specs {
+            let title = markdown_escape(&spec.title);
+            let _ = writeln!(out, "### {title}\n");
+            let _ = writeln!(
+                out,
+                "![{title}]({}) ([SVG]({}))\n",
+                spec.png_relative_path(),
+                spec.svg_relative_path()
+            );
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
+table{border-collapse:collapse;margin:0.5em 0 1.5em}\
+th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left;vertical-align:top}\
+th{background:#f0f0f0}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+tr:nth-child(even) td{background:#fafafa}\
+figure{margin:1em 0 2em}figure img{max-width:100%;border:1px solid #ddd}\
+figcaption{color:#555;margin-top:0.3em}p.run{color:#555}";
+
+fn html_table(out: &mut String, table: &Table) {
+    let class = |numeric: bool| if numeric { " class=\"num\"" } else { "" };
+    out.push_str("<table>\n<thead><tr>");
+    for (header, &numeric) in table.headers.iter().zip(&table.numeric) {
+        let _ = write!(out, "<th{}>{}</th>", class(numeric), html_escape(header));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (cell, &numeric) in row.iter().zip(&table.numeric) {
+            let _ = write!(out, "<td{}>{}</td>", class(numeric), html_escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+/// Renders the report as one self-contained HTML file: inline CSS, `plots` embedded as
+/// base64 PNG data URIs, and every string HTML-escaped. A restrictive Content-Security-Policy
+/// forbids scripts and any external resource.
+pub fn render_html(model: &ReportModel, plots: &[PlotFile]) -> String {
+    let mut out = String::new();
+    let title = html_escape(&model.title);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         img-src data:; style-src 'unsafe-inline'\">\n",
+    );
+    let _ = writeln!(
+        out,
+        "<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>"
+    );
+    let _ = writeln!(out, "<h1>{title}</h1>");
+    let _ = writeln!(
+        out,
+        "<p class=\"run\">{}</p>",
+        html_escape(&run_line(model))
+    );
+    for section in sections(model) {
+        let _ = writeln!(out, "<h2>{}</h2>", html_escape(&section.heading));
+        if let Some(note) = &section.note {
+            let _ = writeln!(out, "<p>{}</p>", html_escape(note));
+        }
+        if let Some(table) = &section.table {
+            html_table(&mut out, table);
+        }
+    }
+    if !plots.is_empty() {
+        out.push_str("<h2>Plots</h2>\n");
+        for plot in plots {
+            let caption = html_escape(&plot.spec.title);
+            let _ = writeln!(
+                out,
+                "<figure id=\"plot-{}\"><img alt=\"{caption}\" src=\"data:image/png;base64,{}\">\
+                 <figcaption>{caption}</figcaption></figure>",
+                html_escape(&plot.spec.name),
+                base64_encode(&plot.png)
+            );
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::PlotSpec;
+    use crate::test_fixture::{HOSTILE_FEATURE, HOSTILE_IP, sample_model};
+    use crate::{PlotKind, ReportModel};
+    use std::path::PathBuf;
+
+    #[test]
+    fn markdown_has_every_section_and_plot_links() {
+        let md = render_markdown(&sample_model());
+        for heading in [
+            "# Web traffic anomalies",
+            "## Data summary",
+            "## Detectors",
+            "## Detector agreement",
+            "## Flagged rows",
+            "## Source IPs",
+            "## Destination ports",
+            "## Plots",
+        ] {
+            assert!(md.contains(heading), "missing {heading}");
+        }
+        assert!(md.contains("](plots/bytes_scatter.png)"));
+        assert!(md.contains("](plots/score_histogram_iforest.png)"));
+        assert!(md.contains("](plots/roc_curves.png)"));
+        assert!(md.contains("| ROC AUC |"));
+        // Fixed precision: score 4 decimals, bytes as plain integers.
+        assert!(md.contains("| 0.7346 |"));
+        assert!(md.contains("| 6000000 |"));
+        assert!(md.contains("=2000123 (typical 512.5000)"));
+    }
+
+    #[test]
+    fn markdown_neutralises_injection() {
+        let md = render_markdown(&sample_model());
+        assert!(!md.contains("<script"), "{md}");
+        assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        // The `|` inside the feature name is escaped so the table keeps its columns.
+        assert!(md.contains("&lt;/script&gt;\\|bytes=2000123"));
+        for line in md.lines().filter(|l| l.starts_with("| 50 |")) {
+            let unescaped_pipes = line.matches('|').count() - line.matches("\\|").count();
+            assert_eq!(unescaped_pipes, 9, "{line}");
+        }
+    }
+
+    #[test]
+    fn markdown_omits_sections_without_data() {
+        let model = ReportModel {
+            title: "empty".into(),
+            ..ReportModel::default()
+        };
+        let md = render_markdown(&model);
+        assert!(md.contains("No rows were flagged."));
+        assert!(md.contains("No labels"));
+        assert!(!md.contains("## Plots"));
+        assert!(!md.contains("## Detector agreement"));
+        assert!(!md.contains("## Source IPs"));
+    }
+
+    fn fake_plot(name: &str, title: &str) -> PlotFile {
+        PlotFile {
+            spec: PlotSpec {
+                name: name.into(),
+                title: title.into(),
+                kind: PlotKind::RocCurves,
+            },
+            png_path: PathBuf::from(format!("plots/{name}.png")),
+            svg_path: PathBuf::from(format!("plots/{name}.svg")),
+            png: b"PNGDATA".to_vec(),
+            svg: String::new(),
+        }
+    }
+
+    #[test]
+    fn html_escapes_every_log_derived_string() {
+        let model = sample_model();
+        let html = render_html(&model, &[fake_plot("roc_curves", "Score: <script>")]);
+        assert!(!html.contains("<script"), "unescaped script tag in HTML");
+        assert!(html.contains(&html_escape(HOSTILE_IP)));
+        assert!(html.contains(&html_escape(HOSTILE_FEATURE)));
+        assert!(html.contains("src=\"data:image/png;base64,UE5HREFUQQ==\""));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("<style>"));
+        assert!(!html.contains("http://") && !html.contains("https://"));
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let model = sample_model();
+        assert_eq!(render_markdown(&model), render_markdown(&model));
+        let plots = [fake_plot("a", "A")];
+        assert_eq!(render_html(&model, &plots), render_html(&model, &plots));
+    }
+
+    #[test]
+    fn feature_values_use_fixed_formats() {
+        assert_eq!(feature_value(3.0), "3");
+        assert_eq!(feature_value(0.5), "0.5000");
+        assert_eq!(feature_value(f64::NAN), "NaN");
+        assert_eq!(fixed(1.0 / 3.0), "0.3333");
+    }
+}

@@ -1,0 +1,159 @@
+//! A small but complete [`ReportModel`] built from deterministic synthetic rows, shared by the
+//! plot and render tests. It includes hostile log-derived strings to exercise escaping.
+
+use crate::histogram::{ScatterPoint, linear_histogram, log_histogram, sample_scatter, top_counts};
+use crate::model::{
+    AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
+    PlotData, ReportModel, TimeBucket,
+};
+
+/// A log-derived string that must never reach the outputs unescaped.
+pub const HOSTILE_IP: &str = "<script>alert(1)</script>";
+/// A feature name with HTML and Markdown table syntax in it.
+pub const HOSTILE_FEATURE: &str = "<script>x</script>|bytes";
+
+const ROWS: usize = 400;
+
+fn bytes_in(i: usize) -> f64 {
+    ((i * 7919) % 5000) as f64 + if i % 50 == 0 { 2_000_000.0 } else { 0.0 }
+}
+
+fn bytes_out(i: usize) -> f64 {
+    ((i * 104_729) % 3000) as f64
+}
+
+fn label(i: usize) -> bool {
+    i % 50 == 0
+}
+
+fn detector(name: &str, offset: usize) -> DetectorSummary {
+    let scores: Vec<f64> = (0..ROWS)
+        .map(|i| {
+            let base = ((i * 31 + offset) % 97) as f64 / 100.0;
+            if label(i) { base + 0.6 } else { base }
+        })
+        .collect();
+    let threshold = 1.2;
+    let flags: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
+    let labels: Vec<bool> = (0..ROWS).map(label).collect();
+    DetectorSummary {
+        name: name.into(),
+        kind: name.into(),
+        threshold,
+        flagged: flags.iter().filter(|&&f| f).count() as u64,
+        score_histogram: Some(linear_histogram(&scores, 30)),
+        ..DetectorSummary::default()
+    }
+    .with_labels(&scores, &flags, &labels)
+    .expect("fixture has both classes")
+}
+
+/// The fixture model.
+pub fn sample_model() -> ReportModel {
+    let ins: Vec<f64> = (0..ROWS).map(bytes_in).collect();
+    let outs: Vec<f64> = (0..ROWS).map(bytes_out).collect();
+    let points: Vec<ScatterPoint> = (0..ROWS)
+        .map(|i| ScatterPoint {
+            bytes_in: ins[i],
+            bytes_out: outs[i],
+            flagged: label(i),
+        })
+        .collect();
+    let protocols: Vec<&str> = (0..ROWS).map(|i| ["tcp", "udp", "icmp"][i % 3]).collect();
+    let countries: Vec<&str> = (0..ROWS)
+        .map(|i| ["US", "DE", "NL", "FR", "JP"][i % 5])
+        .collect();
+    let flagged_ips = [HOSTILE_IP, "10.0.0.1", "10.0.0.1", "192.168.1.7"];
+    let detectors = vec![detector("iforest", 0), detector("zscore", 13)];
+    let flags_a: Vec<bool> = (0..ROWS).map(|i| i % 50 == 0).collect();
+    let flags_b: Vec<bool> = (0..ROWS).map(|i| i % 25 == 0).collect();
+    ReportModel {
+        title: "Web traffic anomalies".into(),
+        experiment: "iforest-seed".into(),
+        run_id: "0007".into(),
+        data: DataSummary {
+            source_path: "data/sample.csv".into(),
+            rows: ROWS as u64,
+            rejected_rows: 2,
+            first_timestamp: Some("2024-04-25T00:00:00Z".into()),
+            last_timestamp: Some("2024-04-26T00:00:00Z".into()),
+            distinct_src_ips: Some(17),
+            constant_columns: vec!["protocol_version".into()],
+            feature_names: vec![
+                "bytes_in".into(),
+                "bytes_out".into(),
+                HOSTILE_FEATURE.into(),
+            ],
+        },
+        detectors,
+        agreement: Some(
+            AgreementMatrix::from_flags(&[("iforest", &flags_a), ("zscore", &flags_b)])
+                .expect("equal lengths"),
+        ),
+        flagged_rows: vec![
+            FlaggedRow {
+                row: 50,
+                src_ip: Some(HOSTILE_IP.into()),
+                dst_port: Some(443),
+                timestamp: Some("2024-04-25T01:00:00Z".into()),
+                detector: "iforest".into(),
+                score: 0.734_56,
+                severity: 97,
+                top_features: vec![
+                    FeatureExplanation {
+                        feature: HOSTILE_FEATURE.into(),
+                        actual: 2_000_123.0,
+                        typical: 512.5,
+                    },
+                    FeatureExplanation {
+                        feature: "bytes_out".into(),
+                        actual: 3.0,
+                        typical: 1500.0,
+                    },
+                ],
+            },
+            FlaggedRow {
+                row: 100,
+                src_ip: None,
+                dst_port: None,
+                timestamp: None,
+                detector: "zscore".into(),
+                score: 3.5,
+                severity: 80,
+                top_features: vec![],
+            },
+        ],
+        ip_summary: vec![EntitySummary {
+            key: HOSTILE_IP.into(),
+            rows: 12,
+            flagged: 3,
+            bytes_in: 6_000_000,
+            bytes_out: 1234,
+            max_severity: 97,
+        }],
+        port_summary: vec![EntitySummary {
+            key: "443".into(),
+            rows: 300,
+            flagged: 8,
+            bytes_in: 9_000_000,
+            bytes_out: 450_000,
+            max_severity: 97,
+        }],
+        plots: PlotData {
+            bytes_in: Some(log_histogram(&ins)),
+            bytes_out: Some(log_histogram(&outs)),
+            by_protocol: top_counts(protocols, 10),
+            by_country: top_counts(countries, 3),
+            scatter: sample_scatter(&points, 200),
+            flagged_by_src_ip: top_counts(flagged_ips, 10),
+            flagged_by_dst_port: top_counts(["443", "22", "443"], 10),
+            traffic: (0..24)
+                .map(|h| TimeBucket {
+                    start: format!("2024-04-25T{h:02}:00Z"),
+                    rows: 10 + (h * 37 % 11) as u64,
+                    bytes: 10_000 + (h * 7919 % 5000) as u64,
+                })
+                .collect(),
+        },
+    }
+}

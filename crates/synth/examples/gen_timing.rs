@@ -1,0 +1,37 @@
+//! Times the generation of 1,000,000 rows into a file in the system temp directory.
+//!
+//! Run with `cargo run --release -p webthreat-synth --example gen_timing [rows] [seed]`.
+
+use std::time::Instant;
+use webthreat_synth::{GenConfig, TrafficKind, generate};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let rows = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
+    let seed = args.next().map_or(Ok(42), |a| a.parse())?;
+    let path = std::env::temp_dir().join(format!("webthreat_synth_{rows}_{seed}.csv"));
+    let cfg = GenConfig {
+        rows,
+        seed,
+        ..GenConfig::default()
+    };
+    let file = std::fs::File::create(&path)?;
+    let started = Instant::now();
+    let summary = generate(&cfg, file)?;
+    let secs = started.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&path)?.len();
+    println!(
+        "{} rows ({} windows, {} client IPs) in {secs:.3} s = {:.0} rows/s; {} bytes ({:.1} MB) at {}",
+        summary.rows,
+        summary.windows,
+        summary.source_ips,
+        summary.rows as f64 / secs,
+        bytes,
+        bytes as f64 / 1e6,
+        path.display()
+    );
+    for kind in TrafficKind::ALL {
+        println!("  {kind:<13} {}", summary.count(kind));
+    }
+    Ok(())
+}

@@ -1,0 +1,813 @@
+//! The streaming row writer: spreads normal rows over the windows, interleaves the planned attack
+//! rows, and formats everything into one reused buffer that is flushed in large chunks.
+//!
+//! Random streams: stream 0 builds the client pool and the per-window row counts, stream 1 plans
+//! the attacks and stream 2 draws the normal rows, so changing the attack settings does not
+//! reshuffle the client population.
+
+use crate::attacks::{self, AttackRow, MAIN_SERVER};
+use crate::pool::{self, Client, ClientPool, Host};
+use crate::rng::Sampler;
+use crate::time::{TIMESTAMP_LEN, write_timestamp};
+use crate::write::{ipv4, push_ipv4, push_u64};
+use crate::{GenConfig, GenSummary, HEADER, SynthError, TrafficKind, WINDOW_SECS};
+use std::io::Write;
+
+/// Bytes buffered before each write to the output.
+const FLUSH_AT: usize = 1 << 16;
+
+/// The seed file's constant columns between `dst_ip` and `time`.
+const MIDDLE: &[u8] =
+    b",Suspicious Web Traffic,Adversary Infrastructure Interaction,AWS_VPC_Flow,prod_webserver,";
+
+/// Secondary web servers that receive a small share of normal traffic.
+const OTHER_SERVERS: [u32; 3] = [
+    ipv4(10, 138, 69, 98),
+    ipv4(10, 138, 69, 102),
+    ipv4(10, 138, 70, 15),
+];
+
+// Probabilities of normal-row variety, as thresholds on 16-bit random fields.
+const P16: f64 = 65_536.0;
+const HTTP_BELOW: u32 = (0.08 * P16) as u32;
+const OTHER_SERVER_BELOW: u32 = (0.12 * P16) as u32;
+const LATE_BELOW: u32 = (0.015 * P16) as u32;
+const NOISE_BELOW: u32 = LATE_BELOW + (0.012 * P16) as u32;
+/// Response codes of normal rows with cumulative 16-bit thresholds (200 about 93 %).
+const CODES: [(u32, u16); 7] = [
+    ((0.930 * P16) as u32, 200),
+    ((0.950 * P16) as u32, 304),
+    ((0.965 * P16) as u32, 302),
+    ((0.975 * P16) as u32, 301),
+    ((0.990 * P16) as u32, 404),
+    ((0.995 * P16) as u32, 403),
+    (65_536, 500),
+];
+
+/// Upper bound on normal byte counts (keeps pathological tails bounded).
+const MAX_NORMAL_BYTES: f64 = 1.0e9;
+
+/// Writes `cfg.rows` rows of labeled synthetic traffic as CSV to `out` and reports what it wrote.
+///
+/// The output has the header [`HEADER`], CRLF line endings and no newline after the last row.
+/// `out` is written in 64 KiB chunks, so wrapping it in a `BufWriter` is unnecessary.
+pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, SynthError> {
+    cfg.validate()?;
+    let attack_total = cfg.attack_rows();
+    let normal_total = cfg.rows - attack_total;
+    let n_ips = cfg.resolved_source_ips();
+    let windows = cfg.resolved_windows();
+
+    let mut setup = Sampler::new(cfg.seed, 0);
+    let clients = ClientPool::new(n_ips, &mut setup);
+    let per_window = spread(normal_total, windows, &mut setup);
+    let plan = attacks::plan(
+        attack_total,
+        &cfg.attack_mix,
+        windows,
+        &clients,
+        &mut Sampler::new(cfg.seed, 1),
+    );
+    debug_assert_eq!(plan.len(), attack_total);
+
+    let mut writer = RowWriter {
+        buf: Vec::with_capacity(FLUSH_AT + 1024),
+        start: cfg.start,
+        summary: GenSummary {
+            windows,
+            source_ips: n_ips,
+            start: cfg.start,
+            end: cfg.start + (windows as u64 * WINDOW_SECS) as i64,
+            ..GenSummary::default()
+        },
+    };
+    writer.buf.extend_from_slice(HEADER.as_bytes());
+
+    let mut rng = Sampler::new(cfg.seed, 2);
+    let mut last_seen = vec![u32::MAX; n_ips];
+    let mut next_attack = 0;
+    for (w, &normal_here) in per_window.iter().enumerate() {
+        let w = w as u32;
+        let attack_end = next_attack
+            + plan[next_attack..]
+                .iter()
+                .take_while(|a| a.window == w)
+                .count();
+        let window_start = cfg.start + i64::from(w) * WINDOW_SECS as i64;
+        let mut start_ts = [0u8; TIMESTAMP_LEN];
+        let mut end_ts = [0u8; TIMESTAMP_LEN];
+        write_timestamp(&mut start_ts, window_start);
+        write_timestamp(&mut end_ts, window_start + WINDOW_SECS as i64);
+
+        let mut normal_left = normal_here as u64;
+        let mut attack_left = (attack_end - next_attack) as u64;
+        while normal_left + attack_left > 0 {
+            if attack_left > 0 && rng.below(normal_left + attack_left) < attack_left {
+                writer.attack(&plan[next_attack], window_start);
+                next_attack += 1;
+                attack_left -= 1;
+            } else {
+                let client = pick_client(&clients, &mut last_seen, w, &mut rng);
+                writer.normal(client, w, &start_ts, &end_ts, &mut rng);
+                normal_left -= 1;
+            }
+            if writer.buf.len() >= FLUSH_AT {
+                out.write_all(&writer.buf)?;
+                writer.buf.clear();
+            }
+        }
+    }
+    debug_assert_eq!(next_attack, plan.len());
+    out.write_all(&writer.buf)?;
+    out.flush()?;
+    Ok(writer.summary)
+}
+
+/// Spreads `total` rows over `windows` windows with +-50 % jitter; the counts sum to `total`.
+fn spread(total: usize, windows: usize, rng: &mut Sampler) -> Vec<u32> {
+    let weights: Vec<f64> = (0..windows).map(|_| rng.uniform(0.5, 1.5)).collect();
+    let sum: f64 = weights.iter().sum();
+    let mut counts = Vec::with_capacity(windows);
+    let mut acc = 0.0;
+    let mut given = 0usize;
+    for (i, w) in weights.iter().enumerate() {
+        acc += w;
+        let upto = if i + 1 == windows {
+            total
+        } else {
+            ((total as f64 * acc / sum).floor() as usize).clamp(given, total)
+        };
+        counts.push((upto - given) as u32);
+        given = upto;
+    }
+    counts
+}
+
+/// A popularity-weighted client, avoiding clients already seen in this window when possible
+/// (flow logs aggregate one row per address and window).
+fn pick_client<'a>(
+    pool: &'a ClientPool,
+    last_seen: &mut [u32],
+    window: u32,
+    rng: &mut Sampler,
+) -> &'a Client {
+    let mut idx = rng.weighted(&pool.cumulative);
+    for _ in 0..8 {
+        if last_seen[idx] != window {
+            break;
+        }
+        idx = rng.weighted(&pool.cumulative);
+    }
+    last_seen[idx] = window;
+    &pool.clients[idx]
+}
+
+struct RowWriter {
+    buf: Vec<u8>,
+    start: i64,
+    summary: GenSummary,
+}
+
+impl RowWriter {
+    /// Writes one normal row of `client` (or, rarely, of a one-off noise address) in window `w`.
+    fn normal(
+        &mut self,
+        client: &Client,
+        w: u32,
+        start_ts: &[u8; TIMESTAMP_LEN],
+        end_ts: &[u8; TIMESTAMP_LEN],
+        rng: &mut Sampler,
+    ) {
+        let bits = rng.next_u64();
+        let proto_f = (bits & 0xffff) as u32;
+        let code_f = ((bits >> 16) & 0xffff) as u32;
+        let dst_f = ((bits >> 32) & 0xffff) as u32;
+        let role_f = (bits >> 48) as u32;
+
+        let (src, bytes_in, bytes_out) = if (LATE_BELOW..NOISE_BELOW).contains(&role_f) {
+            let host = pool::noise_host(rng);
+            let bytes_in = rng.log_uniform(40.0, 1_000.0);
+            let bytes_out = rng.log_uniform(44.0, 5_000.0);
+            (host, bytes_in, bytes_out)
+        } else {
+            let bytes_in = client.median_in * crate::rng::exp(client.sigma_in * rng.normal());
+            let ratio = client.ratio * crate::rng::exp(client.sigma_ratio * rng.normal());
+            let host = Host {
+                ip: client.ip,
+                country: client.country,
+            };
+            (host, bytes_in, bytes_in * ratio)
+        };
+        let bytes_in = bytes_in.clamp(40.0, MAX_NORMAL_BYTES).round() as u64;
+        let bytes_out = bytes_out.clamp(44.0, MAX_NORMAL_BYTES).round() as u64;
+
+        let https = proto_f >= HTTP_BELOW;
+        let code = CODES
+            .iter()
+            .find(|(below, _)| code_f < *below)
+            .map_or(200, |&(_, c)| c);
+        let dst_ip = if dst_f < OTHER_SERVER_BELOW {
+            OTHER_SERVERS[(dst_f % 3) as usize]
+        } else {
+            MAIN_SERVER
+        };
+        let b = &mut self.buf;
+        b.extend_from_slice(b"\r\n");
+        push_u64(b, bytes_in);
+        b.push(b',');
+        push_u64(b, bytes_out);
+        b.push(b',');
+        // A late-arriving record of the previous window makes the file only roughly ordered.
+        let late_ts;
+        let (creation, end) = if role_f < LATE_BELOW && w > 0 {
+            let ws = self.start + i64::from(w - 1) * WINDOW_SECS as i64;
+            let mut s = [0u8; TIMESTAMP_LEN];
+            let mut e = [0u8; TIMESTAMP_LEN];
+            write_timestamp(&mut s, ws);
+            write_timestamp(&mut e, ws + WINDOW_SECS as i64);
+            late_ts = (s, e);
+            (&late_ts.0, &late_ts.1)
+        } else {
+            (start_ts, end_ts)
+        };
+        Self::rest(
+            b,
+            creation,
+            end,
+            src,
+            https,
+            code,
+            if https { 443 } else { 80 },
+            dst_ip,
+            TrafficKind::Normal,
+        );
+        self.summary.add(TrafficKind::Normal);
+    }
+
+    /// Writes one planned attack row whose window starts at `window_start`.
+    fn attack(&mut self, row: &AttackRow, window_start: i64) {
+        let creation = window_start + i64::from(row.offset);
+        let mut s = [0u8; TIMESTAMP_LEN];
+        let mut e = [0u8; TIMESTAMP_LEN];
+        write_timestamp(&mut s, creation);
+        write_timestamp(&mut e, creation + i64::from(row.duration));
+        let b = &mut self.buf;
+        b.extend_from_slice(b"\r\n");
+        push_u64(b, row.bytes_in);
+        b.push(b',');
+        push_u64(b, row.bytes_out);
+        b.push(b',');
+        Self::rest(
+            b,
+            &s,
+            &e,
+            row.src,
+            row.https,
+            row.code,
+            row.dst_port,
+            row.dst_ip,
+            row.kind,
+        );
+        self.summary.add(row.kind);
+    }
+
+    /// Everything from `creation_time` to the end of the row.
+    #[allow(clippy::too_many_arguments)]
+    fn rest(
+        b: &mut Vec<u8>,
+        creation: &[u8; TIMESTAMP_LEN],
+        end: &[u8; TIMESTAMP_LEN],
+        src: Host,
+        https: bool,
+        code: u16,
+        port: u16,
+        dst_ip: u32,
+        kind: TrafficKind,
+    ) {
+        b.extend_from_slice(creation);
+        b.push(b',');
+        b.extend_from_slice(end);
+        b.push(b',');
+        push_ipv4(b, src.ip);
+        b.push(b',');
+        b.extend_from_slice(&src.country);
+        b.extend_from_slice(if https { b",HTTPS," } else { b",HTTP," });
+        push_u64(b, u64::from(code));
+        b.push(b',');
+        push_u64(b, u64::from(port));
+        b.push(b',');
+        push_ipv4(b, dst_ip);
+        b.extend_from_slice(MIDDLE);
+        b.extend_from_slice(creation);
+        b.extend_from_slice(b",waf_rule,");
+        b.push(b'0' + kind.label());
+        b.push(b',');
+        b.extend_from_slice(kind.as_str().as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_timestamp;
+    use crate::{AttackMix, SEED_FILE_START};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    #[derive(Debug, Clone)]
+    struct Row {
+        bytes_in: u64,
+        bytes_out: u64,
+        creation: i64,
+        end: i64,
+        src: String,
+        country: String,
+        protocol: String,
+        code: u16,
+        port: u16,
+        dst: String,
+        label: u8,
+        kind: TrafficKind,
+    }
+
+    fn run(cfg: &GenConfig) -> (Vec<u8>, GenSummary) {
+        let mut out = Vec::new();
+        let summary = generate(cfg, &mut out).expect("generate");
+        (out, summary)
+    }
+
+    fn cfg(rows: usize, seed: u64) -> GenConfig {
+        GenConfig {
+            rows,
+            seed,
+            ..GenConfig::default()
+        }
+    }
+
+    fn parse(csv: &[u8]) -> Vec<Row> {
+        let text = std::str::from_utf8(csv).expect("utf8");
+        let mut lines = text.split("\r\n");
+        assert_eq!(lines.next(), Some(HEADER));
+        lines
+            .map(|line| {
+                let f: Vec<&str> = line.split(',').collect();
+                assert_eq!(f.len(), 18, "{line}");
+                let creation = parse_timestamp(f[2]).expect("creation_time");
+                assert_eq!(f[14], f[2], "time == creation_time");
+                assert_eq!(
+                    &f[10..14],
+                    [
+                        "Suspicious Web Traffic",
+                        "Adversary Infrastructure Interaction",
+                        "AWS_VPC_Flow",
+                        "prod_webserver"
+                    ]
+                );
+                assert_eq!(f[15], "waf_rule");
+                Row {
+                    bytes_in: f[0].parse().expect("bytes_in"),
+                    bytes_out: f[1].parse().expect("bytes_out"),
+                    creation,
+                    end: parse_timestamp(f[3]).expect("end_time"),
+                    src: f[4].to_owned(),
+                    country: f[5].to_owned(),
+                    protocol: f[6].to_owned(),
+                    code: f[7].parse().expect("code"),
+                    port: f[8].parse().expect("port"),
+                    dst: f[9].to_owned(),
+                    label: f[16].parse().expect("label"),
+                    kind: TrafficKind::from_name(f[17]).expect("attack_type"),
+                }
+            })
+            .collect()
+    }
+
+    fn by_src(rows: &[Row], kind: TrafficKind) -> BTreeMap<String, Vec<Row>> {
+        let mut map: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.kind == kind) {
+            map.entry(r.src.clone()).or_default().push(r.clone());
+        }
+        map
+    }
+
+    fn median(mut v: Vec<u64>) -> u64 {
+        v.sort_unstable();
+        v[v.len() / 2]
+    }
+
+    #[test]
+    fn header_and_line_format_are_exact() {
+        let (csv, _) = run(&cfg(300, 1));
+        let header = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,\
+protocol,response.code,dst_port,dst_ip,rule_names,observation_name,source.meta,source.name,time,\
+detection_types,label,attack_type\r\n";
+        assert!(csv.starts_with(header.as_bytes()));
+        assert!(!csv.ends_with(b"\n") && !csv.ends_with(b"\r"));
+        // Every LF is part of a CRLF and every CR is followed by LF.
+        for (i, &c) in csv.iter().enumerate() {
+            if c == b'\n' {
+                assert_eq!(csv[i - 1], b'\r', "bare LF at byte {i}");
+            }
+            if c == b'\r' {
+                assert_eq!(csv[i + 1], b'\n', "bare CR at byte {i}");
+            }
+        }
+        assert_eq!(csv.iter().filter(|&&c| c == b'\n').count(), 300);
+        let first = std::str::from_utf8(&csv)
+            .unwrap()
+            .split("\r\n")
+            .nth(1)
+            .unwrap();
+        assert!(first.contains(",2024-04-25T23:"), "{first}");
+    }
+
+    #[test]
+    fn header_matches_the_seed_file() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/cloudwatch/CloudWatch_Traffic_Web_Attack.csv"
+        );
+        let Ok(seed) = std::fs::read(path) else {
+            eprintln!("seed file not found at {path}; skipping");
+            return;
+        };
+        let seed_header = &seed[..seed.windows(2).position(|w| w == b"\r\n").unwrap()];
+        let expected = [seed_header, b",label,attack_type"].concat();
+        assert_eq!(HEADER.as_bytes(), &expected[..]);
+    }
+
+    #[test]
+    fn zero_rows_writes_only_the_header() {
+        let (csv, summary) = run(&cfg(0, 1));
+        assert_eq!(csv, HEADER.as_bytes());
+        assert_eq!(summary.rows, 0);
+    }
+
+    #[test]
+    fn deterministic_per_seed() {
+        let (a, sa) = run(&cfg(3_000, 99));
+        let (b, sb) = run(&cfg(3_000, 99));
+        let (c, _) = run(&cfg(3_000, 100));
+        assert_eq!(a, b);
+        assert_eq!(sa, sb);
+        assert_ne!(a, c);
+        // Chunked output through a tiny writer is identical too.
+        let mut chunked = std::io::BufWriter::with_capacity(7, Vec::new());
+        generate(&cfg(3_000, 99), &mut chunked).unwrap();
+        assert_eq!(chunked.into_inner().unwrap(), a);
+    }
+
+    #[test]
+    fn exact_row_counts_and_sane_tiny_runs() {
+        for rows in [1, 2, 3, 10, 33, 100, 282, 1_000, 4_321] {
+            for fraction in [0.0, 0.03, 0.2, 1.0] {
+                let c = GenConfig {
+                    attack_fraction: fraction,
+                    ..cfg(rows, rows as u64)
+                };
+                let (csv, s) = run(&c);
+                let parsed = parse(&csv);
+                assert_eq!(parsed.len(), rows);
+                assert_eq!(s.rows, rows);
+                let total: usize = TrafficKind::ALL.iter().map(|&k| s.count(k)).sum();
+                assert_eq!(total, rows);
+                assert_eq!(s.attacks(), c.attack_rows());
+                for kind in TrafficKind::ALL {
+                    let n = parsed.iter().filter(|r| r.kind == kind).count();
+                    assert_eq!(n, s.count(kind), "{rows} rows, {fraction}: {kind}");
+                }
+                // Multi-row attacks are never degenerate crumbs.
+                let windows = s.windows;
+                for (ip, g) in by_src(&parsed, TrafficKind::Flood) {
+                    assert!(g.len() >= 8, "flood from {ip} has {} rows", g.len());
+                }
+                for (ip, g) in by_src(&parsed, TrafficKind::Scan) {
+                    assert!(g.len() >= 6, "scan from {ip} has {} rows", g.len());
+                }
+                for (ip, g) in by_src(&parsed, TrafficKind::Beacon) {
+                    assert!(g.len() >= 5.min(windows), "beacon from {ip}: {}", g.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn labels_follow_attack_types() {
+        let (csv, _) = run(&GenConfig {
+            attack_fraction: 0.1,
+            ..cfg(5_000, 3)
+        });
+        let rows = parse(&csv);
+        for r in &rows {
+            assert_eq!(r.label == 1, r.kind != TrafficKind::Normal);
+            assert!(r.label <= 1);
+        }
+        let kinds: BTreeSet<TrafficKind> = rows.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds.len(), 6, "all kinds present: {kinds:?}");
+    }
+
+    #[test]
+    fn attack_fraction_is_honoured() {
+        for (rows, fraction) in [(20_000, 0.03), (20_000, 0.1), (999, 0.05), (100, 0.03)] {
+            let (csv, s) = run(&GenConfig {
+                attack_fraction: fraction,
+                ..cfg(rows, 5)
+            });
+            let labeled = parse(&csv).iter().filter(|r| r.label == 1).count();
+            let expected = (rows as f64 * fraction).round() as usize;
+            assert_eq!(labeled, expected);
+            assert_eq!(s.attacks(), expected);
+        }
+        let mix = AttackMix::default();
+        let (_, s) = run(&cfg(100_000, 8));
+        let weights: f64 = mix.weights().iter().sum();
+        for (kind, w) in TrafficKind::ATTACKS.iter().zip(mix.weights()) {
+            let share = s.count(*kind) as f64 / s.attacks() as f64;
+            assert!((share - w / weights).abs() < 0.01, "{kind}: {share}");
+        }
+    }
+
+    #[test]
+    fn timestamps_windows_and_rough_order() {
+        let c = cfg(20_000, 11);
+        let (csv, s) = run(&c);
+        let rows = parse(&csv);
+        let mut out_of_order = 0;
+        let mut latest = 0;
+        for r in &rows {
+            assert!(r.creation >= s.start && r.end <= s.end, "{r:?}");
+            assert!(r.end > r.creation);
+            let window_start = r.creation - (r.creation - s.start) % WINDOW_SECS as i64;
+            assert!(r.end <= window_start + WINDOW_SECS as i64, "{r:?}");
+            if matches!(
+                r.kind,
+                TrafficKind::Normal
+                    | TrafficKind::Exfiltration
+                    | TrafficKind::Infiltration
+                    | TrafficKind::Scan
+            ) {
+                assert_eq!(r.end - r.creation, WINDOW_SECS as i64, "{r:?}");
+                assert_eq!(r.creation, window_start);
+            }
+            // Never more than one window behind the newest window so far.
+            let window = (r.creation - s.start) / WINDOW_SECS as i64;
+            assert!(window >= latest - 1, "{r:?}");
+            if window < latest {
+                out_of_order += 1;
+            }
+            latest = latest.max(window);
+        }
+        assert!(out_of_order > 0, "rows should be only roughly ordered");
+        assert!(out_of_order < rows.len() / 20, "{out_of_order}");
+        assert_eq!(rows[0].creation, SEED_FILE_START);
+    }
+
+    #[test]
+    fn normal_traffic_resembles_the_seed_file() {
+        let (csv, s) = run(&cfg(50_000, 21));
+        let normal: Vec<Row> = parse(&csv)
+            .into_iter()
+            .filter(|r| r.kind == TrafficKind::Normal)
+            .collect();
+        let med_in = median(normal.iter().map(|r| r.bytes_in).collect());
+        let med_out = median(normal.iter().map(|r| r.bytes_out).collect());
+        assert!(
+            (8_000..20_000).contains(&med_in),
+            "median bytes_in {med_in}"
+        );
+        assert!(
+            (8_000..20_000).contains(&med_out),
+            "median bytes_out {med_out}"
+        );
+        let max_in = normal.iter().map(|r| r.bytes_in).max().unwrap();
+        assert!(max_in > 1_000_000, "heavy tail: max bytes_in {max_in}");
+        let share = |f: &dyn Fn(&Row) -> bool| {
+            normal.iter().filter(|r| f(r)).count() as f64 / normal.len() as f64
+        };
+        let https = share(&|r| r.protocol == "HTTPS" && r.port == 443);
+        let http = share(&|r| r.protocol == "HTTP" && r.port == 80);
+        assert!((0.85..0.97).contains(&https) && (https + http - 1.0).abs() < 1e-12);
+        let ok = share(&|r| r.code == 200);
+        assert!((0.88..0.97).contains(&ok), "200 share {ok}");
+        let main = share(&|r| r.dst == "10.138.69.97");
+        assert!((0.8..0.95).contains(&main), "main server share {main}");
+        let mut countries: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &normal {
+            *countries.entry(r.country.as_str()).or_default() += 1;
+        }
+        for cc in ["US", "CA", "DE", "AT", "NL", "AE", "IL"] {
+            assert!(countries.contains_key(cc), "{cc} missing: {countries:?}");
+        }
+        let top = countries.iter().max_by_key(|(_, n)| **n).unwrap();
+        assert_eq!(*top.0, "US");
+        let ips: BTreeSet<&str> = normal.iter().map(|r| r.src.as_str()).collect();
+        assert!(ips.len() >= s.source_ips, "{} distinct", ips.len());
+    }
+
+    #[test]
+    fn more_clients_for_more_rows() {
+        let distinct = |rows| {
+            let (csv, _) = run(&cfg(rows, 2));
+            parse(&csv)
+                .iter()
+                .filter(|r| r.kind == TrafficKind::Normal)
+                .map(|r| r.src.clone())
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        let (small, large) = (distinct(300), distinct(30_000));
+        assert!(small >= 20 && large > 5 * small, "{small} vs {large}");
+    }
+
+    #[test]
+    fn attack_signatures() {
+        let (csv, _) = run(&GenConfig {
+            attack_fraction: 0.08,
+            ..cfg(40_000, 17)
+        });
+        let rows = parse(&csv);
+        let normal_ratio_max = rows
+            .iter()
+            .filter(|r| r.kind == TrafficKind::Normal)
+            .map(|r| r.bytes_out as f64 / r.bytes_in as f64)
+            .fold(0.0, f64::max);
+        let normal_in_per_out_max = rows
+            .iter()
+            .filter(|r| r.kind == TrafficKind::Normal)
+            .map(|r| r.bytes_in as f64 / r.bytes_out as f64)
+            .fold(0.0, f64::max);
+        for r in rows.iter().filter(|r| r.kind == TrafficKind::Exfiltration) {
+            assert!(
+                r.bytes_out >= 1_000 * r.bytes_in && r.bytes_out >= 1_000_000,
+                "{r:?}"
+            );
+            assert!(r.bytes_out as f64 / r.bytes_in as f64 > 10.0 * normal_ratio_max);
+        }
+        for r in rows.iter().filter(|r| r.kind == TrafficKind::Infiltration) {
+            assert!(
+                r.bytes_in >= 1_000 * r.bytes_out && r.bytes_in >= 10_000_000,
+                "{r:?}"
+            );
+            assert!(r.bytes_in as f64 / r.bytes_out as f64 > 10.0 * normal_in_per_out_max);
+        }
+        let floods = by_src(&rows, TrafficKind::Flood);
+        assert!(!floods.is_empty());
+        for (ip, g) in &floods {
+            assert!(g.len() >= 8, "{ip}");
+            let window = (g[0].creation - SEED_FILE_START) / WINDOW_SECS as i64;
+            for r in g {
+                assert!((1..=30).contains(&(r.end - r.creation)), "{r:?}");
+                assert!(r.bytes_in <= 2_000 && r.bytes_out <= 3_000, "{r:?}");
+                assert_eq!((r.creation - SEED_FILE_START) / WINDOW_SECS as i64, window);
+            }
+        }
+        let scans = by_src(&rows, TrafficKind::Scan);
+        assert!(!scans.is_empty());
+        for (ip, g) in &scans {
+            let targets: BTreeSet<(&str, u16)> =
+                g.iter().map(|r| (r.dst.as_str(), r.port)).collect();
+            assert_eq!(targets.len(), g.len(), "{ip}: repeated targets");
+            assert!(g.len() >= 6);
+            for r in g {
+                assert!(r.bytes_in <= 200 && r.bytes_out <= 200, "{r:?}");
+                assert!([400, 403, 404].contains(&r.code), "{r:?}");
+            }
+        }
+        let beacons = by_src(&rows, TrafficKind::Beacon);
+        assert!(!beacons.is_empty());
+        for (ip, g) in &beacons {
+            assert!(g.len() >= 5, "{ip}");
+            let first = &g[0];
+            let phase = (first.creation - SEED_FILE_START) % WINDOW_SECS as i64;
+            let gaps: BTreeSet<i64> = g
+                .windows(2)
+                .map(|p| p[1].creation - p[0].creation)
+                .collect();
+            assert_eq!(gaps.len(), 1, "{ip}: irregular gaps {gaps:?}");
+            for r in g {
+                assert_eq!((r.bytes_in, r.bytes_out), (first.bytes_in, first.bytes_out));
+                assert_eq!(r.end - r.creation, first.end - first.creation);
+                assert_eq!((r.creation - SEED_FILE_START) % WINDOW_SECS as i64, phase);
+                assert!(r.bytes_in < 2_000 && r.bytes_out < 2_000);
+            }
+        }
+        // Attackers other than exfiltration/infiltration never reuse a normal client address.
+        let normal_ips: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r.kind == TrafficKind::Normal)
+            .map(|r| r.src.as_str())
+            .collect();
+        for kind in [TrafficKind::Flood, TrafficKind::Scan, TrafficKind::Beacon] {
+            for ip in by_src(&rows, kind).keys() {
+                assert!(!normal_ips.contains(ip.as_str()), "{kind} {ip}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected() {
+        let bad = |c: GenConfig| generate(&c, Vec::new()).unwrap_err().to_string();
+        assert!(
+            bad(GenConfig {
+                attack_fraction: 1.5,
+                ..cfg(10, 1)
+            })
+            .contains("attack_fraction")
+        );
+        assert!(
+            bad(GenConfig {
+                attack_fraction: f64::NAN,
+                ..cfg(10, 1)
+            })
+            .contains("attack_fraction")
+        );
+        let mix = AttackMix {
+            scan: -1.0,
+            ..AttackMix::default()
+        };
+        assert!(
+            bad(GenConfig {
+                attack_mix: mix,
+                ..cfg(10, 1)
+            })
+            .contains("attack mix")
+        );
+        let zero = AttackMix {
+            exfiltration: 0.0,
+            infiltration: 0.0,
+            flood: 0.0,
+            scan: 0.0,
+            beacon: 0.0,
+        };
+        assert!(
+            bad(GenConfig {
+                attack_mix: zero,
+                ..cfg(1_000, 1)
+            })
+            .contains("attack mix")
+        );
+        // All-zero weights are fine when no attacks are requested.
+        assert!(
+            generate(
+                &GenConfig {
+                    attack_mix: zero,
+                    attack_fraction: 0.0,
+                    ..cfg(10, 1)
+                },
+                Vec::new()
+            )
+            .is_ok()
+        );
+        assert!(
+            bad(GenConfig {
+                windows: Some(0),
+                ..cfg(10, 1)
+            })
+            .contains("windows")
+        );
+        assert!(
+            bad(GenConfig {
+                source_ips: Some(0),
+                ..cfg(10, 1)
+            })
+            .contains("source_ips")
+        );
+        assert!(
+            bad(GenConfig {
+                start: -1,
+                ..cfg(10, 1)
+            })
+            .contains("time span")
+        );
+        assert!(
+            bad(GenConfig {
+                start: crate::time::MAX_TIMESTAMP - 100,
+                ..cfg(10, 1)
+            })
+            .contains("time span")
+        );
+    }
+
+    #[test]
+    fn explicit_pool_and_window_settings() {
+        let c = GenConfig {
+            source_ips: Some(4),
+            windows: Some(3),
+            ..cfg(500, 6)
+        };
+        let (csv, s) = run(&c);
+        let rows = parse(&csv);
+        assert_eq!((s.source_ips, s.windows), (4, 3));
+        let normal_ips: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| {
+                r.kind == TrafficKind::Normal
+                    && !r.src.starts_with("65.")
+                    && !r.src.starts_with("19")
+                    && !r.src.starts_with("167.")
+            })
+            .map(|r| r.src.as_str())
+            .collect();
+        assert_eq!(normal_ips.len(), 4);
+        assert!(rows.iter().all(|r| r.end <= SEED_FILE_START + 3 * 600));
+    }
+}
