@@ -1,1 +1,306 @@
-//! e2e
+//! End-to-end tests: whole runs through the experiment library, as `cargo xtask run` does.
+//! Snapshots (insta) cover report.md and metrics.json for the bundled sample and the seed
+//! export; volatile values never reach those files, so no filter hides a result.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use webthreat_experiment::{ExperimentConfig, RunStore, compare, score_with_run};
+use webthreat_tests::{config, read, run_in, seed_csv, shared};
+
+fn flags(dir: &Path, column: &str) -> Vec<bool> {
+    let text = read(dir, "scores.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let j = header.iter().position(|h| *h == column).unwrap();
+    lines.map(|l| l.split(',').nth(j).unwrap() == "1").collect()
+}
+
+#[test]
+fn seed_export_flags_15_of_282_like_the_seed() {
+    let store = tempfile::tempdir().unwrap();
+    let seed = seed_csv();
+    let c = config("iforest.yaml", &[], Some(&seed));
+    let out = run_in(store.path(), &c, true).unwrap();
+    assert_eq!(out.rows, 282);
+    assert_eq!(out.detectors[0].flagged, 15);
+    assert!(
+        out.notes.iter().any(|n| n.contains("no `label` column")),
+        "{:?}",
+        out.notes
+    );
+    insta::assert_snapshot!("seed_metrics", read(&out.dir, "metrics.json"));
+    insta::assert_snapshot!("seed_report", read(&out.dir, "report.md"));
+}
+
+#[test]
+fn seed_flags_overlap_the_scikit_learn_reference() {
+    let store = tempfile::tempdir().unwrap();
+    let seed = seed_csv();
+    // the reference configuration: standardized bytes_in, bytes_out, session duration
+    let c = config(
+        "iforest.yaml",
+        &["features=[bytes_in, bytes_out, session_duration]"],
+        Some(&seed),
+    );
+    let out = run_in(store.path(), &c, true).unwrap();
+    let ours = flags(&out.dir, "iforest_flag");
+    let reference =
+        std::fs::read_to_string(shared("cloudwatch/seed_reference_flags_sklearn.csv")).unwrap();
+    let mut lines = reference.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let j = header.iter().position(|h| *h == "flag_fierce_cfg").unwrap();
+    let theirs: Vec<bool> = lines.map(|l| l.split(',').nth(j).unwrap() == "1").collect();
+    assert_eq!(theirs.len(), 282);
+    let both = ours.iter().zip(&theirs).filter(|(a, b)| **a && **b).count();
+    eprintln!("seed overlap with scikit-learn reference flags: {both} of 15");
+    assert_eq!(ours.iter().filter(|f| **f).count(), 15);
+    assert!(both >= 12, "only {both} of 15 reference flags shared");
+}
+
+#[test]
+fn bundled_sample_runs_are_snapshotted() {
+    let store = tempfile::tempdir().unwrap();
+    for name in ["iforest.yaml", "compare.yaml"] {
+        let c = config(name, &[], None);
+        let out = run_in(store.path(), &c, false).unwrap();
+        let stem = name.trim_end_matches(".yaml");
+        insta::assert_snapshot!(
+            format!("sample_{stem}_metrics"),
+            read(&out.dir, "metrics.json")
+        );
+        insta::assert_snapshot!(format!("sample_{stem}_report"), read(&out.dir, "report.md"));
+        for file in [
+            "config.yaml",
+            "run.json",
+            "scores.csv",
+            "report.html",
+            "curves.json",
+            "models/features.json",
+            "plots/roc_curves.png",
+            "plots/roc_curves.svg",
+            "plots/bytes_scatter.png",
+        ] {
+            assert!(out.dir.join(file).is_file(), "{stem}: missing {file}");
+        }
+        for d in &c.detectors {
+            assert!(
+                out.dir
+                    .join("models")
+                    .join(format!("{}.json", d.name()))
+                    .is_file()
+            );
+        }
+    }
+}
+
+#[test]
+fn reruns_are_byte_identical_whatever_the_thread_count() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let a = one.install(|| run_in(store.path(), &c, false)).unwrap();
+    let b = two.install(|| run_in(store.path(), &c, false)).unwrap();
+    assert_ne!(a.dir, b.dir);
+    for file in [
+        "metrics.json",
+        "scores.csv",
+        "report.md",
+        "report.html",
+        "plots/bytes_scatter.png",
+    ] {
+        assert!(
+            std::fs::read(a.dir.join(file)).unwrap() == std::fs::read(b.dir.join(file)).unwrap(),
+            "{file} differs between a 1-thread and a 2-thread run"
+        );
+    }
+    assert!(read(&a.dir, "run.json").contains("\"threads\": 1"));
+    assert!(read(&b.dir, "run.json").contains("\"threads\": 2"));
+}
+
+#[test]
+fn concurrent_runs_get_distinct_complete_directories() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("zscore.yaml", &[], None);
+    let dirs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| run_in(store.path(), &c, false).unwrap().dir))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let distinct: BTreeSet<_> = dirs.iter().collect();
+    assert_eq!(distinct.len(), 4);
+    for d in &dirs {
+        assert!(d.join("run.json").is_file() && d.join("report.md").is_file());
+    }
+    let ids: Vec<String> = RunStore::new(store.path())
+        .runs(Some("zscore"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec!["0001", "0002", "0003", "0004"]);
+}
+
+#[test]
+fn a_failed_run_leaves_nothing_that_looks_like_a_run() {
+    let store = tempfile::tempdir().unwrap();
+    let bad = tempfile::NamedTempFile::with_suffix(".csv").unwrap();
+    std::fs::write(bad.path(), "bytes_in,bytes_out\n1,2\n").unwrap();
+    let c = config("iforest.yaml", &[], Some(bad.path()));
+    let err = run_in(store.path(), &c, true).unwrap_err().to_string();
+    assert!(err.contains("missing required column"), "{err}");
+    let exp = store.path().join("iforest");
+    let leftovers: Vec<String> = std::fs::read_dir(&exp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".ids")
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    assert!(RunStore::new(store.path()).runs(None).unwrap().is_empty());
+}
+
+#[test]
+fn compare_and_list_show_differences_and_deltas() {
+    let store = tempfile::tempdir().unwrap();
+    let a = run_in(store.path(), &config("iforest.yaml", &[], None), false).unwrap();
+    let b = run_in(
+        store.path(),
+        &config(
+            "iforest.yaml",
+            &["seed=7", "detectors.0.n_estimators=50"],
+            None,
+        ),
+        false,
+    )
+    .unwrap();
+    let s = RunStore::new(store.path());
+    let out = store.path().join("cmp");
+    let cmp = compare::compare(&s, &["iforest".to_string()], &out).unwrap();
+    assert_eq!(cmp.runs.len(), 2);
+    assert!(
+        cmp.markdown.contains("| seed | 42 | 7 |"),
+        "{}",
+        cmp.markdown
+    );
+    assert!(
+        cmp.markdown
+            .contains("| detectors.0.n\\_estimators | 100 | 50 |"),
+        "{}",
+        cmp.markdown
+    );
+    assert!(
+        cmp.markdown.contains("| iforest.roc\\_auc |"),
+        "{}",
+        cmp.markdown
+    );
+    assert!(out.join("comparison.md").is_file());
+    assert!(out.join("plots/roc_curves.png").is_file());
+    let listing = compare::list_markdown(&compare::list(&s, None).unwrap());
+    assert!(
+        listing.contains(&format!("iforest/{}", a.id))
+            && listing.contains(&format!("iforest/{}", b.id))
+    );
+}
+
+#[test]
+fn score_reuses_saved_models_without_refitting() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
+    let fitted = run_in(store.path(), &c, false).unwrap();
+    let rescored = score_with_run(&fitted.dir, Path::new("data/sample.csv"), store.path()).unwrap();
+    assert!(rescored.dir.starts_with(store.path().join("compare-score")));
+    // same data, same models and thresholds: identical scores and flags
+    assert_eq!(
+        read(&fitted.dir, "scores.csv"),
+        read(&rescored.dir, "scores.csv")
+    );
+    assert_eq!(
+        read(&fitted.dir, "metrics.json"),
+        read(&rescored.dir, "metrics.json")
+    );
+    assert!(read(&rescored.dir, "run.json").contains("\"mode\": \"score\""));
+    // and new, unlabeled data is scored too
+    let seed = score_with_run(&fitted.dir, &seed_csv(), store.path()).unwrap();
+    assert_eq!(seed.rows, 282);
+}
+
+#[test]
+fn malformed_configs_name_the_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "name: x\ndata:\n  path: data/sample.csv\ndetectors:\n  - kind: iforest\n    n_trees: 5\n",
+            "n_trees",
+        ),
+        (
+            "name: x\ndata:\n  path: data/sample.csv\n  format: json\ndetectors: []\n",
+            "json",
+        ),
+        (
+            "name: x\nseed: -1\ndata:\n  path: data/sample.csv\ndetectors: []\n",
+            "line 2",
+        ),
+        (
+            "name: x\ndata:\n  path: data/sample.csv\ndetectors:\n  - kind: iforest\n    contamination: 0.9\n",
+            "contamination",
+        ),
+        (
+            "name: x\ndata:\n  path: data/sample.csv\ndetectors: []\n",
+            "at least one detector",
+        ),
+        (
+            "name: x\ndata:\n  path: data/sample.csv\nfeatures: [log1p(bytes_in]\ndetectors:\n  - kind: zscore\n",
+            "log1p(bytes_in",
+        ),
+    ];
+    for (text, expected) in cases {
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, text).unwrap();
+        let err = ExperimentConfig::load(&path, &[], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(expected) && err.contains("c.yaml"),
+            "{expected}: {err}"
+        );
+    }
+}
+
+#[test]
+fn log_derived_strings_are_escaped_in_html_and_csv() {
+    let store = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(seed_csv()).unwrap();
+    // the seed's most-flagged source IP becomes a script tag, another one a spreadsheet formula
+    let hostile = text
+        .replace("155.91.45.242", "<script>alert(1)</script>")
+        .replacen("165.225.33.6", "=HYPERLINK(\"x\")", 1);
+    let log = tempfile::NamedTempFile::with_suffix(".csv").unwrap();
+    std::fs::write(log.path(), hostile).unwrap();
+    let c = config(
+        "iforest.yaml",
+        &["report.top_flagged=300"],
+        Some(log.path()),
+    );
+    let out = run_in(store.path(), &c, true).unwrap();
+    let html = read(&out.dir, "report.html");
+    assert!(
+        !html.contains("<script>alert"),
+        "raw script tag in report.html"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped IP missing from report.html"
+    );
+    let scores = read(&out.dir, "scores.csv");
+    assert!(
+        scores.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "formula not neutralised"
+    );
+}

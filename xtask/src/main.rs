@@ -1,1 +1,259 @@
-fn main() {}
+//! The webthreat command line (`cargo xtask ...`): parses arguments and calls the crates.
+//!
+//! Subcommands: `run` (the main job), `list`, `show`, `compare`, `score`, `gen-data`.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use webthreat_experiment::{
+    ExperimentConfig, RunOptions, RunOutcome, RunStore, compare, run, score_with_run,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    about = "webthreat: find suspicious interactions in web-traffic logs"
+)]
+struct Cli {
+    /// Worker threads for detectors (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run experiments: ingest, features, detectors, evaluation, report; one run directory each.
+    Run {
+        /// Experiment config files (YAML).
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+        /// Analyse this log instead of the config's `data.path`.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Override a config key, e.g. `--set seed=7` or `--set detectors.0.n_estimators=200`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Run store root.
+        #[arg(long, default_value = "experiments")]
+        out: PathBuf,
+    },
+    /// List runs with time, config and data hash, and key metrics.
+    List {
+        /// Only this experiment.
+        experiment: Option<String>,
+        /// Run store root.
+        #[arg(long, default_value = "experiments")]
+        out: PathBuf,
+    },
+    /// Print a run's report (Markdown).
+    Show {
+        /// A run directory or `<experiment>/<id>`; an experiment name shows its latest run.
+        run: String,
+        /// Run store root.
+        #[arg(long, default_value = "experiments")]
+        out: PathBuf,
+    },
+    /// Compare runs: differing parameters, every metric with deltas, overlaid ROC/PR curves.
+    Compare {
+        /// Run directories, `<experiment>/<id>`, or experiment names (all their runs).
+        #[arg(required = true)]
+        runs: Vec<String>,
+        /// Run store root.
+        #[arg(long, default_value = "experiments")]
+        out: PathBuf,
+        /// Where to write comparison.md and plots (default: <out>/comparisons/<first>-vs-<last>).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Score new data with a run's saved models and thresholds (no refit).
+    Score {
+        /// The run whose models to use.
+        #[arg(long)]
+        run: String,
+        /// The log to score.
+        data: PathBuf,
+        /// Run store root.
+        #[arg(long, default_value = "experiments")]
+        out: PathBuf,
+    },
+    /// Generate a CloudWatch-format log with labeled injected attacks.
+    GenData {
+        /// Data rows.
+        #[arg(long)]
+        rows: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Fraction of attack rows.
+        #[arg(long, default_value_t = 0.03)]
+        attack_fraction: f64,
+        /// Output CSV path (refuses to overwrite unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting the thread count")?;
+    }
+    match cli.command {
+        Command::Run {
+            configs,
+            data,
+            overrides,
+            out,
+        } => {
+            let mut last = None;
+            for path in &configs {
+                let config = ExperimentConfig::load(path, &overrides, data.as_deref())?;
+                let options = RunOptions {
+                    store_root: out.clone(),
+                    data_overridden: data.is_some(),
+                };
+                let outcome = run(&config, &options).with_context(|| {
+                    format!("experiment `{}` ({})", config.name, path.display())
+                })?;
+                print_summary(&config.name, &outcome);
+                last = Some(outcome.dir);
+            }
+            if let Some(dir) = last {
+                println!("{}", dir.display());
+            }
+        }
+        Command::List { experiment, out } => {
+            let listings = compare::list(&RunStore::new(out), experiment.as_deref())?;
+            if listings.is_empty() {
+                println!("no runs yet: `cargo xtask run configs/iforest.yaml` makes one");
+            } else {
+                print!("{}", compare::list_markdown(&listings));
+            }
+        }
+        Command::Show { run, out } => {
+            let runs = RunStore::new(out).resolve(&run)?;
+            let latest = runs.last().context("no run")?;
+            let report = latest.dir.join("report.md");
+            let text = std::fs::read_to_string(&report)
+                .with_context(|| format!("reading {}", report.display()))?;
+            print!("{text}");
+            println!("\n{}", latest.dir.display());
+        }
+        Command::Compare { runs, out, to } => {
+            let store = RunStore::new(&out);
+            let dir = to.unwrap_or_else(|| {
+                let slug = |s: &String| s.replace(['/', '\\'], "_");
+                let name = match (runs.first(), runs.last()) {
+                    (Some(a), Some(b)) if runs.len() > 1 => format!("{}-vs-{}", slug(a), slug(b)),
+                    (Some(a), _) => slug(a),
+                    _ => "comparison".into(),
+                };
+                out.join("comparisons").join(name)
+            });
+            let comparison = compare::compare(&store, &runs, &dir)?;
+            print!("{}", comparison.markdown);
+            println!("\n{}", comparison.out_dir.join("comparison.md").display());
+        }
+        Command::Score { run, data, out } => {
+            let store = RunStore::new(&out);
+            let runs = store.resolve(&run)?;
+            let source = runs.last().context("no run")?;
+            let outcome = score_with_run(&source.dir, &data, &out)?;
+            print_summary(
+                &format!("{}/{} (scoring)", source.experiment, source.id),
+                &outcome,
+            );
+            println!("{}", outcome.dir.display());
+        }
+        Command::GenData {
+            rows,
+            seed,
+            attack_fraction,
+            out,
+            force,
+        } => gen_data(rows, seed, attack_fraction, &out, force)?,
+    }
+    Ok(())
+}
+
+fn print_summary(name: &str, o: &RunOutcome) {
+    println!(
+        "{name}: run {} on {} rows{}",
+        o.id,
+        o.rows,
+        if o.rejected > 0 {
+            format!(" ({} rejected rows in rejects.csv)", o.rejected)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "{:<16} {:<12} {:>8} {:>10} {:>8} {:>8} {:>8}",
+        "detector", "kind", "flagged", "threshold", "roc_auc", "pr_auc", "f1"
+    );
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+    for d in &o.detectors {
+        println!(
+            "{:<16} {:<12} {:>8} {:>10.4} {:>8} {:>8} {:>8}",
+            d.name,
+            d.kind,
+            d.flagged,
+            d.threshold,
+            opt(d.roc_auc),
+            opt(d.pr_auc),
+            opt(d.f1)
+        );
+    }
+    for n in &o.notes {
+        println!("note: {n}");
+    }
+}
+
+fn gen_data(rows: usize, seed: u64, attack_fraction: f64, out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !force {
+        bail!("{} exists; pass --force to overwrite it", out.display());
+    }
+    let config = webthreat_synth::GenConfig {
+        rows,
+        seed,
+        attack_fraction,
+        ..webthreat_synth::GenConfig::default()
+    };
+    config.validate()?;
+    let clock = Instant::now();
+    let tmp = out.with_extension("csv.partial");
+    let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let summary = webthreat_synth::generate(&config, BufWriter::new(file));
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&tmp, out).with_context(|| format!("moving into {}", out.display()))?;
+    let attacks: Vec<String> = webthreat_synth::TrafficKind::ATTACKS
+        .iter()
+        .map(|k| format!("{} {}", k.as_str(), summary.count(*k)))
+        .collect();
+    eprintln!(
+        "wrote {} rows ({} attacks: {}) to {} in {:.2} s",
+        summary.rows,
+        summary.attacks(),
+        attacks.join(", "),
+        out.display(),
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -229,8 +229,9 @@ mod tests {
 
     #[test]
     fn non_finite_values_are_rejected_with_their_place() {
-        let err = FeatureMatrix::from_rows(names(&["a", "b"]), &[vec![1.0, 2.0], vec![f64::NAN, 4.0]])
-            .unwrap_err();
+        let err =
+            FeatureMatrix::from_rows(names(&["a", "b"]), &[vec![1.0, 2.0], vec![f64::NAN, 4.0]])
+                .unwrap_err();
         match err {
             MatrixError::NonFinite { feature, row, .. } => {
                 assert_eq!(feature, "a");
@@ -246,7 +247,11 @@ mod tests {
     fn shape_and_names_are_checked() {
         assert_eq!(
             FeatureMatrix::new(names(&["a"]), vec![1.0, 2.0], vec![0], vec![], None),
-            Err(MatrixError::Shape { values: 2, rows: 1, cols: 1 })
+            Err(MatrixError::Shape {
+                values: 2,
+                rows: 1,
+                cols: 1
+            })
         );
         assert_eq!(
             FeatureMatrix::new(vec![], vec![], vec![], vec![], None),
@@ -257,7 +262,13 @@ mod tests {
             Err(MatrixError::DuplicateFeature("a".into()))
         );
         assert!(matches!(
-            FeatureMatrix::new(names(&["a"]), vec![1.0], vec![0], vec![], Some(vec![true, false])),
+            FeatureMatrix::new(
+                names(&["a"]),
+                vec![1.0],
+                vec![0],
+                vec![],
+                Some(vec![true, false])
+            ),
             Err(MatrixError::RowCount { what: "labels", .. })
         ));
     }

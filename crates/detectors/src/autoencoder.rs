@@ -66,7 +66,11 @@ impl TryFrom<LayerRepr> for Layer {
     type Error = String;
     fn try_from(r: LayerRepr) -> Result<Self, String> {
         if r.bias.len() != r.outputs {
-            return Err(format!("layer has {} biases for {} outputs", r.bias.len(), r.outputs));
+            return Err(format!(
+                "layer has {} biases for {} outputs",
+                r.bias.len(),
+                r.outputs
+            ));
         }
         let weights = Array2::from_shape_vec((r.inputs, r.outputs), r.weights)
             .map_err(|e| format!("layer weights do not fit {}x{}: {e}", r.inputs, r.outputs))?;
@@ -86,6 +90,7 @@ pub struct AutoencoderModel {
     scale: Vec<f64>,
     layers: Vec<Layer>,
     /// Mean training loss (MSE, standardized units) of every epoch.
+    #[serde(with = "crate::exact_f64::vec")]
     loss_history: Vec<f64>,
     /// Rows the network was trained on.
     train_rows: usize,
@@ -254,9 +259,12 @@ impl AutoencoderModel {
             .windows(2)
             .position(|w| w[0].weights.ncols() != w[1].weights.nrows())
         {
-            return Err(format!("autoencoder layers {i} and {} do not connect", i + 1));
+            return Err(format!(
+                "autoencoder layers {i} and {} do not connect",
+                i + 1
+            ));
         }
-        if self.scale.iter().any(|s| !(*s > 0.0)) {
+        if self.scale.iter().any(|s| s.is_nan() || *s <= 0.0) {
             return Err("autoencoder input scale must be positive".into());
         }
         Ok(())

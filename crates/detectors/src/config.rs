@@ -442,7 +442,10 @@ impl DetectorConfig {
         if let Some(pos) = p.hidden.iter().position(|&h| h == 0) {
             return Err(self.invalid(
                 "hidden",
-                format!("{:?} has width 0 at position {pos}: every layer needs at least 1 unit", p.hidden),
+                format!(
+                    "{:?} has width 0 at position {pos}: every layer needs at least 1 unit",
+                    p.hidden
+                ),
             ));
         }
         if p.epochs == 0 {
@@ -451,7 +454,10 @@ impl DetectorConfig {
         if !(p.learning_rate.is_finite() && p.learning_rate > 0.0) {
             return Err(self.invalid(
                 "learning_rate",
-                format!("is {}: expected a positive number such as 0.001", p.learning_rate),
+                format!(
+                    "is {}: expected a positive number such as 0.001",
+                    p.learning_rate
+                ),
             ));
         }
         if p.batch_size == 0 {
@@ -580,5 +586,244 @@ impl<'de> Deserialize<'de> for Contamination {
             |v| Contamination::Fraction(v as f64),
             Contamination::Fraction,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<DetectorConfig, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn the_documented_examples_parse_with_defaults() {
+        let c = parse(r#"{"kind": "iforest", "n_estimators": 100, "max_samples": "auto", "contamination": 0.05}"#)
+            .unwrap();
+        c.validate().unwrap();
+        let DetectorConfig::IsolationForest(p) = &c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(p.max_samples, MaxSamples::Auto);
+        assert_eq!(p.max_features, MaxFeatures::Fraction(1.0));
+        assert!(!p.bootstrap);
+        assert_eq!(
+            c.threshold_rule().unwrap(),
+            ThresholdRule::Contamination(0.05)
+        );
+        assert_eq!(c.name(), "iforest");
+
+        let c = parse(r#"{"kind": "zscore", "contamination": 0.05}"#).unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            c,
+            DetectorConfig::ZScore(ZScoreParams {
+                contamination: Some(Contamination::Fraction(0.05)),
+                ..Default::default()
+            })
+        );
+
+        let c = parse(
+            r#"{"kind": "autoencoder", "hidden": [8, 3], "epochs": 200, "contamination": 0.05}"#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let DetectorConfig::Autoencoder(p) = &c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            (p.epochs, p.batch_size, p.max_train_rows),
+            (200, 64, 20_000)
+        );
+    }
+
+    #[test]
+    fn number_or_keyword_values() {
+        let c = parse(r#"{"kind": "iforest", "max_samples": 128, "max_features": 2, "contamination": "auto", "name": "forest-a"}"#)
+            .unwrap();
+        c.validate().unwrap();
+        let DetectorConfig::IsolationForest(p) = &c else {
+            panic!()
+        };
+        assert_eq!(p.max_samples, MaxSamples::Count(128));
+        assert_eq!(p.max_features, MaxFeatures::Count(2));
+        assert_eq!(
+            c.threshold_rule().unwrap(),
+            ThresholdRule::ContaminationAuto
+        );
+        assert_eq!(c.name(), "forest-a");
+        let c = parse(r#"{"kind": "iforest", "max_samples": 0.5, "max_features": 0.5}"#).unwrap();
+        let DetectorConfig::IsolationForest(p) = &c else {
+            panic!()
+        };
+        assert_eq!(p.max_samples, MaxSamples::Fraction(0.5));
+        assert_eq!(p.max_samples.resolve(1001), 500);
+        assert_eq!(MaxSamples::Auto.resolve(100), 100);
+        assert_eq!(MaxSamples::Count(300).resolve(100), 100);
+        assert_eq!(p.max_features.resolve(5, "x").unwrap(), 2);
+        // default rule
+        assert_eq!(
+            c.threshold_rule().unwrap(),
+            ThresholdRule::Contamination(0.05)
+        );
+    }
+
+    #[test]
+    fn threshold_specs_parse() {
+        let c = parse(r#"{"kind": "zscore", "threshold": {"k_sigma": 3.0}, "center": "median", "combine": "sum_sq"}"#)
+            .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.threshold_rule().unwrap(), ThresholdRule::KSigma(3.0));
+        let c = parse(r#"{"kind": "iforest", "threshold": {"quantile": 0.99}}"#).unwrap();
+        assert_eq!(c.threshold_rule().unwrap(), ThresholdRule::Quantile(0.99));
+        let c = parse(r#"{"kind": "autoencoder", "threshold": {"fixed": 0.6}}"#).unwrap();
+        assert_eq!(c.threshold_rule().unwrap(), ThresholdRule::Fixed(0.6));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected_at_parse_time() {
+        let err = parse(r#"{"kind": "iforest", "n_trees": 10}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("n_trees"), "{err}");
+        let err = parse(r#"{"kind": "forest"}"#).unwrap_err().to_string();
+        assert!(err.contains("forest"), "{err}");
+        let err = parse(r#"{"kind": "iforest", "max_samples": "all"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auto"), "{err}");
+        let err = parse(r#"{"kind": "zscore", "max_features": "auto"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_features"), "{err}");
+        let err = parse(r#"{"kind": "zscore", "threshold": {"sigma": 3}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sigma"), "{err}");
+        let err = parse(r#"{"kind": "iforest", "max_samples": -3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("-3"), "{err}");
+    }
+
+    #[test]
+    fn validation_names_key_value_and_expectation() {
+        let cases = [
+            (
+                r#"{"kind": "iforest", "max_samples": 0}"#,
+                "max_samples",
+                "is 0",
+            ),
+            (
+                r#"{"kind": "iforest", "max_samples": 1.5}"#,
+                "max_samples",
+                "1.5",
+            ),
+            (
+                r#"{"kind": "iforest", "n_estimators": 0}"#,
+                "n_estimators",
+                "is 0",
+            ),
+            (
+                r#"{"kind": "iforest", "max_features": 0}"#,
+                "max_features",
+                "is 0",
+            ),
+            (
+                r#"{"kind": "iforest", "contamination": 0.7}"#,
+                "contamination",
+                "(0, 0.5]",
+            ),
+            (
+                r#"{"kind": "iforest", "contamination": 0}"#,
+                "contamination",
+                "is 0",
+            ),
+            (
+                r#"{"kind": "zscore", "contamination": "auto"}"#,
+                "contamination",
+                "only `iforest`",
+            ),
+            (
+                r#"{"kind": "iforest", "threshold": {"k_sigma": 3}}"#,
+                "threshold",
+                "zscore",
+            ),
+            (
+                r#"{"kind": "iforest", "threshold": {"quantile": 1.2}}"#,
+                "threshold",
+                "[0, 1]",
+            ),
+            (
+                r#"{"kind": "iforest", "threshold": {"fixed": 0.6}, "contamination": 0.1}"#,
+                "threshold",
+                "exactly one",
+            ),
+            (
+                r#"{"kind": "autoencoder", "hidden": [8, 0]}"#,
+                "hidden",
+                "width 0",
+            ),
+            (
+                r#"{"kind": "autoencoder", "hidden": []}"#,
+                "hidden",
+                "is empty",
+            ),
+            (r#"{"kind": "autoencoder", "epochs": 0}"#, "epochs", "is 0"),
+            (
+                r#"{"kind": "autoencoder", "batch_size": 0}"#,
+                "batch_size",
+                "is 0",
+            ),
+            (
+                r#"{"kind": "autoencoder", "learning_rate": -1}"#,
+                "learning_rate",
+                "-1",
+            ),
+            (
+                r#"{"kind": "autoencoder", "max_train_rows": 0}"#,
+                "max_train_rows",
+                "is 0",
+            ),
+            (r#"{"kind": "zscore", "name": "a/b"}"#, "name", "a/b"),
+        ];
+        for (json, key, fragment) in cases {
+            let err = parse(json).unwrap().validate().unwrap_err();
+            let DetectorError::InvalidConfig { key: k, .. } = &err else {
+                panic!("{err:?}")
+            };
+            let text = err.to_string();
+            assert_eq!(*k, key, "{json}: {text}");
+            assert!(text.contains(fragment), "{json}: {text}");
+        }
+    }
+
+    #[test]
+    fn resolved_configs_fill_defaults_and_round_trip() {
+        for json in [
+            r#"{"kind": "iforest"}"#,
+            r#"{"kind": "iforest", "max_samples": 0.25, "max_features": 3, "contamination": "auto", "name": "f"}"#,
+            r#"{"kind": "zscore", "threshold": {"k_sigma": 2.5}}"#,
+            r#"{"kind": "autoencoder", "hidden": [4], "threshold": {"quantile": 0.9}}"#,
+        ] {
+            let resolved = parse(json).unwrap().resolved().unwrap();
+            let text = serde_json::to_string(&resolved).unwrap();
+            assert!(text.contains("\"name\""), "{text}");
+            assert!(
+                text.contains("contamination") || text.contains("threshold"),
+                "{text}"
+            );
+            let back = parse(&text).unwrap();
+            assert_eq!(back, resolved, "{text}");
+            assert_eq!(back.resolved().unwrap(), resolved);
+        }
+        let text =
+            serde_json::to_string(&parse(r#"{"kind": "iforest"}"#).unwrap().resolved().unwrap())
+                .unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"iforest","name":"iforest","n_estimators":100,"max_samples":"auto","max_features":1.0,"bootstrap":false,"contamination":0.05}"#
+        );
     }
 }

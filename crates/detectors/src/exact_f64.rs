@@ -105,7 +105,10 @@ mod tests {
             123456.789e-17,
             -0.0,
         ];
-        let holder = Holder { one: std::f64::consts::PI, many };
+        let holder = Holder {
+            one: std::f64::consts::PI,
+            many,
+        };
         let json = serde_json::to_string(&holder).unwrap();
         let back: Holder = serde_json::from_str(&json).unwrap();
         assert_eq!(back.one.to_bits(), holder.one.to_bits());

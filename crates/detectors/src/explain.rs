@@ -28,7 +28,11 @@ pub fn rank(
     top_k: usize,
 ) -> Vec<Explanation> {
     let mut order: Vec<usize> = (0..contributions.len()).collect();
-    order.sort_by(|&a, &b| contributions[b].total_cmp(&contributions[a]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        contributions[b]
+            .total_cmp(&contributions[a])
+            .then(a.cmp(&b))
+    });
     order
         .into_iter()
         .take(top_k)
@@ -48,12 +52,21 @@ mod tests {
     #[test]
     fn ranks_by_contribution_then_column() {
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let out = rank(&names, &[1.0, 2.0, 3.0], &[0.0, 0.5, 1.0], &[0.2, 0.9, 0.2], 2);
+        let out = rank(
+            &names,
+            &[1.0, 2.0, 3.0],
+            &[0.0, 0.5, 1.0],
+            &[0.2, 0.9, 0.2],
+            2,
+        );
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].feature, "b");
         assert_eq!(out[0].actual, 2.0);
         assert_eq!(out[0].typical, 0.5);
         assert_eq!(out[1].feature, "a");
-        assert_eq!(rank(&names, &[1.0, 2.0, 3.0], &[0.0; 3], &[0.0; 3], 10).len(), 3);
+        assert_eq!(
+            rank(&names, &[1.0, 2.0, 3.0], &[0.0; 3], &[0.0; 3], 10).len(),
+            3
+        );
     }
 }

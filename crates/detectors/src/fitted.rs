@@ -77,7 +77,11 @@ pub struct FittedDetector {
 /// Fits the detector described by `config` on `data`; every random choice derives from `seed`.
 ///
 /// The threshold comes from the config's rule applied to the training scores.
-pub fn fit(config: &DetectorConfig, data: &FeatureMatrix, seed: u64) -> Result<FittedDetector, DetectorError> {
+pub fn fit(
+    config: &DetectorConfig,
+    data: &FeatureMatrix,
+    seed: u64,
+) -> Result<FittedDetector, DetectorError> {
     fit_with_scores(config, data, seed).map(|(fitted, _)| fitted)
 }
 
@@ -99,7 +103,9 @@ pub fn fit_with_scores(
             Model::IsolationForest(IsolationForestModel::fit(p, &name, values, d, seed)?)
         }
         DetectorConfig::ZScore(p) => Model::ZScore(ZScoreModel::fit(p, values, d)),
-        DetectorConfig::Autoencoder(p) => Model::Autoencoder(AutoencoderModel::fit(p, values, d, seed)),
+        DetectorConfig::Autoencoder(p) => {
+            Model::Autoencoder(AutoencoderModel::fit(p, values, d, seed))
+        }
     };
     let scores = model.score(values);
     let sorted = threshold::sorted(&scores);
@@ -189,7 +195,11 @@ impl FittedDetector {
     }
 
     /// The threshold `rule` would give on these training scores, without changing anything.
-    pub fn threshold_for(&self, rule: ThresholdRule, training_scores: &[f64]) -> Result<f64, DetectorError> {
+    pub fn threshold_for(
+        &self,
+        rule: ThresholdRule,
+        training_scores: &[f64],
+    ) -> Result<f64, DetectorError> {
         rule.check_for(self.kind())
             .map_err(|message| DetectorError::InvalidThreshold {
                 rule: rule.to_string(),
@@ -204,7 +214,10 @@ impl FittedDetector {
                 }),
             };
         }
-        let needs_data = matches!(rule, ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_));
+        let needs_data = matches!(
+            rule,
+            ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_)
+        );
         if needs_data && training_scores.is_empty() {
             return Err(DetectorError::InvalidThreshold {
                 rule: rule.to_string(),
@@ -221,7 +234,11 @@ impl FittedDetector {
     /// Replaces the threshold rule without refitting: `training_scores` are the scores of the
     /// training rows (as returned by [`fit_with_scores`] or [`FittedDetector::score`] on the
     /// training matrix). The stored config is updated to the new rule.
-    pub fn set_threshold(&mut self, rule: ThresholdRule, training_scores: &[f64]) -> Result<(), DetectorError> {
+    pub fn set_threshold(
+        &mut self,
+        rule: ThresholdRule,
+        training_scores: &[f64],
+    ) -> Result<(), DetectorError> {
         self.threshold = self.threshold_for(rule, training_scores)?;
         self.rule = rule;
         self.config.set_threshold_rule(rule);
@@ -247,7 +264,12 @@ impl FittedDetector {
     /// * z-score: the feature's |z| (0 for features constant in training).
     /// * autoencoder: the feature's squared reconstruction error (standardized units); their
     ///   mean is the row's score.
-    pub fn explain(&self, data: &FeatureMatrix, row: usize, top_k: usize) -> Result<Vec<Explanation>, DetectorError> {
+    pub fn explain(
+        &self,
+        data: &FeatureMatrix,
+        row: usize,
+        top_k: usize,
+    ) -> Result<Vec<Explanation>, DetectorError> {
         self.check_features(data)?;
         if row >= data.n_rows() {
             return Err(DetectorError::RowOutOfRange {
@@ -264,7 +286,13 @@ impl FittedDetector {
             });
         }
         let contributions = self.model.contributions(values);
-        Ok(explain::rank(&self.features, values, &self.medians, &contributions, top_k))
+        Ok(explain::rank(
+            &self.features,
+            values,
+            &self.medians,
+            &contributions,
+            top_k,
+        ))
     }
 
     /// The detector as JSON (model parameters bit-exact).
@@ -298,7 +326,9 @@ impl FittedDetector {
             )));
         }
         if !fitted.severity.is_consistent() {
-            return Err(DetectorError::InvalidModel("severity scale is not ascending".into()));
+            return Err(DetectorError::InvalidModel(
+                "severity scale is not ascending".into(),
+            ));
         }
         fitted.model.check(d).map_err(DetectorError::InvalidModel)?;
         Ok(fitted)

@@ -17,8 +17,8 @@
 pub mod autoencoder;
 pub mod config;
 mod error;
-pub mod explain;
 mod exact_f64;
+pub mod explain;
 pub mod fitted;
 pub mod iforest;
 mod sampling;

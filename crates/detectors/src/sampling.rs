@@ -86,6 +86,9 @@ mod tests {
             }
         }
         // expected 2000 each
-        assert!(counts.iter().all(|&c| (1800..2200).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (1800..2200).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

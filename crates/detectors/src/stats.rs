@@ -39,7 +39,11 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 /// Fails with [`DetectorError::EmptyInput`] for a matrix without rows.
-pub fn require_rows(data: &FeatureMatrix, action: &'static str, detector: &str) -> Result<(), DetectorError> {
+pub fn require_rows(
+    data: &FeatureMatrix,
+    action: &'static str,
+    detector: &str,
+) -> Result<(), DetectorError> {
     if data.n_rows() == 0 {
         return Err(DetectorError::EmptyInput {
             action,

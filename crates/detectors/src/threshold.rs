@@ -60,9 +60,9 @@ impl ThresholdRule {
             ThresholdRule::Quantile(q) if !(0.0..=1.0).contains(&q) => Err(format!(
                 "{{quantile: {q}}} is out of range: expected a quantile in [0, 1], e.g. 0.99"
             )),
-            ThresholdRule::Fixed(v) if !v.is_finite() => Err(format!(
-                "{{fixed: {v}}} is not a finite number"
-            )),
+            ThresholdRule::Fixed(v) if !v.is_finite() => {
+                Err(format!("{{fixed: {v}}} is not a finite number"))
+            }
             ThresholdRule::KSigma(k) if kind != "zscore" => Err(format!(
                 "{{k_sigma: {k}}} only applies to `zscore`; use contamination, quantile or fixed for {kind}"
             )),
@@ -97,7 +97,11 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let hi = (lo + 1).min(n - 1);
     let (a, b) = (sorted[lo], sorted[hi]);
     let diff = b - a;
-    if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
 }
 
 /// Threshold of a data-driven rule from ascending training scores. `KSigma` and `Fixed` do not
@@ -172,7 +176,14 @@ mod tests {
     fn quantiles_match_numpy_linear() {
         // numpy.percentile([1, 2, 3, 4], [0, 25, 50, 75, 90, 100]) = [1, 1.75, 2.5, 3.25, 3.7, 4]
         let s = [1.0, 2.0, 3.0, 4.0];
-        let cases = [(0.0, 1.0), (0.25, 1.75), (0.5, 2.5), (0.75, 3.25), (0.9, 3.7), (1.0, 4.0)];
+        let cases = [
+            (0.0, 1.0),
+            (0.25, 1.75),
+            (0.5, 2.5),
+            (0.75, 3.25),
+            (0.9, 3.7),
+            (1.0, 4.0),
+        ];
         for (q, want) in cases {
             let got = quantile_sorted(&s, q);
             assert!((got - want).abs() < 1e-12, "q={q}: {got} vs {want}");
@@ -197,16 +208,38 @@ mod tests {
 
     #[test]
     fn rules_are_checked_per_kind() {
-        assert!(ThresholdRule::Contamination(0.0).check_for("iforest").is_err());
-        assert!(ThresholdRule::Contamination(0.6).check_for("iforest").is_err());
-        assert!(ThresholdRule::Contamination(0.5).check_for("zscore").is_ok());
-        assert!(ThresholdRule::ContaminationAuto.check_for("iforest").is_ok());
-        assert!(ThresholdRule::ContaminationAuto.check_for("zscore").is_err());
+        assert!(
+            ThresholdRule::Contamination(0.0)
+                .check_for("iforest")
+                .is_err()
+        );
+        assert!(
+            ThresholdRule::Contamination(0.6)
+                .check_for("iforest")
+                .is_err()
+        );
+        assert!(
+            ThresholdRule::Contamination(0.5)
+                .check_for("zscore")
+                .is_ok()
+        );
+        assert!(
+            ThresholdRule::ContaminationAuto
+                .check_for("iforest")
+                .is_ok()
+        );
+        assert!(
+            ThresholdRule::ContaminationAuto
+                .check_for("zscore")
+                .is_err()
+        );
         assert!(ThresholdRule::KSigma(3.0).check_for("zscore").is_ok());
         assert!(ThresholdRule::KSigma(3.0).check_for("autoencoder").is_err());
         assert!(ThresholdRule::KSigma(-1.0).check_for("zscore").is_err());
         assert!(ThresholdRule::Quantile(1.5).check_for("iforest").is_err());
-        let msg = ThresholdRule::Contamination(0.7).check_for("iforest").unwrap_err();
+        let msg = ThresholdRule::Contamination(0.7)
+            .check_for("iforest")
+            .unwrap_err();
         assert!(msg.contains("0.7") && msg.contains("(0, 0.5]"), "{msg}");
     }
 

@@ -89,19 +89,20 @@ impl ExperimentConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut config = Self::parse(&text, overrides).map_err(|message| {
-            ExperimentError::Config {
+        let mut config =
+            Self::parse(&text, overrides).map_err(|message| ExperimentError::Config {
                 path: path.to_path_buf(),
                 message,
-            }
-        })?;
+            })?;
         if let Some(data) = data {
             config.data.path = data.to_path_buf();
         }
-        config.validate().map_err(|message| ExperimentError::Config {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| ExperimentError::Config {
+                path: path.to_path_buf(),
+                message,
+            })?;
         Ok(config)
     }
 
@@ -245,7 +246,11 @@ mod tests {
     fn overrides_set_nested_keys_and_list_items() {
         let c = ExperimentConfig::parse(
             MINIMAL,
-            &["seed=7".into(), "data.format=table".into(), "name=other".into()],
+            &[
+                "seed=7".into(),
+                "data.format=table".into(),
+                "name=other".into(),
+            ],
         )
         .unwrap();
         assert_eq!((c.seed, c.name.as_str()), (7, "other"));
@@ -259,8 +264,12 @@ mod tests {
         let mut c = ExperimentConfig::parse(MINIMAL, &[]).unwrap();
         c.name = "../escape".into();
         assert!(c.validate().is_err());
-        let twice = "name: t\ndata:\n  path: x.csv\ndetectors:\n  - kind: zscore\n  - kind: zscore\n";
-        let err = ExperimentConfig::parse(twice, &[]).unwrap().validate().unwrap_err();
+        let twice =
+            "name: t\ndata:\n  path: x.csv\ndetectors:\n  - kind: zscore\n  - kind: zscore\n";
+        let err = ExperimentConfig::parse(twice, &[])
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.contains("used twice"), "{err}");
     }
 

@@ -40,7 +40,9 @@ pub enum ExperimentError {
     #[error("report: {0}")]
     Report(String),
     /// A run argument matched nothing.
-    #[error("no run matches `{arg}` under {root} (give a run directory, <experiment>/<id> or an experiment name; `cargo xtask list` shows them)")]
+    #[error(
+        "no run matches `{arg}` under {root} (give a run directory, <experiment>/<id> or an experiment name; `cargo xtask list` shows them)"
+    )]
     NoSuchRun {
         /// The argument.
         arg: String,

@@ -238,7 +238,12 @@ mod tests {
         drop(failed);
         assert!(!tmp.exists(), "an uncommitted run leaves nothing behind");
         assert!(finish(&store, "e").ends_with("e/0003"));
-        let ids: Vec<String> = store.runs(Some("e")).unwrap().into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = store
+            .runs(Some("e"))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(ids, vec!["0001", "0003"]);
     }
 
@@ -265,7 +270,10 @@ mod tests {
         finish(&store, "r");
         assert_eq!(store.resolve("r").unwrap().len(), 2);
         assert_eq!(store.resolve("r/0002").unwrap()[0].id, "0002");
-        assert_eq!(store.resolve(first.to_str().unwrap()).unwrap()[0].id, "0001");
+        assert_eq!(
+            store.resolve(first.to_str().unwrap()).unwrap()[0].id,
+            "0001"
+        );
         assert!(store.resolve("nope").is_err());
     }
 }

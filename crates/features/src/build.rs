@@ -67,7 +67,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
     }
     let entities = entities(table, spec.window_seconds)?;
     let labels = match table.df.column(LABEL) {
-        Ok(c) => Some(c.bool()?.into_no_null_iter().collect()),
+        Ok(c) => Some(c.bool()?.iter().map(|l| l.unwrap_or(false)).collect()),
         Err(_) => None,
     };
     Ok(FeatureMatrix::new(
@@ -83,7 +83,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
 pub fn numeric_columns(table: &LogTable) -> Vec<String> {
     table
         .df
-        .get_columns()
+        .columns()
         .iter()
         .filter(|c| c.name() != ROW_ID && c.dtype().is_primitive_numeric())
         .map(|c| c.name().to_string())
@@ -158,11 +158,7 @@ impl Context<'_> {
             });
         }
         let col = col.cast(&DataType::Float64)?;
-        Ok(col
-            .f64()?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
+        Ok(col.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
 
     fn millis(&self, name: &str) -> Result<Vec<i64>, FeatureError> {

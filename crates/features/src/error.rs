@@ -14,7 +14,10 @@ pub enum FeatureError {
         hint: String,
     },
     /// A feature needs a column the data lacks.
-    #[error("feature `{feature}` needs column `{column}`, which the data does not have{}", mapping_hint(column))]
+    #[error(
+        "feature `{feature}` needs column `{column}`, which the data does not have{}",
+        mapping_hint(column)
+    )]
     MissingColumn {
         /// Feature name.
         feature: String,

@@ -9,7 +9,7 @@
 
 use crate::error::FeatureError;
 use serde::{Deserialize, Serialize};
-use smartcore::linalg::basic::arrays::Array2;
+use smartcore::linalg::basic::arrays::{Array2, ArrayView2};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use webthreat_core::FeatureMatrix;
 
@@ -125,7 +125,12 @@ mod tests {
 
     #[test]
     fn standard_matches_population_std_and_handles_constants() {
-        let x = matrix(&[vec![1.0, 0.1], vec![2.0, 0.1], vec![3.0, 0.1], vec![4.0, 0.1]]);
+        let x = matrix(&[
+            vec![1.0, 0.1],
+            vec![2.0, 0.1],
+            vec![3.0, 0.1],
+            vec![4.0, 0.1],
+        ]);
         let s = Scaler::fit(Scaling::Standard, &x).unwrap();
         assert!((s.center[0] - 2.5).abs() < 1e-12);
         assert!((s.scale[0] - 1.25f64.sqrt()).abs() < 1e-12);
@@ -150,7 +155,11 @@ mod tests {
         let x = matrix(&[vec![1.0, 5.0], vec![2.0, 7.0]]);
         let s = Scaler::fit(Scaling::None, &x).unwrap();
         assert_eq!(s.transform(&x).unwrap(), x);
-        let other = FeatureMatrix::from_rows(vec!["g".into(), "f1".into()], &[vec![1.0, 2.0]]).unwrap();
-        assert!(matches!(s.transform(&other), Err(FeatureError::ScalerMismatch { .. })));
+        let other =
+            FeatureMatrix::from_rows(vec!["g".into(), "f1".into()], &[vec![1.0, 2.0]]).unwrap();
+        assert!(matches!(
+            s.transform(&other),
+            Err(FeatureError::ScalerMismatch { .. })
+        ));
     }
 }

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn parses_the_vocabulary() {
-        assert_eq!(Feature::parse("session_duration").unwrap(), Feature::SessionDuration);
+        assert_eq!(
+            Feature::parse("session_duration").unwrap(),
+            Feature::SessionDuration
+        );
         assert_eq!(
             Feature::parse("log1p(bytes_in)").unwrap(),
             Feature::Log1p(Box::new(Feature::Column("bytes_in".into())))
@@ -185,7 +188,10 @@ mod tests {
             Feature::parse("log1p(log1p(src_bytes))").unwrap().name(),
             "log1p(log1p(src_bytes))"
         );
-        assert_eq!(Feature::parse(" sbytes ").unwrap(), Feature::Column("sbytes".into()));
+        assert_eq!(
+            Feature::parse(" sbytes ").unwrap(),
+            Feature::Column("sbytes".into())
+        );
         assert!(Feature::parse("log1p(bytes_in").is_err());
         assert!(Feature::parse("").is_err());
     }
@@ -214,6 +220,9 @@ mod tests {
             600,
         )
         .unwrap();
-        assert_eq!(spec.raw_numeric_columns(), vec!["response.code".to_string()]);
+        assert_eq!(
+            spec.raw_numeric_columns(),
+            vec!["response.code".to_string()]
+        );
     }
 }

@@ -1,13 +1,16 @@
 //! Feature building over real and hand-made logs.
 
 use std::path::{Path, PathBuf};
-use webthreat_features::{FeatureError, FeatureSpec, Scaler, Scaling, build_matrix, numeric_columns};
+use webthreat_features::{
+    FeatureError, FeatureSpec, Scaler, Scaling, build_matrix, numeric_columns,
+};
 use webthreat_ingest::{LabelSpec, SourceSpec, read_log};
 
 const HEADER: &str = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,protocol,response.code,dst_port,dst_ip,rule_names,observation_name,source.meta,source.name,time,detection_types";
 
 fn seed() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cloudwatch/CloudWatch_Traffic_Web_Attack.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/cloudwatch/CloudWatch_Traffic_Web_Attack.csv")
 }
 
 fn spec(names: &[&str]) -> FeatureSpec {
@@ -34,14 +37,22 @@ fn seed_features_are_exact() {
     let table = read_log(&SourceSpec::cloudwatch(seed())).unwrap();
     let m = build_matrix(
         &table,
-        &spec(&["bytes_in", "bytes_out", "session_duration", "avg_packet_size"]),
+        &spec(&[
+            "bytes_in",
+            "bytes_out",
+            "session_duration",
+            "avg_packet_size",
+        ]),
     )
     .unwrap();
     assert_eq!(m.n_rows(), 282);
     assert_eq!(m.n_cols(), 4);
     assert!(m.column(2).iter().all(|d| *d == 600.0));
     // row 0: 5602 in, 12990 out over 600 s
-    assert_eq!(m.row(0), &[5602.0, 12990.0, 600.0, (5602.0 + 12990.0) / 600.0]);
+    assert_eq!(
+        m.row(0),
+        &[5602.0, 12990.0, 600.0, (5602.0 + 12990.0) / 600.0]
+    );
     for i in 0..m.n_rows() {
         let r = m.row(i);
         assert_eq!(r[3], (r[0] + r[1]) / r[2]);
@@ -59,9 +70,33 @@ fn zero_duration_sessions_count_as_one_second() {
     let t = log(
         &dir,
         &[
-            (100, 50, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", "1.1.1.1", 443, "d"),
-            (100, 50, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.500Z", "1.1.1.1", 443, "d"),
-            (100, 50, "2024-01-01T00:00:00Z", "2024-01-01T00:00:03Z", "1.1.1.1", 443, "d"),
+            (
+                100,
+                50,
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:00:00Z",
+                "1.1.1.1",
+                443,
+                "d",
+            ),
+            (
+                100,
+                50,
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:00:00.500Z",
+                "1.1.1.1",
+                443,
+                "d",
+            ),
+            (
+                100,
+                50,
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:00:03Z",
+                "1.1.1.1",
+                443,
+                "d",
+            ),
         ],
     );
     let m = build_matrix(&t, &spec(&["session_duration", "avg_packet_size"])).unwrap();
@@ -75,11 +110,31 @@ fn transforms_ratio_and_time_of_day() {
     let t = log(
         &dir,
         &[
-            (0, 0, "2024-01-01T06:30:00Z", "2024-01-01T06:40:00Z", "1.1.1.1", 443, "d"),
-            (99, 9, "2024-01-01T23:45:00Z", "2024-01-01T23:50:00Z", "1.1.1.1", 443, "d"),
+            (
+                0,
+                0,
+                "2024-01-01T06:30:00Z",
+                "2024-01-01T06:40:00Z",
+                "1.1.1.1",
+                443,
+                "d",
+            ),
+            (
+                99,
+                9,
+                "2024-01-01T23:45:00Z",
+                "2024-01-01T23:50:00Z",
+                "1.1.1.1",
+                443,
+                "d",
+            ),
         ],
     );
-    let m = build_matrix(&t, &spec(&["log1p(bytes_in)", "bytes_ratio", "hour_of_day"])).unwrap();
+    let m = build_matrix(
+        &t,
+        &spec(&["log1p(bytes_in)", "bytes_ratio", "hour_of_day"]),
+    )
+    .unwrap();
     assert_eq!(m.column(0), vec![0.0, 100f64.ln()]);
     assert_eq!(m.column(1), vec![1.0, 0.1]);
     assert_eq!(m.column(2), vec![6.5, 23.75]);
@@ -92,18 +147,63 @@ fn window_aggregates_expose_scanning_and_flooding() {
         &dir,
         &[
             // scanner: 3 ports, 2 hosts in one window
-            (1, 1, "2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z", "6.6.6.6", 22, "a"),
-            (1, 1, "2024-01-01T00:01:00Z", "2024-01-01T00:01:01Z", "6.6.6.6", 23, "a"),
-            (1, 1, "2024-01-01T00:09:59Z", "2024-01-01T00:10:00Z", "6.6.6.6", 80, "b"),
+            (
+                1,
+                1,
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:00:01Z",
+                "6.6.6.6",
+                22,
+                "a",
+            ),
+            (
+                1,
+                1,
+                "2024-01-01T00:01:00Z",
+                "2024-01-01T00:01:01Z",
+                "6.6.6.6",
+                23,
+                "a",
+            ),
+            (
+                1,
+                1,
+                "2024-01-01T00:09:59Z",
+                "2024-01-01T00:10:00Z",
+                "6.6.6.6",
+                80,
+                "b",
+            ),
             // same scanner, next window
-            (5, 5, "2024-01-01T00:10:00Z", "2024-01-01T00:10:01Z", "6.6.6.6", 80, "b"),
+            (
+                5,
+                5,
+                "2024-01-01T00:10:00Z",
+                "2024-01-01T00:10:01Z",
+                "6.6.6.6",
+                80,
+                "b",
+            ),
             // a normal client
-            (100, 200, "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z", "1.1.1.1", 443, "a"),
+            (
+                100,
+                200,
+                "2024-01-01T00:02:00Z",
+                "2024-01-01T00:03:00Z",
+                "1.1.1.1",
+                443,
+                "a",
+            ),
         ],
     );
     let m = build_matrix(
         &t,
-        &spec(&["src_sessions", "src_bytes", "src_distinct_ports", "src_distinct_dsts"]),
+        &spec(&[
+            "src_sessions",
+            "src_bytes",
+            "src_distinct_ports",
+            "src_distinct_dsts",
+        ]),
     )
     .unwrap();
     assert_eq!(m.row(0), &[3.0, 6.0, 3.0, 2.0]);
@@ -136,14 +236,17 @@ fn negative_values_under_log1p_are_rejected_not_nan() {
     let t = read_log(&SourceSpec::table(&path)).unwrap();
     let err = build_matrix(&t, &spec(&["log1p(x)"])).unwrap_err();
     match err {
-        FeatureError::NonFinite { feature, row, .. } => assert_eq!((feature.as_str(), row), ("log1p(x)", 1)),
+        FeatureError::NonFinite { feature, row, .. } => {
+            assert_eq!((feature.as_str(), row), ("log1p(x)", 1))
+        }
         other => panic!("unexpected {other}"),
     }
 }
 
 #[test]
 fn table_defaults_to_all_numeric_columns_with_labels() {
-    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/bench/thyroid.csv");
+    let bench =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/bench/thyroid.csv");
     let mut source = SourceSpec::table(bench);
     source.label = Some(LabelSpec::Column("label".into()));
     let t = read_log(&source).unwrap();
@@ -152,7 +255,10 @@ fn table_defaults_to_all_numeric_columns_with_labels() {
     let m = build_matrix(&t, &FeatureSpec::new(names, 600).unwrap()).unwrap();
     assert_eq!(m.labels().unwrap().iter().filter(|l| **l).count(), 93);
     assert!(m.entities().is_empty());
-    let scaled = Scaler::fit(Scaling::Standard, &m).unwrap().transform(&m).unwrap();
+    let scaled = Scaler::fit(Scaling::Standard, &m)
+        .unwrap()
+        .transform(&m)
+        .unwrap();
     let mean: f64 = scaled.column(0).iter().sum::<f64>() / 3772.0;
     assert!(mean.abs() < 1e-9);
 }

@@ -57,7 +57,9 @@ pub enum IngestError {
         what: &'static str,
     },
     /// The header names a column twice.
-    #[error("{path}: header names column `{column}` twice (positions {first} and {second}); column names must be unique")]
+    #[error(
+        "{path}: header names column `{column}` twice (positions {first} and {second}); column names must be unique"
+    )]
     DuplicateHeader {
         /// File path.
         path: PathBuf,
@@ -69,7 +71,11 @@ pub enum IngestError {
         second: usize,
     },
     /// Required columns are absent.
-    #[error("{path}: missing required column(s) {}; the header has: {}", quote_list(missing), quote_list(present))]
+    #[error(
+        "{path}: missing required column(s) {}; the header has: {}",
+        quote_list(missing),
+        quote_list(present)
+    )]
     MissingColumns {
         /// File path.
         path: PathBuf,
@@ -79,7 +85,9 @@ pub enum IngestError {
         present: Vec<String>,
     },
     /// A mapping sends a source column onto a canonical name already used by another column.
-    #[error("{path}: column `{column}` is mapped to `{canonical}`, but the file already has a different column named `{canonical}`; map or rename one of them")]
+    #[error(
+        "{path}: column `{column}` is mapped to `{canonical}`, but the file already has a different column named `{canonical}`; map or rename one of them"
+    )]
     NameCollision {
         /// File path.
         path: PathBuf,

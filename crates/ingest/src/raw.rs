@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn header_splitting_honours_quotes() {
-        assert_eq!(split_csv_line("a,\"b,c\",\"d\"\"e\""), vec!["a", "b,c", "d\"e"]);
+        assert_eq!(
+            split_csv_line("a,\"b,c\",\"d\"\"e\""),
+            vec!["a", "b,c", "d\"e"]
+        );
         assert_eq!(split_csv_line("x,"), vec!["x", ""]);
     }
 }

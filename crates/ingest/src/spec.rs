@@ -113,7 +113,9 @@ impl LabelSpec {
                 "0" | "false" | "0.0" => Some(false),
                 _ => None,
             },
-            LabelSpec::Mapped { anomaly, normal, .. } => {
+            LabelSpec::Mapped {
+                anomaly, normal, ..
+            } => {
                 if anomaly.iter().any(|a| a == raw) {
                     Some(true)
                 } else if normal.iter().any(|n| n == raw) {
@@ -129,10 +131,9 @@ impl LabelSpec {
     pub fn expected(&self) -> String {
         match self {
             LabelSpec::Column(_) => "a label 0/1 or true/false".into(),
-            LabelSpec::Mapped { anomaly, normal, .. } => format!(
-                "a label in anomaly {:?} or normal {:?}",
-                anomaly, normal
-            ),
+            LabelSpec::Mapped {
+                anomaly, normal, ..
+            } => format!("a label in anomaly {:?} or normal {:?}", anomaly, normal),
         }
     }
 }

@@ -47,7 +47,7 @@ impl LogTable {
     /// Columns holding one single value in every row (nulls count as a value), in table order.
     pub fn constant_columns(&self) -> Result<Vec<String>, IngestError> {
         let mut out = Vec::new();
-        for col in self.df.get_columns() {
+        for col in self.df.columns() {
             if col.name() == ROW_ID {
                 continue;
             }
@@ -100,7 +100,10 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             canonical::DST_PORT => {
                 let v = validate::numbers(col, source, NumberKind::Port, &mut problems)
                     .map_err(polars_err)?;
-                let ints: Vec<i64> = v.iter().map(|p| if p.is_nan() { 0 } else { *p as i64 }).collect();
+                let ints: Vec<i64> = v
+                    .iter()
+                    .map(|p| if p.is_nan() { 0 } else { *p as i64 })
+                    .collect();
                 Column::new((*canonical_name).into(), ints)
             }
             canonical::START_TIME | canonical::END_TIME => {
@@ -121,10 +124,9 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     }
     for (name, (values, _)) in &times {
         let ms: Vec<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
-        let col = Column::new((*name).into(), ms)
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))
-            .map_err(polars_err)?;
-        out.push(col);
+        let datetimes = Int64Chunked::from_vec((*name).into(), ms)
+            .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+        out.push(datetimes.into_column());
     }
     if let Some(label) = &spec.label {
         let col = raw.column(label.column()).map_err(polars_err)?;
@@ -144,8 +146,8 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             && spec.numeric.is_empty()
             && validate::looks_numeric(col).map_err(polars_err)?;
         if wanted || auto {
-            let v = validate::numbers(col, name, NumberKind::Any, &mut problems)
-                .map_err(polars_err)?;
+            let v =
+                validate::numbers(col, name, NumberKind::Any, &mut problems).map_err(polars_err)?;
             out.push(Column::new(name.as_str().into(), v));
         } else {
             text_columns.push(name.clone());

@@ -34,7 +34,11 @@ pub fn parse_epoch_ms(s: &str) -> Option<i64> {
         }
         let mut ms = 0;
         for i in 0..3 {
-            ms = ms * 10 + frac.get(i).filter(|_| i < n).map_or(0, |c| i64::from(c - b'0'));
+            ms = ms * 10
+                + frac
+                    .get(i)
+                    .filter(|_| i < n)
+                    .map_or(0, |c| i64::from(c - b'0'));
         }
         millis = ms;
         rest = &frac[n..];
@@ -126,9 +130,15 @@ mod tests {
 
     #[test]
     fn parses_the_cloudwatch_format() {
-        assert_eq!(parse_epoch_ms("2024-04-25T23:00:00Z"), Some(1_714_086_000_000));
+        assert_eq!(
+            parse_epoch_ms("2024-04-25T23:00:00Z"),
+            Some(1_714_086_000_000)
+        );
         assert_eq!(parse_epoch_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_epoch_ms("2000-02-29T12:30:15Z"), Some(951_827_415_000));
+        assert_eq!(
+            parse_epoch_ms("2000-02-29T12:30:15Z"),
+            Some(951_827_415_000)
+        );
     }
 
     #[test]

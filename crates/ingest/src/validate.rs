@@ -69,13 +69,15 @@ pub(crate) fn numbers(
     Ok(values
         .iter()
         .enumerate()
-        .map(|(row, raw)| match raw.map(str::trim).map(str::parse::<f64>) {
-            Some(Ok(v)) if kind.accepts(v) => v,
-            _ => {
-                problems.push(row, source_name, raw, kind.expected());
-                f64::NAN
-            }
-        })
+        .map(
+            |(row, raw)| match raw.map(str::trim).map(str::parse::<f64>) {
+                Some(Ok(v)) if kind.accepts(v) => v,
+                _ => {
+                    problems.push(row, source_name, raw, kind.expected());
+                    f64::NAN
+                }
+            },
+        )
         .collect())
 }
 

@@ -10,7 +10,9 @@ use webthreat_ingest::{
 const HEADER: &str = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,protocol,response.code,dst_port,dst_ip,rule_names,observation_name,source.meta,source.name,time,detection_types";
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
 }
 
 fn seed() -> PathBuf {
@@ -24,7 +26,13 @@ fn row(bytes_in: &str, bytes_out: &str, start: &str, end: &str, ip: &str) -> Str
 }
 
 fn good_row(ip: &str) -> String {
-    row("10", "20", "2024-04-25T23:00:00Z", "2024-04-25T23:10:00Z", ip)
+    row(
+        "10",
+        "20",
+        "2024-04-25T23:00:00Z",
+        "2024-04-25T23:10:00Z",
+        ip,
+    )
 }
 
 /// Writes a CloudWatch-style CSV (CRLF, no trailing newline) into a temp dir.
@@ -52,23 +60,58 @@ fn reads_the_seed_export() {
     assert_eq!(t.df.height(), 282);
     assert_eq!(t.source_rows, 282);
     assert!(t.rejected.is_empty());
-    let bytes_in = t.df.column(canonical::BYTES_IN).unwrap().f64().unwrap().clone();
+    let bytes_in =
+        t.df.column(canonical::BYTES_IN)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .clone();
     assert_eq!(bytes_in.get(0), Some(5602.0));
     assert_eq!(bytes_in.min(), Some(40.0));
     assert_eq!(bytes_in.max(), Some(25_207_794.0));
     let start = t.df.column(canonical::START_TIME).unwrap();
-    assert!(matches!(start.dtype(), DataType::Datetime(TimeUnit::Milliseconds, Some(_))));
+    assert!(
+        matches!(
+            start.dtype(),
+            DataType::Datetime(TimeUnit::Milliseconds, Some(_))
+        ),
+        "{:?}",
+        start.dtype()
+    );
     let ms = start.cast(&DataType::Int64).unwrap().i64().unwrap().get(0);
     assert_eq!(ms, Some(1_714_086_000_000));
-    let ports = t.df.column(canonical::DST_PORT).unwrap().i64().unwrap().clone();
+    let ports =
+        t.df.column(canonical::DST_PORT)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .clone();
     assert_eq!(ports.get(281), Some(443));
-    assert_eq!(t.df.column(canonical::SRC_IP).unwrap().n_unique().unwrap(), 28);
+    assert_eq!(
+        t.df.column(canonical::SRC_IP).unwrap().n_unique().unwrap(),
+        28
+    );
     // the last row is read although the file has no trailing newline
-    let ips = t.df.column(canonical::SRC_IP).unwrap().str().unwrap().clone();
+    let ips =
+        t.df.column(canonical::SRC_IP)
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
     assert!(ips.get(281).is_some_and(|ip| !ip.ends_with('\r')));
     let constant = t.constant_columns().unwrap();
-    for c in ["protocol", "response.code", "dst_port", "dst_ip", "rule_names", "detection_types"] {
-        assert!(constant.iter().any(|k| k == c), "{c} should be constant: {constant:?}");
+    for c in [
+        "protocol",
+        "response.code",
+        "dst_port",
+        "dst_ip",
+        "rule_names",
+        "detection_types",
+    ] {
+        assert!(
+            constant.iter().any(|k| k == c),
+            "{c} should be constant: {constant:?}"
+        );
     }
     assert!(!t.has_labels());
 }
@@ -123,7 +166,12 @@ fn duplicate_header_names_are_rejected() {
     std::fs::write(&path, "a,b,a\n1,2,3\n").unwrap();
     let err = read_log(&SourceSpec::table(&path)).unwrap_err();
     match err {
-        IngestError::DuplicateHeader { column, first, second, .. } => {
+        IngestError::DuplicateHeader {
+            column,
+            first,
+            second,
+            ..
+        } => {
             assert_eq!((column.as_str(), first, second), ("a", 1, 3));
         }
         other => panic!("unexpected {other}"),
@@ -135,15 +183,24 @@ fn unparseable_timestamp_names_line_column_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let path = cloudwatch_file(
         &dir,
-        &[good_row("1.1.1.1"), row("1", "2", "yesterday", "2024-04-25T23:10:00Z", "2.2.2.2")],
+        &[
+            good_row("1.1.1.1"),
+            row("1", "2", "yesterday", "2024-04-25T23:10:00Z", "2.2.2.2"),
+        ],
     );
     let err = read_log(&SourceSpec::cloudwatch(&path)).unwrap_err();
     let text = err.to_string();
     let (first, others) = bad_value(err);
-    assert_eq!((first.row, first.line(), first.column.as_str()), (1, 3, "creation_time"));
+    assert_eq!(
+        (first.row, first.line(), first.column.as_str()),
+        (1, 3, "creation_time")
+    );
     assert_eq!(first.value, "yesterday");
     assert_eq!(others, 0);
-    assert!(text.contains("log.csv") && text.contains("line 3") && text.contains("ISO-8601"), "{text}");
+    assert!(
+        text.contains("log.csv") && text.contains("line 3") && text.contains("ISO-8601"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -151,12 +208,30 @@ fn negative_bytes_and_non_numeric_numbers_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = cloudwatch_file(
         &dir,
-        &[row("-5", "2", "2024-04-25T23:00:00Z", "2024-04-25T23:10:00Z", "1.1.1.1"), row("7", "lots", "2024-04-25T23:00:00Z", "2024-04-25T23:10:00Z", "1.1.1.1")],
+        &[
+            row(
+                "-5",
+                "2",
+                "2024-04-25T23:00:00Z",
+                "2024-04-25T23:10:00Z",
+                "1.1.1.1",
+            ),
+            row(
+                "7",
+                "lots",
+                "2024-04-25T23:00:00Z",
+                "2024-04-25T23:10:00Z",
+                "1.1.1.1",
+            ),
+        ],
     );
     let err = read_log(&SourceSpec::cloudwatch(&path)).unwrap_err();
     assert!(err.to_string().contains("and 1 more bad row"), "{err}");
     let (first, others) = bad_value(err);
-    assert_eq!((first.row, first.column.as_str(), first.value.as_str()), (0, "bytes_in", "-5"));
+    assert_eq!(
+        (first.row, first.column.as_str(), first.value.as_str()),
+        (0, "bytes_in", "-5")
+    );
     assert!(first.expected.contains("non-negative"));
     assert_eq!(others, 1);
 }
@@ -166,11 +241,21 @@ fn end_before_start_is_an_error_on_end_time() {
     let dir = tempfile::tempdir().unwrap();
     let path = cloudwatch_file(
         &dir,
-        &[row("1", "2", "2024-04-25T23:10:00Z", "2024-04-25T23:00:00Z", "1.1.1.1")],
+        &[row(
+            "1",
+            "2",
+            "2024-04-25T23:10:00Z",
+            "2024-04-25T23:00:00Z",
+            "1.1.1.1",
+        )],
     );
     let (first, _) = bad_value(read_log(&SourceSpec::cloudwatch(&path)).unwrap_err());
     assert_eq!(first.column, "end_time");
-    assert!(first.expected.contains("2024-04-25T23:10:00Z"), "{}", first.expected);
+    assert!(
+        first.expected.contains("2024-04-25T23:10:00Z"),
+        "{}",
+        first.expected
+    );
 }
 
 #[test]
@@ -180,9 +265,21 @@ fn skip_rejects_bad_rows_with_every_reason() {
         &dir,
         &[
             good_row("1.1.1.1"),
-            row("x", "-1", "2024-04-25T23:00:00Z", "2024-04-25T23:10:00Z", "2.2.2.2"),
+            row(
+                "x",
+                "-1",
+                "2024-04-25T23:00:00Z",
+                "2024-04-25T23:10:00Z",
+                "2.2.2.2",
+            ),
             good_row("3.3.3.3"),
-            row("1", "1", "2024-04-25T23:10:00Z", "2024-04-25T23:09:59Z", "4.4.4.4"),
+            row(
+                "1",
+                "1",
+                "2024-04-25T23:10:00Z",
+                "2024-04-25T23:09:59Z",
+                "4.4.4.4",
+            ),
         ],
     );
     let mut spec = SourceSpec::cloudwatch(&path);
@@ -193,17 +290,35 @@ fn skip_rejects_bad_rows_with_every_reason() {
     let rows: Vec<u64> = t.rejected.iter().map(|r| r.row).collect();
     assert_eq!(rows, vec![1, 3]);
     assert_eq!(t.rejected[0].problems.len(), 2);
-    let kept: Vec<u64> = t.df.column(canonical::ROW_ID).unwrap().u64().unwrap().into_no_null_iter().collect();
+    let kept: Vec<u64> =
+        t.df.column(canonical::ROW_ID)
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
     assert_eq!(kept, vec![0, 2]);
 }
 
 #[test]
 fn skip_with_every_row_bad_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = cloudwatch_file(&dir, &[row("x", "1", "2024-04-25T23:00:00Z", "2024-04-25T23:10:00Z", "1.1.1.1")]);
+    let path = cloudwatch_file(
+        &dir,
+        &[row(
+            "x",
+            "1",
+            "2024-04-25T23:00:00Z",
+            "2024-04-25T23:10:00Z",
+            "1.1.1.1",
+        )],
+    );
     let mut spec = SourceSpec::cloudwatch(&path);
     spec.on_bad_rows = BadRowPolicy::Skip;
-    assert!(matches!(read_log(&spec), Err(IngestError::AllRowsRejected { rows: 1, .. })));
+    assert!(matches!(
+        read_log(&spec),
+        Err(IngestError::AllRowsRejected { rows: 1, .. })
+    ));
 }
 
 #[test]
@@ -212,7 +327,12 @@ fn bench_table_reads_numeric_columns_and_labels() {
     spec.label = Some(LabelSpec::Column("label".into()));
     let t = read_log(&spec).unwrap();
     assert_eq!(t.df.height(), 3772);
-    let labels = t.df.column(canonical::LABEL).unwrap().bool().unwrap().clone();
+    let labels =
+        t.df.column(canonical::LABEL)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .clone();
     assert_eq!(labels.sum(), Some(93));
     assert!(t.df.column("f0").unwrap().dtype().is_float());
     assert!(t.text_columns.is_empty());
@@ -234,7 +354,12 @@ fn string_labels_map_through_config() {
     };
     let t = read_log(&spec).unwrap();
     assert_eq!(t.df.height(), 7000);
-    let labels = t.df.column(canonical::LABEL).unwrap().bool().unwrap().clone();
+    let labels =
+        t.df.column(canonical::LABEL)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .clone();
     assert_eq!(labels.sum(), Some(204));
     assert!(t.has(canonical::BYTES_IN) && t.has(canonical::PROTOCOL));
     assert!(t.text_columns.contains(&"state".to_string()));
@@ -259,7 +384,10 @@ fn mapping_onto_an_existing_name_is_a_collision() {
     std::fs::write(&path, "sbytes,bytes_in\n1,2\n").unwrap();
     let mut spec = SourceSpec::table(&path);
     spec.columns.bytes_in = Some("sbytes".into());
-    assert!(matches!(read_log(&spec), Err(IngestError::NameCollision { .. })));
+    assert!(matches!(
+        read_log(&spec),
+        Err(IngestError::NameCollision { .. })
+    ));
 }
 
 #[test]
@@ -270,7 +398,10 @@ fn required_numeric_column_with_text_is_an_error() {
     let mut spec = SourceSpec::table(&path);
     spec.numeric = vec!["b".into()];
     let (first, _) = bad_value(read_log(&spec).unwrap_err());
-    assert_eq!((first.row, first.column.as_str(), first.value.as_str()), (0, "b", "x"));
+    assert_eq!(
+        (first.row, first.column.as_str(), first.value.as_str()),
+        (0, "b", "x")
+    );
     // without the requirement, the mixed column is kept as text
     let t = read_log(&SourceSpec::table(&path)).unwrap();
     assert_eq!(t.text_columns, vec!["b".to_string()]);
@@ -307,6 +438,11 @@ fn csv_and_parquet_round_trip_to_the_same_table() {
         .unwrap();
     spec.path = parquet;
     let from_parquet = read_log(&spec).unwrap();
-    assert!(from_csv.df.equals_missing(&from_parquet.df), "{}\n{}", from_csv.df, from_parquet.df);
+    assert!(
+        from_csv.df.equals_missing(&from_parquet.df),
+        "{}\n{}",
+        from_csv.df,
+        from_parquet.df
+    );
     assert_eq!(from_csv.df.height(), 2);
 }

@@ -71,7 +71,8 @@ pub struct Confusion {
     pub fp: u64,
     /// Not flagged and labelled normal.
     pub tn: u64,
-    /// Not flagged but labelled anomalous.
+    /// Not flagged but labelled anomalous (serialized as `fn`).
+    #[serde(rename = "fn")]
     pub fn_: u64,
 }
 
@@ -331,6 +332,34 @@ mod tests {
             .map(|w| (w[1].x - w[0].x) * (w[1].y + w[0].y) / 2.0)
             .sum();
         assert!(close(auc, trapezoid), "{auc} vs {trapezoid}");
+    }
+
+    /// Area under the full (not downsampled) ROC curve by the trapezoid rule.
+    fn trapezoid_auc(scores: &[f64], labels: &[bool]) -> f64 {
+        let positives = labels.iter().filter(|&&l| l).count() as f64;
+        let negatives = labels.len() as f64 - positives;
+        let (mut area, mut previous) = (0.0, (0.0, 0.0));
+        for step in threshold_steps(scores, labels) {
+            let point = (step.fp as f64 / negatives, step.tp as f64 / positives);
+            area += (point.0 - previous.0) * (point.1 + previous.1) / 2.0;
+            previous = point;
+        }
+        area
+    }
+
+    #[test]
+    fn roc_auc_on_large_tied_and_sorted_inputs() {
+        let n = 200_000;
+        let labels: Vec<bool> = (0..n).map(|i| (i * 7_919) % 23 == 0).collect();
+        let tied: Vec<f64> = (0..n)
+            .map(|i| ((i * 31) % 100) as f64 + if labels[i] { 20.0 } else { 0.0 })
+            .collect();
+        let sorted: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        for scores in [tied, sorted] {
+            let auc = roc_auc(&scores, &labels).unwrap();
+            let expected = trapezoid_auc(&scores, &labels);
+            assert!((auc - expected).abs() < 1e-9, "{auc} vs {expected}");
+        }
     }
 
     #[test]

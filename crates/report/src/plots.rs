@@ -411,12 +411,19 @@ where
         .x_desc(value_name)
         .label_style((FONT_FAMILY, 14))
         .draw()?;
-    chart.draw_series(
-        plotters::series::Histogram::horizontal(&chart)
-            .style(BAR_BLUE.filled())
-            .margin(4)
-            .data(counts.iter().rev().enumerate().map(|(i, c)| (i, c.count))),
-    )?;
+    // Rectangles rather than plotters' Histogram series, whose HashMap makes the draw order
+    // (and so the SVG bytes) vary between runs.
+    chart.draw_series(counts.iter().rev().enumerate().map(|(i, c)| {
+        let mut bar = Rectangle::new(
+            [
+                (0, SegmentValue::Exact(i)),
+                (c.count, SegmentValue::Exact(i + 1)),
+            ],
+            BAR_BLUE.filled(),
+        );
+        bar.set_margin(4, 4, 0, 0);
+        bar
+    }))?;
     Ok(())
 }
 

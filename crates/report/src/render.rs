@@ -1,6 +1,6 @@
 //! Markdown and self-contained HTML rendering of a [`ReportModel`].
 //!
-//! Both formats are rendered from the same list of [`Section`]s, built once from the model,
+//! Both formats are rendered from the same list of sections, built once from the model,
 //! so they always show the same numbers. Every cell is plain, untrusted text escaped by the
 //! output format ([`markdown_escape`] or [`html_escape`]); numbers use fixed precision:
 //! scores, thresholds and metrics 4 decimals, byte and row counts as plain integers.
@@ -225,7 +225,7 @@ fn flagged_section(model: &ReportModel) -> Section {
             "No rows were flagged.".into()
         } else {
             format!(
-                "The {} most severe flagged rows (severity 0-100).",
+                "{} flagged rows shown, as selected by the run (severity 0-100).",
                 model.flagged_rows.len()
             )
         }),
@@ -283,8 +283,14 @@ fn sections(model: &ReportModel) -> Vec<Section> {
     sections
 }
 
+/// "Experiment X, run N", or just "Experiment X" when the caller leaves the run id empty
+/// (run ids are volatile; reports that must be identical across reruns omit them).
 fn run_line(model: &ReportModel) -> String {
-    format!("Experiment {}, run {}", model.experiment, model.run_id)
+    if model.run_id.is_empty() {
+        format!("Experiment {}", model.experiment)
+    } else {
+        format!("Experiment {}, run {}", model.experiment, model.run_id)
+    }
 }
 
 fn markdown_table(out: &mut String, table: &Table) {
@@ -501,6 +507,16 @@ mod tests {
         assert_eq!(render_markdown(&model), render_markdown(&model));
         let plots = [fake_plot("a", "A")];
         assert_eq!(render_html(&model, &plots), render_html(&model, &plots));
+    }
+
+    #[test]
+    #[ignore = "manual preview"]
+    fn write_preview() {
+        let dir = PathBuf::from(std::env::var("WEBTHREAT_PLOT_PREVIEW").unwrap());
+        let model = sample_model();
+        let plots = crate::render_plots(&model, &dir).unwrap();
+        std::fs::write(dir.join("report.md"), render_markdown(&model)).unwrap();
+        std::fs::write(dir.join("report.html"), render_html(&model, &plots)).unwrap();
     }
 
     #[test]

@@ -15,7 +15,12 @@ pub const HOSTILE_FEATURE: &str = "<script>x</script>|bytes";
 const ROWS: usize = 400;
 
 fn bytes_in(i: usize) -> f64 {
-    ((i * 7919) % 5000) as f64 + if i % 50 == 0 { 2_000_000.0 } else { 0.0 }
+    ((i * 7919) % 5000) as f64
+        + if i.is_multiple_of(50) {
+            2_000_000.0
+        } else {
+            0.0
+        }
 }
 
 fn bytes_out(i: usize) -> f64 {
@@ -23,7 +28,7 @@ fn bytes_out(i: usize) -> f64 {
 }
 
 fn label(i: usize) -> bool {
-    i % 50 == 0
+    i.is_multiple_of(50)
 }
 
 fn detector(name: &str, offset: usize) -> DetectorSummary {
@@ -65,8 +70,8 @@ pub fn sample_model() -> ReportModel {
         .collect();
     let flagged_ips = [HOSTILE_IP, "10.0.0.1", "10.0.0.1", "192.168.1.7"];
     let detectors = vec![detector("iforest", 0), detector("zscore", 13)];
-    let flags_a: Vec<bool> = (0..ROWS).map(|i| i % 50 == 0).collect();
-    let flags_b: Vec<bool> = (0..ROWS).map(|i| i % 25 == 0).collect();
+    let flags_a: Vec<bool> = (0..ROWS).map(|i| i.is_multiple_of(50)).collect();
+    let flags_b: Vec<bool> = (0..ROWS).map(|i| i.is_multiple_of(25)).collect();
     ReportModel {
         title: "Web traffic anomalies".into(),
         experiment: "iforest-seed".into(),

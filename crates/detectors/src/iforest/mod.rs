@@ -106,9 +106,7 @@ impl IsolationForestModel {
             .zip(values.par_chunks(SCORE_CHUNK * d))
             .for_each(|(acc, rows)| {
                 for tree in &self.trees {
-                    for (a, row) in acc.iter_mut().zip(rows.chunks_exact(d)) {
-                        *a += tree.path_length(row);
-                    }
+                    tree.add_path_lengths(rows, d, acc);
                 }
                 for a in acc.iter_mut() {
                     *a = score_from_total_depth(*a, norm);
@@ -168,7 +166,9 @@ mod tests {
 
     fn random_values(n: usize, d: usize, seed: u64) -> Vec<f64> {
         let mut rng = sampling::stream(seed, 99);
-        (0..n * d).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect()
+        (0..n * d)
+            .map(|_| rng.random::<f64>() * 2.0 - 1.0)
+            .collect()
     }
 
     /// Roughly normal values (sum of three uniforms).
@@ -190,19 +190,26 @@ mod tests {
     #[test]
     fn trees_respect_the_depth_limit_and_sample_size() {
         let values = random_values(5000, 3, 1);
-        let m = IsolationForestModel::fit(&params(20, MaxSamples::Auto), "t", &values, 3, 5).unwrap();
+        let m =
+            IsolationForestModel::fit(&params(20, MaxSamples::Auto), "t", &values, 3, 5).unwrap();
         assert_eq!(m.max_samples(), 256);
         for t in m.trees() {
             assert!(t.depth() <= 8);
-            let leaves: f64 = t.nodes().iter().filter(|n| n.feature == tree::LEAF).count() as f64;
-            assert!(leaves >= 2.0);
+            assert!(t.n_leaves() >= 2);
         }
         // random continuous data: trees reach the limit
         assert!(m.trees().iter().any(|t| t.depth() == 8));
-        let m = IsolationForestModel::fit(&params(5, MaxSamples::Count(10)), "t", &values, 3, 5).unwrap();
-        assert!(m.trees().iter().all(|t| t.depth() <= 4));
-        let m = IsolationForestModel::fit(&params(5, MaxSamples::Count(100_000)), "t", &values[..300], 3, 5)
+        let m = IsolationForestModel::fit(&params(5, MaxSamples::Count(10)), "t", &values, 3, 5)
             .unwrap();
+        assert!(m.trees().iter().all(|t| t.depth() <= 4));
+        let m = IsolationForestModel::fit(
+            &params(5, MaxSamples::Count(100_000)),
+            "t",
+            &values[..300],
+            3,
+            5,
+        )
+        .unwrap();
         assert_eq!(m.max_samples(), 100);
     }
 
@@ -210,7 +217,8 @@ mod tests {
     fn leaf_values_are_depth_plus_c_of_size() {
         // 4 identical rows and 1 distinct row: psi = 5, limit 3
         let values = vec![0.0, 0.0, 0.0, 0.0, 9.0];
-        let m = IsolationForestModel::fit(&params(3, MaxSamples::Auto), "t", &values, 1, 2).unwrap();
+        let m =
+            IsolationForestModel::fit(&params(3, MaxSamples::Auto), "t", &values, 1, 2).unwrap();
         for t in m.trees() {
             // root splits {0,0,0,0} from {9}; the 4 equal rows cannot be split
             assert_eq!(t.path_length(&[0.0]), 1.0 + average_path_length(4));
@@ -225,7 +233,8 @@ mod tests {
     #[test]
     fn all_constant_data_gives_single_leaf_trees() {
         let values = vec![3.0; 40];
-        let m = IsolationForestModel::fit(&params(4, MaxSamples::Auto), "t", &values, 2, 0).unwrap();
+        let m =
+            IsolationForestModel::fit(&params(4, MaxSamples::Auto), "t", &values, 2, 0).unwrap();
         for t in m.trees() {
             assert_eq!(t.nodes().len(), 1);
             assert_eq!(t.path_length(&[3.0, 3.0]), average_path_length(20));
@@ -240,9 +249,10 @@ mod tests {
         for r in 0..1000 {
             values[r * 3 + 1] = 7.0;
         }
-        let m = IsolationForestModel::fit(&params(30, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        let m =
+            IsolationForestModel::fit(&params(30, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
         for t in m.trees() {
-            assert!(t.nodes().iter().all(|n| n.feature != 1));
+            assert!(t.split_features().all(|f| f != 1));
         }
     }
 
@@ -255,7 +265,7 @@ mod tests {
         };
         let m = IsolationForestModel::fit(&p, "t", &values, 6, 1).unwrap();
         for t in m.trees() {
-            let mut used: Vec<u32> = t.nodes().iter().filter(|n| n.feature != tree::LEAF).map(|n| n.feature).collect();
+            let mut used: Vec<u32> = t.split_features().collect();
             used.sort_unstable();
             used.dedup();
             assert!(used.len() <= 2, "{used:?}");
@@ -287,7 +297,8 @@ mod tests {
         // keeps the test meaningful.
         let mut values = bell_values(600, 4, 11);
         values[234 * 4 + 2] = 25.0;
-        let m = IsolationForestModel::fit(&params(100, MaxSamples::Auto), "t", &values, 4, 3).unwrap();
+        let m =
+            IsolationForestModel::fit(&params(100, MaxSamples::Auto), "t", &values, 4, 3).unwrap();
         let s = m.score(&values);
         let best = (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
         assert_eq!(best, 234);
@@ -300,9 +311,12 @@ mod tests {
     #[test]
     fn seeds_change_trees_but_repeat_exactly() {
         let values = random_values(800, 3, 12);
-        let a = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
-        let b = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
-        let c = IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 2).unwrap();
+        let a =
+            IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        let b =
+            IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 1).unwrap();
+        let c =
+            IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 2).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -52,7 +52,11 @@ mod tests {
         assert_eq!(max_depth(256), 8);
         assert_eq!(max_depth(257), 9);
         for psi in 2..5000usize {
-            assert_eq!(max_depth(psi), (psi as f64).log2().ceil() as u32, "psi {psi}");
+            assert_eq!(
+                max_depth(psi),
+                (psi as f64).log2().ceil() as u32,
+                "psi {psi}"
+            );
         }
     }
 }

@@ -1,0 +1,289 @@
+//! Listing and comparing runs: parameters that differ, every metric with its delta against the
+//! first run, and overlaid ROC / PR curves when the runs have labels.
+
+use crate::config::ExperimentConfig;
+use crate::error::ExperimentError;
+use crate::outputs::{self, CURVES_FILE, Curves, MetricsFile, RunRecord};
+use crate::store::{RunRef, RunStore};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use webthreat_report::{DetectorSummary, ReportModel, markdown_escape, render_plots};
+
+/// One line of `xtask list`.
+#[derive(Debug, Clone)]
+pub struct RunListing {
+    /// The run.
+    pub run: RunRef,
+    /// Its record.
+    pub record: RunRecord,
+    /// Its metrics.
+    pub metrics: MetricsFile,
+}
+
+/// Every completed run (of one experiment, or all), oldest first within an experiment.
+pub fn list(
+    store: &RunStore,
+    experiment: Option<&str>,
+) -> Result<Vec<RunListing>, ExperimentError> {
+    store
+        .runs(experiment)?
+        .into_iter()
+        .map(|run| {
+            let (record, metrics) = outputs::read_run(&run.dir)?;
+            Ok(RunListing {
+                run,
+                record,
+                metrics,
+            })
+        })
+        .collect()
+}
+
+/// `xtask list` as a Markdown table.
+pub fn list_markdown(listings: &[RunListing]) -> String {
+    let mut out = String::from(
+        "| run | started | mode | config | data | rows | detector | flagged | roc_auc | pr_auc | f1 |\n|---|---|---|---|---|---:|---|---:|---:|---:|---:|\n",
+    );
+    for l in listings {
+        let r = &l.record;
+        for (name, m) in &l.metrics.detectors {
+            let _ = writeln!(
+                out,
+                "| {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                l.run.experiment,
+                l.run.id,
+                r.started_at,
+                r.mode,
+                r.config_hash,
+                &r.data_blake3[..12.min(r.data_blake3.len())],
+                l.metrics.rows,
+                markdown_escape(name),
+                m.flagged,
+                opt(m.roc_auc),
+                opt(m.pr_auc),
+                opt(m.f1)
+            );
+        }
+    }
+    out
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into())
+}
+
+/// A comparison of runs, rendered as Markdown.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// The runs, in argument order.
+    pub runs: Vec<RunRef>,
+    /// The Markdown text.
+    pub markdown: String,
+    /// Where the Markdown and plots were written.
+    pub out_dir: PathBuf,
+}
+
+/// Compares runs named by arguments (run directories, `experiment/id` or experiment names).
+pub fn compare(
+    store: &RunStore,
+    args: &[String],
+    out_dir: &Path,
+) -> Result<Comparison, ExperimentError> {
+    let mut runs: Vec<RunRef> = Vec::new();
+    for arg in args {
+        for run in store.resolve(arg)? {
+            if !runs.contains(&run) {
+                runs.push(run);
+            }
+        }
+    }
+    if runs.len() < 2 {
+        return Err(ExperimentError::Report(format!(
+            "compare needs at least two runs; {} matched {:?}",
+            runs.len(),
+            args
+        )));
+    }
+    let labels: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{}/{}", r.experiment, r.id))
+        .collect();
+    let mut params: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut metrics: Vec<BTreeMap<String, f64>> = Vec::new();
+    for run in &runs {
+        let config = ExperimentConfig::load(&run.dir.join("config.yaml"), &[], None)?;
+        let value = serde_yaml::to_value(&config).map_err(|e| ExperimentError::BadRun {
+            path: run.dir.join("config.yaml"),
+            message: e.to_string(),
+        })?;
+        let mut flat = BTreeMap::new();
+        flatten_yaml("", &value, &mut flat);
+        params.push(flat);
+        let (_, m) = outputs::read_run(&run.dir)?;
+        metrics.push(flatten_metrics(&m));
+    }
+
+    let mut md = String::from("# Run comparison\n\n");
+    let header = |md: &mut String, first: &str| {
+        let _ = write!(md, "| {first} |");
+        for l in &labels {
+            let _ = write!(md, " {l} |");
+        }
+        md.push('\n');
+        md.push_str("|---|");
+        md.push_str(&"---|".repeat(labels.len()));
+        md.push('\n');
+    };
+    md.push_str("## Parameters that differ\n\n");
+    let keys: std::collections::BTreeSet<&String> = params.iter().flat_map(|p| p.keys()).collect();
+    let differing: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| params.iter().any(|p| p.get(*k) != params[0].get(*k)))
+        .collect();
+    if differing.is_empty() {
+        md.push_str("None: the resolved configs are identical.\n\n");
+    } else {
+        header(&mut md, "parameter");
+        for k in differing {
+            let _ = write!(md, "| {} |", markdown_escape(k));
+            for p in &params {
+                let _ = write!(
+                    md,
+                    " {} |",
+                    markdown_escape(p.get(k).map_or("-", String::as_str))
+                );
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+    md.push_str("## Metrics (delta against the first run)\n\n");
+    header(&mut md, "metric");
+    let keys: std::collections::BTreeSet<&String> = metrics.iter().flat_map(|m| m.keys()).collect();
+    for k in keys {
+        let _ = write!(md, "| {} |", markdown_escape(k));
+        let base = metrics[0].get(k);
+        for (i, m) in metrics.iter().enumerate() {
+            let cell = match (m.get(k), base) {
+                (Some(v), Some(b)) if i > 0 => format!("{} ({})", number(*v), signed(v - b)),
+                (Some(v), _) => number(*v),
+                (None, _) => "-".into(),
+            };
+            let _ = write!(md, " {cell} |");
+        }
+        md.push('\n');
+    }
+
+    std::fs::create_dir_all(out_dir).map_err(|source| ExperimentError::Io {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let curves_model = overlay_model(&runs, &labels)?;
+    if !curves_model.detectors.is_empty() {
+        let plots = render_plots(&curves_model, out_dir)
+            .map_err(|e| ExperimentError::Report(e.to_string()))?;
+        md.push_str("\n## Curves\n\n");
+        for p in plots {
+            let _ = writeln!(md, "![{}]({})", p.spec.title, p.spec.png_relative_path());
+        }
+    }
+    outputs::write_file(&out_dir.join("comparison.md"), &md)?;
+    Ok(Comparison {
+        runs,
+        markdown: md,
+        out_dir: out_dir.to_path_buf(),
+    })
+}
+
+fn signed(delta: f64) -> String {
+    let text = number(delta);
+    if delta >= 0.0 {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// A report model holding only every run's detectors' curves, for overlaid plots.
+fn overlay_model(runs: &[RunRef], labels: &[String]) -> Result<ReportModel, ExperimentError> {
+    let mut model = ReportModel::default();
+    for (run, label) in runs.iter().zip(labels) {
+        let path = run.dir.join(CURVES_FILE);
+        if !path.is_file() {
+            continue;
+        }
+        let curves: BTreeMap<String, Curves> = outputs::read_json(&path)?;
+        for (name, c) in curves {
+            model.detectors.push(DetectorSummary {
+                name: format!("{label}:{name}"),
+                roc_curve: c.roc,
+                pr_curve: c.pr,
+                ..DetectorSummary::default()
+            });
+        }
+    }
+    Ok(model)
+}
+
+fn flatten_yaml(prefix: &str, v: &serde_yaml::Value, out: &mut BTreeMap<String, String>) {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        serde_yaml::Value::Mapping(map) => {
+            for (k, v) in map {
+                let key = match k {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                flatten_yaml(&join(&key), v, out);
+            }
+        }
+        serde_yaml::Value::Sequence(seq) if seq.iter().any(|x| x.is_mapping()) => {
+            for (i, v) in seq.iter().enumerate() {
+                flatten_yaml(&join(&i.to_string()), v, out);
+            }
+        }
+        serde_yaml::Value::Tagged(t) => flatten_yaml(prefix, &t.value, out),
+        other => {
+            let text = serde_json::to_string(other).unwrap_or_default();
+            out.insert(prefix.to_string(), text);
+        }
+    }
+}
+
+fn flatten_metrics(m: &MetricsFile) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    out.insert("rows".to_string(), m.rows as f64);
+    for (name, d) in &m.detectors {
+        let mut put = |k: &str, v: Option<f64>| {
+            if let Some(v) = v {
+                out.insert(format!("{name}.{k}"), v);
+            }
+        };
+        put("flagged", Some(d.flagged as f64));
+        put("threshold", Some(d.threshold));
+        put("roc_auc", d.roc_auc);
+        put("pr_auc", d.pr_auc);
+        put("precision", d.precision);
+        put("recall", d.recall);
+        put("f1", d.f1);
+    }
+    out
+}

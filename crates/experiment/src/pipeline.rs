@@ -1,0 +1,344 @@
+//! The pipeline: ingest -> features -> fit (or load) -> score -> evaluate -> write a run.
+
+use crate::config::ExperimentConfig;
+use crate::error::ExperimentError;
+use crate::outputs::{self, RunRecord, StageSeconds};
+use crate::provenance;
+use crate::store::RunStore;
+use crate::summarize;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use webthreat_core::FeatureMatrix;
+use webthreat_detectors::FittedDetector;
+use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
+use webthreat_ingest::{Format, IngestError, LogTable, SourceSpec, read_log};
+
+/// The seed analysis' features, used for CloudWatch logs when a config lists none.
+pub const DEFAULT_CLOUDWATCH_FEATURES: [&str; 4] = [
+    "bytes_in",
+    "bytes_out",
+    "session_duration",
+    "avg_packet_size",
+];
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Root of the run store (`experiments/`).
+    pub store_root: PathBuf,
+    /// The data path was overridden (`--data`): a configured label column that the new data
+    /// lacks is then dropped with a note instead of failing.
+    pub data_overridden: bool,
+}
+
+/// One detector's line in the run summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorLine {
+    /// Detector name.
+    pub name: String,
+    /// Detector kind.
+    pub kind: String,
+    /// Rows flagged.
+    pub flagged: usize,
+    /// Score threshold.
+    pub threshold: f64,
+    /// ROC AUC, with labels.
+    pub roc_auc: Option<f64>,
+    /// Average precision, with labels.
+    pub pr_auc: Option<f64>,
+    /// F1 of the flags, with labels.
+    pub f1: Option<f64>,
+}
+
+/// What a finished run reports back.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The committed run directory.
+    pub dir: PathBuf,
+    /// Run id.
+    pub id: String,
+    /// Rows analysed.
+    pub rows: usize,
+    /// Rows rejected by `on_bad_rows: skip`.
+    pub rejected: usize,
+    /// Per-detector summary.
+    pub detectors: Vec<DetectorLine>,
+    /// Things the user should know (e.g. labels ignored).
+    pub notes: Vec<String>,
+}
+
+/// Feature spec and fitted scaler, saved as `models/features.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FeaturePipeline {
+    pub spec: FeatureSpec,
+    pub scaler: Scaler,
+}
+
+/// The features of one analysed log.
+pub(crate) struct Prepared {
+    pub pipeline: FeaturePipeline,
+    /// Unscaled features (report units).
+    pub raw: FeatureMatrix,
+    /// Scaled features (detector input).
+    pub scaled: FeatureMatrix,
+    /// Context columns for the report.
+    pub columns: LogColumns,
+}
+
+/// One detector's results on the analysed rows.
+pub(crate) struct DetectorRun {
+    pub fitted: FittedDetector,
+    pub scores: Vec<f64>,
+    pub flags: Vec<bool>,
+    pub severity: Vec<f64>,
+}
+
+impl DetectorRun {
+    fn new(fitted: FittedDetector, scores: Vec<f64>) -> Self {
+        let flags = fitted.flags(&scores);
+        let severity = scores.iter().map(|s| fitted.severity(*s)).collect();
+        Self {
+            fitted,
+            scores,
+            flags,
+            severity,
+        }
+    }
+}
+
+/// Everything a run writes, computed.
+pub(crate) struct Analysis<'a> {
+    pub config: &'a ExperimentConfig,
+    pub table: LogTable,
+    pub prepared: Prepared,
+    pub detectors: Vec<DetectorRun>,
+    pub notes: Vec<String>,
+}
+
+/// Runs an experiment and commits a new run directory.
+pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
+    let store = RunStore::new(&opts.store_root);
+    let started = provenance::now_ms();
+    let pending = store.begin(&config.name)?;
+    let mut seconds = StageSeconds::default();
+    let mut notes = Vec::new();
+
+    let clock = Instant::now();
+    let table = ingest(config, opts.data_overridden, &mut notes)?;
+    seconds.ingest = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let spec = feature_spec(config, &table)?;
+    let raw = build_matrix(&table, &spec)?;
+    let scaler = Scaler::fit(config.scaling, &raw)?;
+    let prepared = prepare(&table, FeaturePipeline { spec, scaler }, raw)?;
+    seconds.features = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let mut fitted = Vec::with_capacity(config.detectors.len());
+    for detector in &config.detectors {
+        let (model, scores) =
+            webthreat_detectors::fit_with_scores(detector, &prepared.scaled, config.seed)
+                .map_err(|e| detector_error(detector.name(), e))?;
+        fitted.push((model, scores));
+    }
+    seconds.fit = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let detectors = fitted
+        .into_iter()
+        .map(|(model, scores)| DetectorRun::new(model, scores))
+        .collect();
+    seconds.score = clock.elapsed().as_secs_f64();
+
+    let analysis = Analysis {
+        config,
+        table,
+        prepared,
+        detectors,
+        notes,
+    };
+    finish(analysis, pending, started, seconds, None)
+}
+
+/// Scores new data with a finished run's saved feature pipeline, models and thresholds
+/// (no refit), writing a new run under the experiment `<name>-score`.
+pub fn score_with_run(
+    run_dir: &Path,
+    data: &Path,
+    store_root: &Path,
+) -> Result<RunOutcome, ExperimentError> {
+    let config_path = run_dir.join("config.yaml");
+    let mut config = ExperimentConfig::load(&config_path, &[], Some(data))?;
+    config.name = format!("{}-score", config.name);
+    let pipeline: FeaturePipeline =
+        outputs::read_json(&run_dir.join("models").join("features.json"))?;
+    let models = config
+        .detectors
+        .iter()
+        .map(|d| {
+            let path = run_dir
+                .join("models")
+                .join(format!("{}.json", outputs::file_stem(d.name())));
+            let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            FittedDetector::from_json(&text).map_err(|e| ExperimentError::BadRun {
+                path,
+                message: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let store = RunStore::new(store_root);
+    let started = provenance::now_ms();
+    let pending = store.begin(&config.name)?;
+    let mut seconds = StageSeconds::default();
+    let mut notes = vec![format!(
+        "scored with the saved models of {} (no refit)",
+        run_dir.display()
+    )];
+
+    let clock = Instant::now();
+    let table = ingest(&config, true, &mut notes)?;
+    seconds.ingest = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let raw = build_matrix(&table, &pipeline.spec)?;
+    let prepared = prepare(&table, pipeline, raw)?;
+    seconds.features = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let detectors = models
+        .into_iter()
+        .map(|model| {
+            let scores = model
+                .score(&prepared.scaled)
+                .map_err(|e| detector_error(model.name(), e))?;
+            Ok(DetectorRun::new(model, scores))
+        })
+        .collect::<Result<Vec<_>, ExperimentError>>()?;
+    seconds.score = clock.elapsed().as_secs_f64();
+
+    let analysis = Analysis {
+        config: &config,
+        table,
+        prepared,
+        detectors,
+        notes,
+    };
+    finish(analysis, pending, started, seconds, Some(run_dir))
+}
+
+fn detector_error(name: &str, e: impl std::fmt::Display) -> ExperimentError {
+    ExperimentError::Detector {
+        name: name.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads the log; with an overridden data path, a label column the data lacks is dropped.
+fn ingest(
+    config: &ExperimentConfig,
+    label_optional: bool,
+    notes: &mut Vec<String>,
+) -> Result<LogTable, ExperimentError> {
+    let mut source: SourceSpec = config.data.clone();
+    if let Some(features) = &config.features {
+        source.numeric =
+            FeatureSpec::new(features.clone(), config.window_seconds)?.raw_numeric_columns();
+    }
+    match read_log(&source) {
+        Err(IngestError::MissingColumns { missing, .. })
+            if label_optional
+                && source
+                    .label
+                    .as_ref()
+                    .is_some_and(|l| missing == [l.column().to_string()]) =>
+        {
+            notes.push(format!(
+                "labels: the data has no `{}` column, so nothing is evaluated against ground truth",
+                missing[0]
+            ));
+            source.label = None;
+            Ok(read_log(&source)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn feature_spec(
+    config: &ExperimentConfig,
+    table: &LogTable,
+) -> Result<FeatureSpec, ExperimentError> {
+    let names = match (&config.features, config.data.format) {
+        (Some(names), _) => names.clone(),
+        (None, Format::Cloudwatch) => DEFAULT_CLOUDWATCH_FEATURES.map(String::from).to_vec(),
+        (None, Format::Table) => numeric_columns(table),
+    };
+    Ok(FeatureSpec::new(names, config.window_seconds)?)
+}
+
+fn prepare(
+    table: &LogTable,
+    pipeline: FeaturePipeline,
+    raw: FeatureMatrix,
+) -> Result<Prepared, ExperimentError> {
+    let scaled = pipeline.scaler.transform(&raw)?;
+    Ok(Prepared {
+        columns: LogColumns::extract(table)?,
+        pipeline,
+        raw,
+        scaled,
+    })
+}
+
+/// Writes every output into the pending run, then `run.json`, then commits.
+fn finish(
+    analysis: Analysis<'_>,
+    pending: crate::store::PendingRun,
+    started: i64,
+    mut seconds: StageSeconds,
+    source_run: Option<&Path>,
+) -> Result<RunOutcome, ExperimentError> {
+    let clock = Instant::now();
+    let dir = pending.dir().to_path_buf();
+    let model = summarize::report_model(&analysis)?;
+    outputs::write_analysis(&dir, &analysis, &model)?;
+    seconds.report = clock.elapsed().as_secs_f64();
+
+    let config = analysis.config;
+    let record = RunRecord::new(
+        pending.id(),
+        config,
+        &analysis,
+        started,
+        seconds,
+        source_run,
+    )?;
+    outputs::write_run_record(&dir, &record)?;
+    let id = pending.id().to_string();
+    let final_dir = pending.commit()?;
+    Ok(RunOutcome {
+        dir: final_dir,
+        id,
+        rows: analysis.prepared.raw.n_rows(),
+        rejected: analysis.table.rejected.len(),
+        detectors: model
+            .detectors
+            .iter()
+            .map(|d| DetectorLine {
+                name: d.name.clone(),
+                kind: d.kind.clone(),
+                flagged: d.flagged as usize,
+                threshold: d.threshold,
+                roc_auc: d.metrics.map(|m| m.roc_auc),
+                pr_auc: d.metrics.map(|m| m.pr_auc),
+                f1: d.metrics.map(|m| m.f1),
+            })
+            .collect(),
+        notes: analysis.notes,
+    })
+}

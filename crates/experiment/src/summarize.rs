@@ -1,0 +1,311 @@
+//! Builds the report's [`ReportModel`] from an analysis: data facts, per-detector metrics,
+//! flagged rows with explanations in original units, per-entity summaries and plot data.
+
+use crate::error::ExperimentError;
+use crate::pipeline::{Analysis, DetectorRun};
+use std::collections::BTreeMap;
+use webthreat_ingest::timestamp::format_epoch_ms;
+use webthreat_report::{
+    AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
+    LabelCount, PlotData, ReportModel, ScatterPoint, TimeBucket, linear_histogram, log_histogram,
+    sample_scatter, top_counts,
+};
+
+/// Bars in the category plots.
+const TOP_CATEGORIES: usize = 12;
+/// Rows of the per-IP and per-port tables.
+const TOP_ENTITIES: usize = 20;
+/// Points drawn in the scatter plot.
+const SCATTER_POINTS: usize = 5000;
+/// Buckets of the traffic-over-time plot, at most.
+const TIME_BUCKETS: i64 = 240;
+/// Bins of the score histograms.
+const SCORE_BINS: usize = 40;
+
+fn report_error(e: impl std::fmt::Display) -> ExperimentError {
+    ExperimentError::Report(e.to_string())
+}
+
+/// The report model of an analysis (no volatile fields: reruns render identically).
+pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentError> {
+    let raw = &a.prepared.raw;
+    let labels = raw.labels();
+    let detectors = a
+        .detectors
+        .iter()
+        .map(|d| {
+            let summary = DetectorSummary {
+                name: d.fitted.name().to_string(),
+                kind: d.fitted.kind().to_string(),
+                threshold: d.fitted.threshold(),
+                flagged: d.flags.iter().filter(|f| **f).count() as u64,
+                score_histogram: Some(linear_histogram(&d.scores, SCORE_BINS)),
+                ..DetectorSummary::default()
+            };
+            match labels {
+                Some(l) if l.iter().any(|x| *x) && l.iter().any(|x| !*x) => summary
+                    .with_labels(&d.scores, &d.flags, l)
+                    .map_err(report_error),
+                _ => Ok(summary),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let agreement = if a.detectors.len() > 1 {
+        let pairs: Vec<(&str, &[bool])> = a
+            .detectors
+            .iter()
+            .map(|d| (d.fitted.name(), d.flags.as_slice()))
+            .collect();
+        Some(AgreementMatrix::from_flags(&pairs).map_err(report_error)?)
+    } else {
+        None
+    };
+    let any_flag: Vec<bool> = (0..raw.n_rows())
+        .map(|i| a.detectors.iter().any(|d| d.flags[i]))
+        .collect();
+    let max_severity: Vec<u8> = (0..raw.n_rows())
+        .map(|i| {
+            a.detectors
+                .iter()
+                .map(|d| d.severity[i].round().clamp(0.0, 100.0) as u8)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok(ReportModel {
+        title: format!("webthreat report: {}", a.config.name),
+        experiment: a.config.name.clone(),
+        run_id: String::new(),
+        data: data_summary(a)?,
+        detectors,
+        agreement,
+        flagged_rows: flagged_rows(a)?,
+        ip_summary: entity_summary(a, &any_flag, &max_severity, |e| e.src_ip.clone()),
+        port_summary: entity_summary(a, &any_flag, &max_severity, |e| {
+            e.dst_port.map(|p| p.to_string())
+        }),
+        plots: plot_data(a, &any_flag),
+    })
+}
+
+fn data_summary(a: &Analysis<'_>) -> Result<DataSummary, ExperimentError> {
+    let cols = &a.prepared.columns;
+    let (first, last) = match &cols.start_ms {
+        Some(ms) if !ms.is_empty() => (
+            ms.iter().min().map(|m| format_epoch_ms(*m)),
+            ms.iter().max().map(|m| format_epoch_ms(*m)),
+        ),
+        _ => (None, None),
+    };
+    Ok(DataSummary {
+        source_path: a.config.data.path.display().to_string(),
+        rows: a.prepared.raw.n_rows() as u64,
+        rejected_rows: a.table.rejected.len() as u64,
+        first_timestamp: first,
+        last_timestamp: last,
+        distinct_src_ips: cols.distinct_src_ips,
+        constant_columns: a.table.constant_columns()?,
+        feature_names: a.prepared.raw.names().to_vec(),
+    })
+}
+
+/// Flagged (row, detector) pairs by severity, then score, then detector order and row.
+fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
+    let options = &a.config.report;
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    for (k, d) in a.detectors.iter().enumerate() {
+        candidates.extend((0..d.flags.len()).filter(|i| d.flags[*i]).map(|i| (k, i)));
+    }
+    candidates.sort_by(|&(ka, ia), &(kb, ib)| {
+        let (da, db) = (&a.detectors[ka], &a.detectors[kb]);
+        db.severity[ib]
+            .total_cmp(&da.severity[ia])
+            .then(db.scores[ib].total_cmp(&da.scores[ia]))
+            .then(ka.cmp(&kb))
+            .then(ia.cmp(&ib))
+    });
+    candidates.truncate(options.top_flagged);
+    let raw = &a.prepared.raw;
+    let raw_medians = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        column_medians(raw)
+    };
+    let entities = raw.entities();
+    candidates
+        .into_iter()
+        .map(|(k, i)| {
+            let d = &a.detectors[k];
+            let entity = entities.get(i);
+            Ok(FlaggedRow {
+                row: raw.row_ids()[i],
+                src_ip: entity.and_then(|e| e.src_ip.clone()),
+                dst_port: entity.and_then(|e| e.dst_port).map(|p| p as u32),
+                timestamp: a
+                    .prepared
+                    .columns
+                    .start_ms
+                    .as_ref()
+                    .map(|ms| format_epoch_ms(ms[i])),
+                detector: d.fitted.name().to_string(),
+                score: d.scores[i],
+                severity: d.severity[i].round().clamp(0.0, 100.0) as u8,
+                top_features: explain(a, d, i, options.explain_features, &raw_medians)?,
+            })
+        })
+        .collect()
+}
+
+/// Top features of a row, in original (unscaled) units: the row's raw value and the raw
+/// training median of the feature.
+fn explain(
+    a: &Analysis<'_>,
+    d: &DetectorRun,
+    row: usize,
+    k: usize,
+    raw_medians: &[f64],
+) -> Result<Vec<FeatureExplanation>, ExperimentError> {
+    let raw = &a.prepared.raw;
+    let explanations = d
+        .fitted
+        .explain(&a.prepared.scaled, row, k)
+        .map_err(report_error)?;
+    Ok(explanations
+        .into_iter()
+        .map(|e| {
+            let j = raw.names().iter().position(|f| *f == e.feature);
+            FeatureExplanation {
+                actual: j.map_or(e.actual, |j| raw.row(row)[j]),
+                typical: j.map_or(e.typical, |j| raw_medians[j]),
+                feature: e.feature,
+            }
+        })
+        .collect())
+}
+
+/// Median of every raw feature column (lower-upper midpoint for even counts).
+fn column_medians(m: &webthreat_core::FeatureMatrix) -> Vec<f64> {
+    (0..m.n_cols())
+        .map(|j| {
+            let mut col = m.column(j);
+            col.sort_by(f64::total_cmp);
+            let n = col.len();
+            if n == 0 {
+                0.0
+            } else if n % 2 == 1 {
+                col[n / 2]
+            } else {
+                (col[n / 2 - 1] + col[n / 2]) / 2.0
+            }
+        })
+        .collect()
+}
+
+fn entity_summary(
+    a: &Analysis<'_>,
+    any_flag: &[bool],
+    max_severity: &[u8],
+    key: impl Fn(&webthreat_core::EntityKey) -> Option<String>,
+) -> Vec<EntitySummary> {
+    let cols = &a.prepared.columns;
+    let mut by_key: BTreeMap<String, EntitySummary> = BTreeMap::new();
+    for (i, entity) in a.prepared.raw.entities().iter().enumerate() {
+        let Some(k) = key(entity) else { continue };
+        let s = by_key.entry(k.clone()).or_insert_with(|| EntitySummary {
+            key: k,
+            ..EntitySummary::default()
+        });
+        s.rows += 1;
+        s.flagged += u64::from(any_flag[i]);
+        s.bytes_in += cols.bytes_in.as_ref().map_or(0, |b| b[i] as u64);
+        s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
+        s.max_severity = s.max_severity.max(max_severity[i]);
+    }
+    let mut all: Vec<EntitySummary> = by_key.into_values().collect();
+    all.sort_by(|x, y| {
+        y.flagged
+            .cmp(&x.flagged)
+            .then(y.max_severity.cmp(&x.max_severity))
+            .then(y.rows.cmp(&x.rows))
+            .then(x.key.cmp(&y.key))
+    });
+    all.truncate(TOP_ENTITIES);
+    all
+}
+
+fn plot_data(a: &Analysis<'_>, any_flag: &[bool]) -> PlotData {
+    let cols = &a.prepared.columns;
+    let entities = a.prepared.raw.entities();
+    let flagged_keys = |key: &dyn Fn(&webthreat_core::EntityKey) -> Option<String>| {
+        let keys: Vec<String> = entities
+            .iter()
+            .zip(any_flag)
+            .filter(|(_, f)| **f)
+            .filter_map(|(e, _)| key(e))
+            .collect();
+        top_counts(keys.iter().map(String::as_str), TOP_CATEGORIES)
+    };
+    let scatter = match (&cols.bytes_in, &cols.bytes_out) {
+        (Some(bin), Some(bout)) => {
+            let points: Vec<ScatterPoint> = bin
+                .iter()
+                .zip(bout)
+                .zip(any_flag)
+                .map(|((i, o), f)| ScatterPoint {
+                    bytes_in: *i,
+                    bytes_out: *o,
+                    flagged: *f,
+                })
+                .collect();
+            sample_scatter(&points, SCATTER_POINTS)
+        }
+        _ => Vec::new(),
+    };
+    let categories = |values: &Option<Vec<String>>| -> Vec<LabelCount> {
+        values
+            .as_ref()
+            .map(|v| top_counts(v.iter().map(String::as_str), TOP_CATEGORIES))
+            .unwrap_or_default()
+    };
+    PlotData {
+        bytes_in: cols.bytes_in.as_deref().map(log_histogram),
+        bytes_out: cols.bytes_out.as_deref().map(log_histogram),
+        by_protocol: categories(&cols.protocol),
+        by_country: categories(&cols.country),
+        scatter,
+        flagged_by_src_ip: flagged_keys(&|e| e.src_ip.clone()),
+        flagged_by_dst_port: flagged_keys(&|e| e.dst_port.map(|p| p.to_string())),
+        traffic: traffic(a),
+    }
+}
+
+/// Rows and bytes per time bucket: the config's window, widened to keep at most
+/// [`TIME_BUCKETS`] buckets.
+fn traffic(a: &Analysis<'_>) -> Vec<TimeBucket> {
+    let cols = &a.prepared.columns;
+    let Some(start) = &cols.start_ms else {
+        return Vec::new();
+    };
+    let (Some(min), Some(max)) = (start.iter().min(), start.iter().max()) else {
+        return Vec::new();
+    };
+    let window = a.config.window_seconds as i64 * 1000;
+    let windows_spanned = (max - min) / window + 1;
+    let bucket = window * ((windows_spanned + TIME_BUCKETS - 1) / TIME_BUCKETS).max(1);
+    let mut buckets: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for (i, ms) in start.iter().enumerate() {
+        let b = buckets.entry(ms.div_euclid(bucket) * bucket).or_default();
+        b.0 += 1;
+        let bytes = cols.bytes_in.as_ref().map_or(0.0, |v| v[i])
+            + cols.bytes_out.as_ref().map_or(0.0, |v| v[i]);
+        b.1 += bytes as u64;
+    }
+    buckets
+        .into_iter()
+        .map(|(ms, (rows, bytes))| TimeBucket {
+            start: format_epoch_ms(ms),
+            rows,
+            bytes,
+        })
+        .collect()
+}
