@@ -22,12 +22,12 @@ pub enum ExperimentError {
         /// Underlying error.
         source: std::io::Error,
     },
-    /// Ingest failed.
+    /// Ingest failed (the message is included, not chained, so it prints once).
     #[error("ingest: {0}")]
-    Ingest(#[from] webthreat_ingest::IngestError),
+    Ingest(webthreat_ingest::IngestError),
     /// Feature building failed.
     #[error("features: {0}")]
-    Features(#[from] webthreat_features::FeatureError),
+    Features(webthreat_features::FeatureError),
     /// A detector failed.
     #[error("detector `{name}`: {message}")]
     Detector {
@@ -57,4 +57,16 @@ pub enum ExperimentError {
         /// Parser message.
         message: String,
     },
+}
+
+impl From<webthreat_ingest::IngestError> for ExperimentError {
+    fn from(e: webthreat_ingest::IngestError) -> Self {
+        ExperimentError::Ingest(e)
+    }
+}
+
+impl From<webthreat_features::FeatureError> for ExperimentError {
+    fn from(e: webthreat_features::FeatureError) -> Self {
+        ExperimentError::Features(e)
+    }
 }

@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 pub mod outputs;
 mod pipeline;
+mod progress;
 mod provenance;
 pub mod store;
 mod summarize;

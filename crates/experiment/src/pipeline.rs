@@ -3,6 +3,7 @@
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::outputs::{self, RunRecord, StageSeconds};
+use crate::progress::StageProgress;
 use crate::provenance;
 use crate::store::RunStore;
 use crate::summarize;
@@ -125,19 +126,28 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     let mut notes = Vec::new();
 
     let clock = Instant::now();
+    let stage = StageProgress::start(format!("reading {}", config.data.path.display()));
     let table = ingest(config, opts.data_overridden, &mut notes)?;
+    drop(stage);
     seconds.ingest = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
+    let stage = StageProgress::start("building features");
     let spec = feature_spec(config, &table)?;
     let raw = build_matrix(&table, &spec)?;
     let scaler = Scaler::fit(config.scaling, &raw)?;
     let prepared = prepare(&table, FeaturePipeline { spec, scaler }, raw)?;
+    drop(stage);
     seconds.features = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
     let mut fitted = Vec::with_capacity(config.detectors.len());
     for detector in &config.detectors {
+        let _stage = StageProgress::start(format!(
+            "fitting {} on {} rows",
+            detector.name(),
+            prepared.scaled.n_rows()
+        ));
         let (model, scores) =
             webthreat_detectors::fit_with_scores(detector, &prepared.scaled, config.seed)
                 .map_err(|e| detector_error(detector.name(), e))?;
@@ -304,9 +314,11 @@ fn finish(
     source_run: Option<&Path>,
 ) -> Result<RunOutcome, ExperimentError> {
     let clock = Instant::now();
+    let stage = StageProgress::start("writing metrics, scores, models and report");
     let dir = pending.dir().to_path_buf();
     let model = summarize::report_model(&analysis)?;
     outputs::write_analysis(&dir, &analysis, &model)?;
+    drop(stage);
     seconds.report = clock.elapsed().as_secs_f64();
 
     let config = analysis.config;
