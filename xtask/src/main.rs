@@ -1,6 +1,6 @@
 //! The webthreat command line (`cargo xtask ...`): parses arguments and calls the crates.
 //!
-//! Subcommands: `run` (the main job), `list`, `show`, `compare`, `score`, `gen-data`.
+//! Subcommands: `run` (the main job), `list`, `show`, `compare`, `score`, `gen-data`, `bench`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -99,6 +99,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Benchmark against pandas + scikit-learn (creates ./.venv); writes <out>/<timestamp>/.
+    Bench {
+        /// Data sizes in rows, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        sizes: Vec<usize>,
+        /// Repetitions per measurement (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Output root.
+        #[arg(long, default_value = "experiments/bench")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> Result<()> {
@@ -183,6 +195,19 @@ fn main() -> Result<()> {
             out,
             force,
         } => gen_data(rows, seed, attack_fraction, &out, force)?,
+        Command::Bench { sizes, reps, out } => {
+            let options = webthreat_bench::BenchOptions {
+                sizes,
+                reps,
+                out,
+                ..Default::default()
+            };
+            let (report, dir) = webthreat_bench::run(&options)?;
+            println!("\n{}", dir.display());
+            if !report.auc_agrees() || !report.features_agree() {
+                bail!("ours and the peer disagree on ROC AUC (> 0.01) or on the features");
+            }
+        }
     }
     Ok(())
 }

@@ -1,0 +1,220 @@
+//! Benchmark harness (`cargo xtask bench`): our pipeline against pandas + scikit-learn on the
+//! same generated CloudWatch logs, in one invocation.
+//!
+//! For each size, [`run`] generates a labeled log with `webthreat_synth` (seeded, cached under
+//! `<out>/data/`), measures our stages in-process ([`ours`]), runs the peer script
+//! `bench/peer.py` in a venv it creates at `<root>/.venv` ([`peer`]), and pairs the medians in a
+//! table ([`report`]): ingest, features (4 and 10), Isolation Forest fit and score (1 and 2
+//! threads, 100 trees, 256 samples, standard-scaled features), the end-to-end pipeline in memory
+//! and as `webthreat_experiment::run` with plots off, plus ROC AUC of both detectors (must agree
+//! within 0.01), peak RSS and the targets of issue 5. Results go to
+//! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`.
+
+mod error;
+pub mod ours;
+pub mod peer;
+pub mod report;
+pub mod stats;
+
+pub use error::BenchError;
+pub use report::BenchReport;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// What to benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Data sizes in rows.
+    pub sizes: Vec<usize>,
+    /// Repetitions per measurement (medians are reported).
+    pub reps: usize,
+    /// Output root: results in `<out>/<timestamp>/`, generated data in `<out>/data/`.
+    pub out: PathBuf,
+    /// Seed of the generated data and of both forests.
+    pub seed: u64,
+    /// Thread counts of the detector measurements.
+    pub threads: Vec<usize>,
+    /// Repository root: holds `bench/peer.py` and the `.venv`.
+    pub root: PathBuf,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            sizes: vec![10_000, 100_000, 1_000_000],
+            reps: 5,
+            out: PathBuf::from("experiments/bench"),
+            seed: 42,
+            threads: vec![1, 2],
+            root: workspace_root(),
+        }
+    }
+}
+
+/// The workspace root this crate was built in (two levels above its manifest).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .and_then(Path::parent)
+        .unwrap_or(here)
+        .to_path_buf()
+}
+
+/// Runs the benchmark, prints the Markdown report on stdout, writes `bench.md` and `bench.json`
+/// and returns the report with the directory it was written to.
+pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
+    if opts.sizes.is_empty() || opts.sizes.contains(&0) {
+        return Err(BenchError::Options(
+            "--sizes needs positive row counts".into(),
+        ));
+    }
+    if opts.reps == 0 || opts.threads.is_empty() || opts.threads.contains(&0) {
+        return Err(BenchError::Options(
+            "--reps and thread counts must be at least 1".into(),
+        ));
+    }
+    let load_at_start = report::load_average();
+    let mut sizes = opts.sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let peer = peer::Peer::ensure(&opts.root)?;
+    let dir = new_result_dir(&opts.out)?;
+    let run_store = dir.join("runs");
+    let pools = opts
+        .threads
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map(|p| (t, p))
+                .map_err(BenchError::ours("thread pool"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut rows = Vec::new();
+    let mut checks = Vec::new();
+    let mut ours_all = Vec::new();
+    let mut peer_all = Vec::new();
+    for &n in &sizes {
+        let csv = data_file(&opts.out, n, opts.seed)?;
+        let csv_bytes = std::fs::metadata(&csv).map_err(BenchError::io(&csv))?.len();
+        eprintln!("bench: {n} rows: ours ({} reps)", opts.reps);
+        let ours = ours::measure(&csv, opts.reps, opts.seed, &pools, &run_store)?;
+        eprintln!(
+            "bench: {n} rows: pandas + scikit-learn ({} reps)",
+            opts.reps
+        );
+        let theirs = peer.measure(&csv, opts.reps, opts.seed, &opts.threads)?;
+        if theirs.rows != ours.rows {
+            return Err(BenchError::PeerOutput(format!(
+                "the peer read {} rows, we read {}",
+                theirs.rows, ours.rows
+            )));
+        }
+        rows.extend(report::rows_for_size(&ours, &theirs, &opts.threads));
+        checks.push(report::checks_for_size(&ours, &theirs, csv_bytes));
+        ours_all.push(ours);
+        peer_all.push(theirs);
+    }
+    let _ = std::fs::remove_dir_all(&run_store);
+
+    let targets = report::targets(&rows, &checks, &opts.threads);
+    let report = BenchReport {
+        machine: report::Machine::detect(ours::polars_threads(), load_at_start),
+        reps: opts.reps,
+        seed: opts.seed,
+        peer_versions: peer_all.first().map(|p| p.versions.clone()),
+        rows,
+        checks,
+        targets,
+        ours: ours_all,
+        peer: peer_all,
+    };
+    let markdown = report.markdown();
+    print!("{markdown}");
+    let md = dir.join("bench.md");
+    std::fs::write(&md, &markdown).map_err(BenchError::io(&md))?;
+    let json_path = dir.join("bench.json");
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| BenchError::Options(format!("serializing the report: {e}")))?;
+    std::fs::write(&json_path, json).map_err(BenchError::io(&json_path))?;
+    Ok((report, dir))
+}
+
+/// `<out>/data/cloudwatch-<rows>-seed<seed>.csv`, generated when missing (the generator is
+/// deterministic, so an existing file is the same data).
+fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchError> {
+    let dir = out.join("data");
+    std::fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
+    let path = dir.join(format!("cloudwatch-{rows}-seed{seed}.csv"));
+    if path.is_file() {
+        return Ok(path);
+    }
+    eprintln!("bench: generating {}", path.display());
+    let config = webthreat_synth::GenConfig {
+        rows,
+        seed,
+        ..webthreat_synth::GenConfig::default()
+    };
+    let tmp = path.with_extension("csv.partial");
+    let file = File::create(&tmp).map_err(BenchError::io(&tmp))?;
+    webthreat_synth::generate(&config, BufWriter::new(file))
+        .map_err(BenchError::ours("gen-data"))?;
+    std::fs::rename(&tmp, &path).map_err(BenchError::io(&path))?;
+    Ok(path)
+}
+
+/// A fresh `<out>/<YYYYMMDD-HHMMSS>` directory (`-2`, `-3`, ... when taken).
+fn new_result_dir(out: &Path) -> Result<PathBuf, BenchError> {
+    std::fs::create_dir_all(out).map_err(BenchError::io(out))?;
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let stamp = compact_timestamp(&webthreat_ingest::timestamp::format_epoch_ms(
+        ms - ms % 1000,
+    ));
+    for k in 1.. {
+        let name = if k == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{k}")
+        };
+        let dir = out.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(BenchError::io(&dir)(e)),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// `2026-05-01T12:34:56Z` -> `20260501-123456`.
+fn compact_timestamp(iso: &str) -> String {
+    iso.chars()
+        .filter(|c| !matches!(c, '-' | ':' | 'Z'))
+        .map(|c| if c == 'T' { '-' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_become_directory_names() {
+        assert_eq!(compact_timestamp("2026-05-01T12:34:56Z"), "20260501-123456");
+    }
+
+    #[test]
+    fn result_directories_are_never_reused() {
+        let out = std::env::temp_dir().join(format!("webthreat-bench-test-{}", std::process::id()));
+        let a = new_result_dir(&out).unwrap();
+        let b = new_result_dir(&out).unwrap();
+        assert_ne!(a, b);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
