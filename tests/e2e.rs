@@ -214,7 +214,13 @@ fn score_reuses_saved_models_without_refitting() {
     let store = tempfile::tempdir().unwrap();
     let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
     let fitted = run_in(store.path(), &c, false).unwrap();
-    let rescored = score_with_run(&fitted.dir, Path::new("data/sample.csv"), store.path()).unwrap();
+    let rescored = score_with_run(
+        &fitted.dir,
+        Path::new("data/sample.csv"),
+        store.path(),
+        None,
+    )
+    .unwrap();
     assert!(rescored.dir.starts_with(store.path().join("compare-score")));
     // same data, same models and thresholds: identical scores and flags
     assert_eq!(
@@ -227,8 +233,113 @@ fn score_reuses_saved_models_without_refitting() {
     );
     assert!(read(&rescored.dir, "run.json").contains("\"mode\": \"score\""));
     // and new, unlabeled data is scored too
-    let seed = score_with_run(&fitted.dir, &seed_csv(), store.path()).unwrap();
+    let seed = score_with_run(&fitted.dir, &seed_csv(), store.path(), None).unwrap();
     assert_eq!(seed.rows, 282);
+}
+
+/// `metrics.json` as a JSON value.
+fn metrics(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(dir, "metrics.json")).unwrap()
+}
+
+#[test]
+fn streaming_in_batches_matches_the_in_memory_run() {
+    let store = tempfile::tempdir().unwrap();
+    let whole = run_in(store.path(), &config("compare.yaml", &["detectors.2.epochs=20", "features=[bytes_in, bytes_out, session_duration, avg_packet_size, log1p(bytes_ratio)]"], None), false).unwrap();
+    // 5,000 rows in uneven batches of 700; the fit sample (10,000) holds every row, so the
+    // models, thresholds, scores and flags are those of the in-memory run
+    let streamed = run_in(
+        store.path(),
+        &config(
+            "compare.yaml",
+            &[
+                "detectors.2.epochs=20",
+                "features=[bytes_in, bytes_out, session_duration, avg_packet_size, log1p(bytes_ratio)]",
+                "streaming.batch_rows=700",
+                "streaming.fit_rows=10000",
+            ],
+            None,
+        ),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        read(&whole.dir, "scores.csv"),
+        read(&streamed.dir, "scores.csv")
+    );
+    let (a, b) = (metrics(&whole.dir), metrics(&streamed.dir));
+    assert_eq!(a["rows"], b["rows"]);
+    for (name, d) in a["detectors"].as_object().unwrap() {
+        let s = &b["detectors"][name];
+        for key in ["flagged", "threshold", "precision", "recall", "f1"] {
+            assert_eq!(d[key], s[key], "{name} {key}");
+        }
+        // ranking metrics come from 12-bit score bins in streaming mode
+        for key in ["roc_auc", "pr_auc"] {
+            let (x, y) = (d[key].as_f64().unwrap(), s[key].as_f64().unwrap());
+            assert!((x - y).abs() < 2e-3, "{name} {key}: {x} vs {y}");
+        }
+    }
+    let report = read(&streamed.dir, "report.md");
+    assert!(report.contains("binned to 12 significant bits"), "{report}");
+    assert!(report.contains("fitted on 5000 of 5000 rows"), "{report}");
+    // the top flagged rows and per-IP table agree with the in-memory report
+    let section = |text: &str, title: &str| -> String {
+        text.split("\n## ")
+            .find(|s| s.starts_with(title))
+            .unwrap_or_else(|| panic!("no section {title}"))
+            .to_string()
+    };
+    let whole_report = read(&whole.dir, "report.md");
+    for title in [
+        "Flagged rows",
+        "Source IPs",
+        "Destination ports",
+        "Detector agreement",
+    ] {
+        let (x, y) = (section(&whole_report, title), section(&report, title));
+        // explanations' typical values are sample medians (here: of all rows, identical)
+        assert_eq!(x, y, "{title}");
+    }
+
+    // re-scoring in batches reproduces the in-memory re-scoring
+    let streaming = webthreat_experiment::StreamingOptions {
+        batch_rows: 999,
+        fit_rows: 10_000,
+    };
+    let rescored = score_with_run(
+        &whole.dir,
+        Path::new("data/sample.csv"),
+        store.path(),
+        Some(streaming),
+    )
+    .unwrap();
+    assert_eq!(
+        read(&whole.dir, "scores.csv"),
+        read(&rescored.dir, "scores.csv")
+    );
+    assert_eq!(
+        metrics(&rescored.dir)["detectors"]["iforest"]["flagged"],
+        a["detectors"]["iforest"]["flagged"]
+    );
+}
+
+#[test]
+fn streaming_rejects_window_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(
+        &path,
+        "name: x\ndata:\n  path: data/sample.csv\nfeatures: [bytes_in, src_sessions]\nstreaming:\n  batch_rows: 10\ndetectors:\n  - kind: zscore\n",
+    )
+    .unwrap();
+    let err = ExperimentConfig::load(&path, &[], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("src_sessions") && err.contains("streaming"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use webthreat_experiment::{
-    ExperimentConfig, RunOptions, RunOutcome, RunStore, compare, run, score_with_run,
+    ExperimentConfig, RunOptions, RunOutcome, RunStore, StreamingOptions, compare, run,
+    score_with_run,
 };
 
 #[derive(Parser)]
@@ -38,6 +39,10 @@ enum Command {
         /// Override a config key, e.g. `--set seed=7` or `--set detectors.0.n_estimators=200`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
+        /// Stream the log in batches of this many rows (bounded memory; same as
+        /// `--set streaming.batch_rows=N`; fits on a `streaming.fit_rows` sample).
+        #[arg(long, value_name = "ROWS")]
+        batch_rows: Option<usize>,
         /// Run store root.
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
@@ -77,6 +82,9 @@ enum Command {
         run: String,
         /// The log to score.
         data: PathBuf,
+        /// Stream the log in batches of this many rows (bounded memory).
+        #[arg(long, value_name = "ROWS")]
+        batch_rows: Option<usize>,
         /// Run store root.
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
@@ -125,9 +133,13 @@ fn main() -> Result<()> {
         Command::Run {
             configs,
             data,
-            overrides,
+            mut overrides,
+            batch_rows,
             out,
         } => {
+            if let Some(n) = batch_rows {
+                overrides.push(format!("streaming.batch_rows={n}"));
+            }
             let mut last = None;
             for path in &configs {
                 let config = ExperimentConfig::load(path, &overrides, data.as_deref())?;
@@ -177,11 +189,20 @@ fn main() -> Result<()> {
             print!("{}", comparison.markdown);
             println!("\n{}", comparison.out_dir.join("comparison.md").display());
         }
-        Command::Score { run, data, out } => {
+        Command::Score {
+            run,
+            data,
+            batch_rows,
+            out,
+        } => {
             let store = RunStore::new(&out);
             let runs = store.resolve(&run)?;
             let source = runs.last().context("no run")?;
-            let outcome = score_with_run(&source.dir, &data, &out)?;
+            let streaming = batch_rows.map(|batch_rows| StreamingOptions {
+                batch_rows,
+                ..StreamingOptions::default()
+            });
+            let outcome = score_with_run(&source.dir, &data, &out, streaming)?;
             print_summary(
                 &format!("{}/{} (scoring)", source.experiment, source.id),
                 &outcome,

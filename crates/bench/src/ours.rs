@@ -281,6 +281,7 @@ fn experiment_config(
             plots: false,
             ..ReportOptions::default()
         },
+        streaming: None,
     };
     config.validate().map_err(|message| BenchError::Ours {
         stage: "experiment config",

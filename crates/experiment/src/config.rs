@@ -35,6 +35,39 @@ pub struct ExperimentConfig {
     /// Report options.
     #[serde(default)]
     pub report: ReportOptions,
+    /// Process the log in batches with bounded memory (logs larger than memory); omitted, the
+    /// whole log is read at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<StreamingOptions>,
+}
+
+/// Batch processing of a log larger than memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamingOptions {
+    /// Data rows read, featurized and scored at a time.
+    #[serde(default = "default_batch_rows")]
+    pub batch_rows: usize,
+    /// Rows sampled uniformly from the whole log (a seeded hash of the row id picks them) to
+    /// fit the scaler, the detectors and their thresholds.
+    #[serde(default = "default_fit_rows")]
+    pub fit_rows: usize,
+}
+
+impl Default for StreamingOptions {
+    fn default() -> Self {
+        Self {
+            batch_rows: default_batch_rows(),
+            fit_rows: default_fit_rows(),
+        }
+    }
+}
+
+fn default_batch_rows() -> usize {
+    100_000
+}
+fn default_fit_rows() -> usize {
+    100_000
 }
 
 /// Report options.
@@ -148,8 +181,23 @@ impl ExperimentConfig {
             names.push(name);
         }
         if let Some(features) = &self.features {
-            webthreat_features::FeatureSpec::new(features.clone(), self.window_seconds)
+            let spec = webthreat_features::FeatureSpec::new(features.clone(), self.window_seconds)
                 .map_err(|e| format!("features: {e}"))?;
+            let window = spec.window_features();
+            if self.streaming.is_some() && !window.is_empty() {
+                return Err(format!(
+                    "features: {} aggregate over a source's time window, which needs the whole log at once; remove them or the `streaming` section",
+                    window.join(", ")
+                ));
+            }
+        }
+        if let Some(s) = &self.streaming
+            && (s.batch_rows == 0 || s.fit_rows == 0)
+        {
+            return Err(format!(
+                "streaming: batch_rows ({}) and fit_rows ({}) must be at least 1",
+                s.batch_rows, s.fit_rows
+            ));
         }
         Ok(())
     }

@@ -3,14 +3,18 @@
 
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
-use crate::pipeline::Analysis;
+use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
 use crate::provenance;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use webthreat_core::FeatureMatrix;
+use webthreat_detectors::FittedDetector;
+use webthreat_ingest::RejectedRow;
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{
     CurvePoint, ReportModel, csv_cell, render_html, render_markdown, render_plots,
@@ -78,11 +82,18 @@ pub struct RunRecord {
     pub diff: Option<String>,
 }
 
+/// What a run analysed, for `run.json`.
+pub(crate) struct RunFacts<'a> {
+    pub rows: u64,
+    pub rejected_rows: u64,
+    pub notes: &'a [String],
+}
+
 impl RunRecord {
     pub(crate) fn new(
         id: &str,
         config: &ExperimentConfig,
-        analysis: &Analysis<'_>,
+        facts: RunFacts<'_>,
         started: i64,
         stage_seconds: StageSeconds,
         source_run: Option<&Path>,
@@ -100,13 +111,13 @@ impl RunRecord {
             git_dirty: git.dirty,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             data_path: config.data.path.display().to_string(),
-            data_rows: analysis.prepared.raw.n_rows() as u64,
-            rejected_rows: analysis.table.rejected.len() as u64,
+            data_rows: facts.rows,
+            rejected_rows: facts.rejected_rows,
             data_blake3: provenance::file_hash(&config.data.path)?,
             config_hash: provenance::short_hash(&config.to_yaml()?),
             seed: config.seed,
             threads: rayon::current_num_threads(),
-            notes: analysis.notes.clone(),
+            notes: facts.notes.to_vec(),
             diff: git.diff,
         })
     }
@@ -218,45 +229,68 @@ pub(crate) fn file_stem(name: &str) -> String {
     webthreat_report::plots::file_name_part(name)
 }
 
-/// Writes everything but `run.json`.
+/// Writes everything of an in-memory analysis but `run.json`.
 pub(crate) fn write_analysis(
     dir: &Path,
     a: &Analysis<'_>,
     model: &ReportModel,
 ) -> Result<(), ExperimentError> {
-    write_file(&dir.join("config.yaml"), a.config.to_yaml()?)?;
+    let names: Vec<&str> = a.detectors.iter().map(|d| d.fitted.name()).collect();
+    let columns: Vec<ScoreColumns<'_>> = a.detectors.iter().map(DetectorRun::columns).collect();
+    let mut scores = ScoresWriter::create(dir, &names, &a.prepared.raw)?;
+    scores.write(&a.prepared.raw, &columns)?;
+    scores.finish()?;
+    let mut rejects = RejectsWriter::new(dir);
+    rejects.write(&a.table.rejected)?;
+    rejects.finish()?;
+    let fitted: Vec<&FittedDetector> = a.detectors.iter().map(|d| &d.fitted).collect();
+    write_models_and_report(
+        dir,
+        a.config,
+        &a.prepared.pipeline,
+        &fitted,
+        model,
+        &a.notes,
+    )
+}
+
+/// Writes `config.yaml`, `metrics.json`, `models/`, the report, its plots and `curves.json`.
+pub(crate) fn write_models_and_report(
+    dir: &Path,
+    config: &ExperimentConfig,
+    pipeline: &FeaturePipeline,
+    detectors: &[&FittedDetector],
+    model: &ReportModel,
+    notes: &[String],
+) -> Result<(), ExperimentError> {
+    write_file(&dir.join("config.yaml"), config.to_yaml()?)?;
     write_file(
         &dir.join("metrics.json"),
         to_json(&MetricsFile::from_model(model))?,
     )?;
-    write_scores(&dir.join("scores.csv"), a)?;
     write_file(
         &dir.join("models").join("features.json"),
-        to_json(&a.prepared.pipeline)?,
+        to_json(pipeline)?,
     )?;
-    for d in &a.detectors {
+    for d in detectors {
         let json = d
-            .fitted
             .to_json()
             .map_err(|e| ExperimentError::Report(e.to_string()))?;
         write_file(
             &dir.join("models")
-                .join(format!("{}.json", file_stem(d.fitted.name()))),
+                .join(format!("{}.json", file_stem(d.name()))),
             json,
         )?;
     }
-    if !a.table.rejected.is_empty() {
-        write_rejects(&dir.join("rejects.csv"), a)?;
-    }
-    let plots = if a.config.report.plots {
+    let plots = if config.report.plots {
         render_plots(model, dir).map_err(|e| ExperimentError::Report(e.to_string()))?
     } else {
         Vec::new()
     };
     let mut markdown = render_markdown(model);
-    if !a.notes.is_empty() {
+    if !notes.is_empty() {
         markdown.push_str("\n## Notes\n\n");
-        for n in &a.notes {
+        for n in notes {
             let _ = writeln!(markdown, "- {}", webthreat_report::markdown_escape(n));
         }
     }
@@ -299,72 +333,151 @@ pub(crate) fn write_run_record(dir: &Path, record: &RunRecord) -> Result<(), Exp
     write_file(&dir.join("run.json"), to_json(record)?)
 }
 
-/// `scores.csv`: row id, entity columns, then per detector score, severity and flag.
-fn write_scores(path: &Path, a: &Analysis<'_>) -> Result<(), ExperimentError> {
-    let file = std::fs::File::create(path).map_err(io_err(path))?;
-    let mut w = std::io::BufWriter::new(file);
-    let raw = &a.prepared.raw;
-    let entities = raw.entities();
-    let mut line = String::from("row_id");
-    if !entities.is_empty() {
-        line.push_str(",src_ip,dst_port,window_start");
-    }
-    for d in &a.detectors {
-        let name = csv_cell(d.fitted.name());
-        let _ = write!(line, ",{name}_score,{name}_severity,{name}_flag");
-    }
-    if raw.labels().is_some() {
-        line.push_str(",label");
-    }
-    writeln!(w, "{line}").map_err(io_err(path))?;
-    for i in 0..raw.n_rows() {
-        line.clear();
-        let _ = write!(line, "{}", raw.row_ids()[i]);
-        if let Some(e) = entities.get(i) {
-            let _ = write!(
-                line,
-                ",{},{},{}",
-                csv_cell(e.src_ip.as_deref().unwrap_or("")),
-                e.dst_port.map(|p| p.to_string()).unwrap_or_default(),
-                e.window_start.map(format_seconds).unwrap_or_default()
-            );
-        }
-        for d in &a.detectors {
-            let _ = write!(
-                line,
-                ",{:.6},{:.1},{}",
-                d.scores[i],
-                d.severity[i],
-                u8::from(d.flags[i])
-            );
-        }
-        if let Some(labels) = raw.labels() {
-            let _ = write!(line, ",{}", u8::from(labels[i]));
-        }
-        writeln!(w, "{line}").map_err(io_err(path))?;
-    }
-    w.flush().map_err(io_err(path))
+/// One detector's per-row results, as `scores.csv` writes them.
+pub(crate) struct ScoreColumns<'a> {
+    pub scores: &'a [f64],
+    pub severity: &'a [f64],
+    pub flags: &'a [bool],
 }
 
-fn format_seconds(s: i64) -> String {
-    format_epoch_ms(s * 1000)
+/// `scores.csv`, written batch by batch: row id, entity columns, then per detector score,
+/// severity and flag, then the label.
+pub(crate) struct ScoresWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    line: String,
 }
 
-/// `rejects.csv`: one line per problem of every rejected row.
-fn write_rejects(path: &Path, a: &Analysis<'_>) -> Result<(), ExperimentError> {
-    let mut text = String::from("row,line,column,value,expected\n");
-    for p in a.table.rejected.iter().flat_map(|r| &r.problems) {
-        let _ = writeln!(
-            text,
-            "{},{},{},{},{}",
-            p.row,
-            p.line(),
-            csv_cell(&p.column),
-            csv_cell(&p.value),
-            csv_cell(&p.expected)
-        );
+impl ScoresWriter {
+    /// Creates the file and writes the header; `first` (the first batch's features) says
+    /// whether there are entity columns and labels.
+    pub(crate) fn create(
+        dir: &Path,
+        detectors: &[&str],
+        first: &FeatureMatrix,
+    ) -> Result<Self, ExperimentError> {
+        let path = dir.join("scores.csv");
+        let file = File::create(&path).map_err(io_err(&path))?;
+        let mut line = String::from("row_id");
+        if !first.entities().is_empty() {
+            line.push_str(",src_ip,dst_port,window_start");
+        }
+        for d in detectors {
+            let name = csv_cell(d);
+            let _ = write!(line, ",{name}_score,{name}_severity,{name}_flag");
+        }
+        if first.labels().is_some() {
+            line.push_str(",label");
+        }
+        line.push('\n');
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(line.as_bytes()).map_err(io_err(&path))?;
+        Ok(Self { path, out, line })
     }
-    write_file(path, text)
+
+    /// Appends the rows of one batch.
+    pub(crate) fn write(
+        &mut self,
+        raw: &FeatureMatrix,
+        detectors: &[ScoreColumns<'_>],
+    ) -> Result<(), ExperimentError> {
+        let entities = raw.entities();
+        let line = &mut self.line;
+        for i in 0..raw.n_rows() {
+            line.clear();
+            let _ = write!(line, "{}", raw.row_ids()[i]);
+            if let Some(e) = entities.get(i) {
+                line.push(',');
+                line.push_str(&csv_cell(e.src_ip.as_deref().unwrap_or("")));
+                line.push(',');
+                if let Some(p) = e.dst_port {
+                    let _ = write!(line, "{p}");
+                }
+                line.push(',');
+                if let Some(s) = e.window_start {
+                    line.push_str(&format_epoch_ms(s * 1000));
+                }
+            }
+            for d in detectors {
+                let _ = write!(
+                    line,
+                    ",{:.6},{:.1},{}",
+                    d.scores[i],
+                    d.severity[i],
+                    u8::from(d.flags[i])
+                );
+            }
+            if let Some(labels) = raw.labels() {
+                let _ = write!(line, ",{}", u8::from(labels[i]));
+            }
+            line.push('\n');
+            self.out
+                .write_all(line.as_bytes())
+                .map_err(io_err(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the file.
+    pub(crate) fn finish(mut self) -> Result<(), ExperimentError> {
+        self.out.flush().map_err(io_err(&self.path))
+    }
+}
+
+/// `rejects.csv`, written batch by batch and only when a row was rejected: one line per
+/// problem of every rejected row.
+pub(crate) struct RejectsWriter {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+}
+
+impl RejectsWriter {
+    /// Nothing is created until the first rejected row.
+    pub(crate) fn new(dir: &Path) -> Self {
+        Self {
+            path: dir.join("rejects.csv"),
+            out: None,
+        }
+    }
+
+    /// Appends rejected rows.
+    pub(crate) fn write(&mut self, rejected: &[RejectedRow]) -> Result<(), ExperimentError> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        let path = &self.path;
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => {
+                let file = File::create(path).map_err(io_err(path))?;
+                let mut out = BufWriter::new(file);
+                out.write_all(b"row,line,column,value,expected\n")
+                    .map_err(io_err(path))?;
+                self.out.insert(out)
+            }
+        };
+        for p in rejected.iter().flat_map(|r| &r.problems) {
+            writeln!(
+                out,
+                "{},{},{},{},{}",
+                p.row,
+                p.line(),
+                csv_cell(&p.column),
+                csv_cell(&p.value),
+                csv_cell(&p.expected)
+            )
+            .map_err(io_err(path))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the file, if any.
+    pub(crate) fn finish(self) -> Result<(), ExperimentError> {
+        match self.out {
+            Some(mut out) => out.flush().map_err(io_err(&self.path)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads a run's `metrics.json` and `run.json`.

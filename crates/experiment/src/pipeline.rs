@@ -1,8 +1,8 @@
 //! The pipeline: ingest -> features -> fit (or load) -> score -> evaluate -> write a run.
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::error::ExperimentError;
-use crate::outputs::{self, RunRecord, StageSeconds};
+use crate::outputs::{self, RunFacts, RunRecord, ScoreColumns, StageSeconds};
 use crate::progress::StageProgress;
 use crate::provenance;
 use crate::store::RunStore;
@@ -14,6 +14,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
 use webthreat_ingest::{Format, IngestError, LogTable, SourceSpec, read_log};
+use webthreat_report::DetectorSummary;
 
 /// The seed analysis' features, used for CloudWatch logs when a config lists none.
 pub const DEFAULT_CLOUDWATCH_FEATURES: [&str; 4] = [
@@ -50,6 +51,20 @@ pub struct DetectorLine {
     pub pr_auc: Option<f64>,
     /// F1 of the flags, with labels.
     pub f1: Option<f64>,
+}
+
+impl From<&DetectorSummary> for DetectorLine {
+    fn from(d: &DetectorSummary) -> Self {
+        Self {
+            name: d.name.clone(),
+            kind: d.kind.clone(),
+            flagged: d.flagged as usize,
+            threshold: d.threshold,
+            roc_auc: d.metrics.map(|m| m.roc_auc),
+            pr_auc: d.metrics.map(|m| m.pr_auc),
+            f1: d.metrics.map(|m| m.f1),
+        }
+    }
 }
 
 /// What a finished run reports back.
@@ -96,6 +111,14 @@ pub(crate) struct DetectorRun {
 }
 
 impl DetectorRun {
+    pub(crate) fn columns(&self) -> ScoreColumns<'_> {
+        ScoreColumns {
+            scores: &self.scores,
+            severity: &self.severity,
+            flags: &self.flags,
+        }
+    }
+
     fn new(fitted: FittedDetector, scores: Vec<f64>) -> Self {
         let flags = fitted.flags(&scores);
         let severity = scores.iter().map(|s| fitted.severity(*s)).collect();
@@ -119,6 +142,9 @@ pub(crate) struct Analysis<'a> {
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
+    if let Some(stream) = config.streaming {
+        return crate::stream::run_streaming(config, opts, stream);
+    }
     let store = RunStore::new(&opts.store_root);
     let started = provenance::now_ms();
     let pending = store.begin(&config.name)?;
@@ -174,14 +200,20 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
 
 /// Scores new data with a finished run's saved feature pipeline, models and thresholds
 /// (no refit), writing a new run under the experiment `<name>-score`.
+/// `streaming` processes the data in batches (as does a run whose config had a `streaming`
+/// section).
 pub fn score_with_run(
     run_dir: &Path,
     data: &Path,
     store_root: &Path,
+    streaming: Option<StreamingOptions>,
 ) -> Result<RunOutcome, ExperimentError> {
     let config_path = run_dir.join("config.yaml");
     let mut config = ExperimentConfig::load(&config_path, &[], Some(data))?;
     config.name = format!("{}-score", config.name);
+    if streaming.is_some() {
+        config.streaming = streaming;
+    }
     let pipeline: FeaturePipeline =
         outputs::read_json(&run_dir.join("models").join("features.json"))?;
     let models = config
@@ -210,6 +242,11 @@ pub fn score_with_run(
         "scored with the saved models of {} (no refit)",
         run_dir.display()
     )];
+    if let Some(stream) = config.streaming {
+        return crate::stream::score_streaming(
+            &config, stream, pipeline, models, pending, started, notes, run_dir,
+        );
+    }
 
     let clock = Instant::now();
     let table = ingest(&config, true, &mut notes)?;
@@ -242,11 +279,21 @@ pub fn score_with_run(
     finish(analysis, pending, started, seconds, Some(run_dir))
 }
 
-fn detector_error(name: &str, e: impl std::fmt::Display) -> ExperimentError {
+pub(crate) fn detector_error(name: &str, e: impl std::fmt::Display) -> ExperimentError {
     ExperimentError::Detector {
         name: name.to_string(),
         message: e.to_string(),
     }
+}
+
+/// The configured source, with the columns the features need parsed as numbers.
+pub(crate) fn source_spec(config: &ExperimentConfig) -> Result<SourceSpec, ExperimentError> {
+    let mut source = config.data.clone();
+    if let Some(features) = &config.features {
+        source.numeric =
+            FeatureSpec::new(features.clone(), config.window_seconds)?.raw_numeric_columns();
+    }
+    Ok(source)
 }
 
 /// Reads the log; with an overridden data path, a label column the data lacks is dropped.
@@ -255,11 +302,7 @@ fn ingest(
     label_optional: bool,
     notes: &mut Vec<String>,
 ) -> Result<LogTable, ExperimentError> {
-    let mut source: SourceSpec = config.data.clone();
-    if let Some(features) = &config.features {
-        source.numeric =
-            FeatureSpec::new(features.clone(), config.window_seconds)?.raw_numeric_columns();
-    }
+    let mut source = source_spec(config)?;
     match read_log(&source) {
         Err(IngestError::MissingColumns { missing, .. })
             if label_optional
@@ -279,7 +322,7 @@ fn ingest(
     }
 }
 
-fn feature_spec(
+pub(crate) fn feature_spec(
     config: &ExperimentConfig,
     table: &LogTable,
 ) -> Result<FeatureSpec, ExperimentError> {
@@ -322,14 +365,12 @@ fn finish(
     seconds.report = clock.elapsed().as_secs_f64();
 
     let config = analysis.config;
-    let record = RunRecord::new(
-        pending.id(),
-        config,
-        &analysis,
-        started,
-        seconds,
-        source_run,
-    )?;
+    let facts = RunFacts {
+        rows: analysis.prepared.raw.n_rows() as u64,
+        rejected_rows: analysis.table.rejected.len() as u64,
+        notes: &analysis.notes,
+    };
+    let record = RunRecord::new(pending.id(), config, facts, started, seconds, source_run)?;
     outputs::write_run_record(&dir, &record)?;
     let id = pending.id().to_string();
     let final_dir = pending.commit()?;
@@ -338,19 +379,7 @@ fn finish(
         id,
         rows: analysis.prepared.raw.n_rows(),
         rejected: analysis.table.rejected.len(),
-        detectors: model
-            .detectors
-            .iter()
-            .map(|d| DetectorLine {
-                name: d.name.clone(),
-                kind: d.kind.clone(),
-                flagged: d.flagged as usize,
-                threshold: d.threshold,
-                roc_auc: d.metrics.map(|m| m.roc_auc),
-                pr_auc: d.metrics.map(|m| m.pr_auc),
-                f1: d.metrics.map(|m| m.f1),
-            })
-            .collect(),
+        detectors: model.detectors.iter().map(DetectorLine::from).collect(),
         notes: analysis.notes,
     })
 }

@@ -2,8 +2,10 @@
 //! flagged rows with explanations in original units, per-entity summaries and plot data.
 
 use crate::error::ExperimentError;
-use crate::pipeline::{Analysis, DetectorRun};
+use crate::pipeline::Analysis;
 use std::collections::BTreeMap;
+use webthreat_core::FeatureMatrix;
+use webthreat_detectors::FittedDetector;
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{
     AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
@@ -12,17 +14,17 @@ use webthreat_report::{
 };
 
 /// Bars in the category plots.
-const TOP_CATEGORIES: usize = 12;
+pub(crate) const TOP_CATEGORIES: usize = 12;
 /// Rows of the per-IP and per-port tables.
 const TOP_ENTITIES: usize = 20;
 /// Points drawn in the scatter plot.
-const SCATTER_POINTS: usize = 5000;
+pub(crate) const SCATTER_POINTS: usize = 5000;
 /// Buckets of the traffic-over-time plot, at most.
 const TIME_BUCKETS: i64 = 240;
 /// Bins of the score histograms.
-const SCORE_BINS: usize = 40;
+pub(crate) const SCORE_BINS: usize = 40;
 
-fn report_error(e: impl std::fmt::Display) -> ExperimentError {
+pub(crate) fn report_error(e: impl std::fmt::Display) -> ExperimentError {
     ExperimentError::Report(e.to_string())
 }
 
@@ -150,33 +152,39 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
                 detector: d.fitted.name().to_string(),
                 score: d.scores[i],
                 severity: d.severity[i].round().clamp(0.0, 100.0) as u8,
-                top_features: explain(a, d, i, options.explain_features, &raw_medians)?,
+                top_features: explain_row(
+                    &d.fitted,
+                    &a.prepared.scaled,
+                    raw,
+                    i,
+                    options.explain_features,
+                    &raw_medians,
+                )?,
             })
         })
         .collect()
 }
 
 /// Top features of a row, in original (unscaled) units: the row's raw value and the raw
-/// training median of the feature.
-fn explain(
-    a: &Analysis<'_>,
-    d: &DetectorRun,
+/// median of the feature (`raw_medians`).
+pub(crate) fn explain_row(
+    fitted: &FittedDetector,
+    scaled: &FeatureMatrix,
+    raw: &FeatureMatrix,
     row: usize,
     k: usize,
     raw_medians: &[f64],
 ) -> Result<Vec<FeatureExplanation>, ExperimentError> {
-    let raw = &a.prepared.raw;
-    let explanations = d
-        .fitted
-        .explain(&a.prepared.scaled, row, k)
-        .map_err(report_error)?;
+    let explanations = fitted.explain(scaled, row, k).map_err(report_error)?;
     Ok(explanations
         .into_iter()
         .map(|e| {
             let j = raw.names().iter().position(|f| *f == e.feature);
             FeatureExplanation {
                 actual: j.map_or(e.actual, |j| raw.row(row)[j]),
-                typical: j.map_or(e.typical, |j| raw_medians[j]),
+                typical: j.map_or(e.typical, |j| {
+                    raw_medians.get(j).copied().unwrap_or(e.typical)
+                }),
                 feature: e.feature,
             }
         })
@@ -184,7 +192,7 @@ fn explain(
 }
 
 /// Median of every raw feature column (lower-upper midpoint for even counts).
-fn column_medians(m: &webthreat_core::FeatureMatrix) -> Vec<f64> {
+pub(crate) fn column_medians(m: &FeatureMatrix) -> Vec<f64> {
     (0..m.n_cols())
         .map(|j| {
             let mut col = m.column(j);
@@ -221,6 +229,11 @@ fn entity_summary(
         s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
         s.max_severity = s.max_severity.max(max_severity[i]);
     }
+    top_entities(by_key)
+}
+
+/// The [`TOP_ENTITIES`] most flagged entities (then most severe, busiest, by key).
+pub(crate) fn top_entities(by_key: BTreeMap<String, EntitySummary>) -> Vec<EntitySummary> {
     let mut all: Vec<EntitySummary> = by_key.into_values().collect();
     all.sort_by(|x, y| {
         y.flagged
@@ -290,15 +303,48 @@ fn traffic(a: &Analysis<'_>) -> Vec<TimeBucket> {
         return Vec::new();
     };
     let window = a.config.window_seconds as i64 * 1000;
-    let windows_spanned = (max - min) / window + 1;
-    let bucket = window * ((windows_spanned + TIME_BUCKETS - 1) / TIME_BUCKETS).max(1);
-    let mut buckets: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    let mut windows = BTreeMap::new();
+    add_to_windows(&mut windows, cols, window);
+    time_buckets(windows, *min, *max, window)
+}
+
+/// Adds every row's count and bytes (in + out) to its time window (keyed by window start, ms).
+pub(crate) fn add_to_windows(
+    windows: &mut BTreeMap<i64, (u64, u64)>,
+    cols: &webthreat_features::LogColumns,
+    window_ms: i64,
+) {
+    let Some(start) = &cols.start_ms else {
+        return;
+    };
     for (i, ms) in start.iter().enumerate() {
-        let b = buckets.entry(ms.div_euclid(bucket) * bucket).or_default();
+        let b = windows
+            .entry(ms.div_euclid(window_ms) * window_ms)
+            .or_default();
         b.0 += 1;
         let bytes = cols.bytes_in.as_ref().map_or(0.0, |v| v[i])
             + cols.bytes_out.as_ref().map_or(0.0, |v| v[i]);
         b.1 += bytes as u64;
+    }
+}
+
+/// Merges per-window counts into buckets of whole windows, at most [`TIME_BUCKETS`] over the
+/// span from the first to the last row.
+pub(crate) fn time_buckets(
+    windows: BTreeMap<i64, (u64, u64)>,
+    min_ms: i64,
+    max_ms: i64,
+    window_ms: i64,
+) -> Vec<TimeBucket> {
+    let windows_spanned = (max_ms - min_ms) / window_ms + 1;
+    let bucket = window_ms * ((windows_spanned + TIME_BUCKETS - 1) / TIME_BUCKETS).max(1);
+    let mut buckets: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for (start, (rows, bytes)) in windows {
+        let b = buckets
+            .entry(start.div_euclid(bucket) * bucket)
+            .or_default();
+        b.0 += rows;
+        b.1 += bytes;
     }
     buckets
         .into_iter()

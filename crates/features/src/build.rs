@@ -150,6 +150,12 @@ impl Context<'_> {
     }
 
     fn numeric(&self, name: &str) -> Result<Vec<f64>, FeatureError> {
+        if self.table.is_text_column(name) {
+            return Err(FeatureError::NotNumeric {
+                feature: name.to_string(),
+                dtype: DataType::String.to_string(),
+            });
+        }
         let col = self.table.df.column(name)?;
         if !col.dtype().is_primitive_numeric() {
             return Err(FeatureError::NotNumeric {

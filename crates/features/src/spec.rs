@@ -47,6 +47,18 @@ const DERIVED: [(&str, Feature); 8] = [
 ];
 
 impl Feature {
+    /// True for per-source window aggregates (also inside `log1p`).
+    pub fn is_window_aggregate(&self) -> bool {
+        match self {
+            Feature::SrcSessions
+            | Feature::SrcBytes
+            | Feature::SrcDistinctPorts
+            | Feature::SrcDistinctDsts => true,
+            Feature::Log1p(inner) => inner.is_window_aggregate(),
+            _ => false,
+        }
+    }
+
     /// Parses a feature name: a derived name, `log1p(<feature>)`, or a column name.
     pub fn parse(name: &str) -> Result<Feature, FeatureError> {
         let trimmed = name.trim();
@@ -152,6 +164,16 @@ impl FeatureSpec {
         self.names
             .iter()
             .map(|n| Feature::parse(n).expect("checked in FeatureSpec::new"))
+            .collect()
+    }
+
+    /// Names of the features that aggregate over a source's time window, so need every row of
+    /// the window at once (all others depend on their own row only).
+    pub fn window_features(&self) -> Vec<String> {
+        self.features()
+            .iter()
+            .filter(|f| f.is_window_aggregate())
+            .map(Feature::name)
             .collect()
     }
 

@@ -9,6 +9,7 @@
 //! Canonical columns (present when the source has them): see [`canonical`].
 
 pub mod canonical;
+mod chunks;
 mod error;
 mod raw;
 mod spec;
@@ -18,4 +19,6 @@ mod validate;
 
 pub use error::{IngestError, RowProblem};
 pub use spec::{BadRowPolicy, ColumnMap, Format, LabelSpec, SourceSpec};
-pub use table::{LogTable, RejectedRow, read_log};
+pub use table::{
+    ColumnSummary, Distinct, LogBatches, LogTable, RejectedRow, read_log, read_log_batches,
+};

@@ -1,8 +1,10 @@
-//! [`read_log`]: the ingest entry point, and [`LogTable`], its validated result.
+//! [`read_log`] and [`read_log_batches`]: the ingest entry points, and [`LogTable`], their
+//! validated result.
 
 use crate::canonical::{self, CLOUDWATCH, END_TIME, LABEL, ROW_ID, START_TIME};
+use crate::chunks::{Chunk, CsvChunks};
 use crate::error::{IngestError, RowProblem};
-use crate::raw::read_raw;
+use crate::raw::{RawSource, no_rows, open_source, parse_csv, parse_error};
 use crate::spec::{BadRowPolicy, Format, SourceSpec};
 use crate::validate::{self, NumberKind, Problems};
 use polars::prelude::*;
@@ -18,19 +20,48 @@ pub struct RejectedRow {
     pub problems: Vec<RowProblem>,
 }
 
-/// A validated log: canonical typed columns plus the source's other columns.
+/// How many distinct values a column holds, as far as constant-column reporting cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Distinct {
+    /// Every row holds this one value (`None`: every row is empty/null).
+    One(Option<String>),
+    /// At least two different values.
+    Many,
+}
+
+impl Distinct {
+    /// Combines the summaries of two parts of the same column.
+    pub fn merge(&mut self, other: &Distinct) {
+        if *self != *other {
+            *self = Distinct::Many;
+        }
+    }
+}
+
+/// A column reduced to what the report needs from it: its name and whether it is constant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSummary {
+    /// Column name (canonical for mapped columns, the source's otherwise).
+    pub name: String,
+    /// Its values, summarised.
+    pub distinct: Distinct,
+}
+
+/// A validated log: canonical typed columns plus the source's other numeric columns.
 #[derive(Debug, Clone)]
 pub struct LogTable {
-    /// The data. `row_id` (UInt64) first, then mapped canonical columns, then the rest.
+    /// The data. `row_id` (UInt64) first, then mapped canonical columns, then the source's
+    /// other numeric columns.
     pub df: DataFrame,
     /// Where it was read from.
     pub path: PathBuf,
-    /// Data rows in the source, before rejection.
+    /// Data rows in the source (or batch), before rejection.
     pub source_rows: usize,
     /// Rows removed by `on_bad_rows: skip`.
     pub rejected: Vec<RejectedRow>,
-    /// Source columns kept as strings (not numeric).
-    pub text_columns: Vec<String>,
+    /// Source columns that are text and not used by the analysis: not kept in `df` (they are
+    /// most of a CloudWatch export's bytes), only summarised, in source order.
+    pub text_columns: Vec<ColumnSummary>,
 }
 
 impl LogTable {
@@ -44,19 +75,37 @@ impl LogTable {
         self.has(LABEL)
     }
 
-    /// Columns holding one single value in every row (nulls count as a value), in table order.
-    pub fn constant_columns(&self) -> Result<Vec<String>, IngestError> {
+    /// True when `column` is a summarised text column of the source.
+    pub fn is_text_column(&self, column: &str) -> bool {
+        self.text_columns.iter().any(|c| c.name == column)
+    }
+
+    /// Every column but `row_id`, summarised: `df` columns in table order, then the text
+    /// columns.
+    pub fn column_summaries(&self) -> Result<Vec<ColumnSummary>, IngestError> {
         let mut out = Vec::new();
         for col in self.df.columns() {
             if col.name() == ROW_ID {
                 continue;
             }
-            let distinct = col.n_unique().map_err(|e| self.polars_error(e))?;
-            if distinct <= 1 {
-                out.push(col.name().to_string());
-            }
+            out.push(ColumnSummary {
+                name: col.name().to_string(),
+                distinct: summarize(col).map_err(|e| self.polars_error(e))?,
+            });
         }
+        out.extend(self.text_columns.iter().cloned());
         Ok(out)
+    }
+
+    /// Columns holding one single value in every row (nulls count as a value), in the order of
+    /// [`LogTable::column_summaries`].
+    pub fn constant_columns(&self) -> Result<Vec<String>, IngestError> {
+        Ok(self
+            .column_summaries()?
+            .into_iter()
+            .filter(|c| matches!(c.distinct, Distinct::One(_)))
+            .map(|c| c.name)
+            .collect())
     }
 
     fn polars_error(&self, e: PolarsError) -> IngestError {
@@ -67,10 +116,249 @@ impl LogTable {
     }
 }
 
-/// Reads and validates a log source.
+/// Whether a column is constant, and its value if so.
+fn summarize(col: &Column) -> PolarsResult<Distinct> {
+    if col.is_empty() || col.n_unique()? > 1 {
+        return Ok(if col.is_empty() {
+            Distinct::One(None)
+        } else {
+            Distinct::Many
+        });
+    }
+    let first = match col.get(0)? {
+        AnyValue::Null => None,
+        AnyValue::String(v) => Some(v.to_string()),
+        AnyValue::StringOwned(v) => Some(v.to_string()),
+        AnyValue::Datetime(v, unit, _) | AnyValue::DatetimeOwned(v, unit, _) => {
+            let ms = match unit {
+                TimeUnit::Milliseconds => v,
+                TimeUnit::Microseconds => v.div_euclid(1_000),
+                TimeUnit::Nanoseconds => v.div_euclid(1_000_000),
+            };
+            Some(crate::timestamp::format_epoch_ms(ms))
+        }
+        other => Some(other.to_string()),
+    };
+    Ok(Distinct::One(first))
+}
+
+/// Data rows parsed at a time when a whole log is read: bounds the CSV text held in memory.
+const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 18;
+
+/// Reads and validates a whole log.
 pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     let path = spec.path.as_path();
-    let raw = read_raw(path)?;
+    let mut parts = Vec::new();
+    match open_source(path, WHOLE_FILE_CHUNK_ROWS)? {
+        RawSource::Parquet(df) => parts.push(convert(df, spec, 0)?),
+        RawSource::Csv(mut chunks) => {
+            while let Some(chunk) = chunks.next_chunk()? {
+                parts.push(convert_chunk(chunk, spec)?);
+            }
+        }
+    }
+    let whole = Converted::concat(parts, path)?.ok_or_else(|| no_rows(path))?;
+    whole.into_table(spec, false)
+}
+
+/// Reads a CSV log in batches of at most `batch_rows` data rows, each validated on its own
+/// (row ids and error rows stay those of the whole file). Memory is bounded by the batch size,
+/// whatever the file's size. With `on_bad_rows: fail` the first batch holding a bad value ends
+/// the iteration with its error; with `skip`, a batch may come back with no rows.
+pub fn read_log_batches(spec: &SourceSpec, batch_rows: usize) -> Result<LogBatches, IngestError> {
+    match open_source(&spec.path, batch_rows)? {
+        RawSource::Csv(chunks) => Ok(LogBatches {
+            spec: spec.clone(),
+            chunks,
+            any: false,
+        }),
+        RawSource::Parquet(_) => Err(IngestError::Parse {
+            path: spec.path.clone(),
+            message: "batch reading supports CSV files only; read Parquet without batches".into(),
+        }),
+    }
+}
+
+/// Iterator over the validated batches of a CSV log, see [`read_log_batches`].
+pub struct LogBatches {
+    spec: SourceSpec,
+    chunks: CsvChunks,
+    any: bool,
+}
+
+impl Iterator for LogBatches {
+    type Item = Result<LogTable, IngestError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let chunk = match self.chunks.next_chunk() {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) if self.any => return None,
+            Ok(None) => {
+                self.any = true;
+                return Some(Err(no_rows(&self.spec.path)));
+            }
+            Err(e) => return Some(Err(e)),
+        };
+        self.any = true;
+        Some(convert_chunk(chunk, &self.spec).and_then(|c| c.into_table(&self.spec, true)))
+    }
+}
+
+/// Columns polars may type while reading a CSV chunk: byte counts and plain numeric columns
+/// as Float64, the port as Int64.
+fn typed_columns(spec: &SourceSpec) -> Vec<(String, DataType)> {
+    let mut out: Vec<(String, DataType)> = Vec::new();
+    for (canonical_name, source) in mapping(spec) {
+        match canonical_name {
+            canonical::BYTES_IN | canonical::BYTES_OUT => out.push((source, DataType::Float64)),
+            canonical::DST_PORT => out.push((source, DataType::Int64)),
+            _ => {}
+        }
+    }
+    let label = spec.label.as_ref().map(|l| l.column());
+    for name in &spec.numeric {
+        if !out.iter().any(|(n, _)| n == name) && Some(name.as_str()) != label {
+            out.push((name.clone(), DataType::Float64));
+        }
+    }
+    out
+}
+
+/// Parses a chunk with its numeric columns typed by polars when every value of them is valid,
+/// as all-string columns otherwise (so that each bad value is reported with its raw text).
+fn convert_chunk(chunk: Chunk, spec: &SourceSpec) -> Result<Converted, IngestError> {
+    let path = spec.path.as_path();
+    let typed = typed_columns(spec);
+    let fast = parse_csv(&chunk.text, &typed)
+        .ok()
+        .filter(|df| df.height() == chunk.rows && typed_values_valid(df, spec, &typed));
+    let df = match fast {
+        Some(df) => df,
+        None => parse_csv(&chunk.text, &[]).map_err(|e| parse_error(path, e))?,
+    };
+    drop(chunk.text);
+    if df.height() != chunk.rows {
+        return Err(IngestError::Parse {
+            path: path.to_path_buf(),
+            message: format!(
+                "expected {} records from data row {} but the CSV reader found {}",
+                chunk.rows,
+                chunk.first_row,
+                df.height()
+            ),
+        });
+    }
+    convert(df, spec, chunk.first_row)
+}
+
+/// True when the typed columns have no nulls and only acceptable values.
+fn typed_values_valid(df: &DataFrame, spec: &SourceSpec, typed: &[(String, DataType)]) -> bool {
+    let port = mapping(spec)
+        .into_iter()
+        .find(|(c, _)| *c == canonical::DST_PORT)
+        .map(|(_, s)| s);
+    typed.iter().all(|(name, _)| {
+        let Ok(col) = df.column(name) else {
+            return false;
+        };
+        if col.null_count() > 0 {
+            return false;
+        }
+        let kind = if port.as_deref() == Some(name.as_str()) {
+            NumberKind::Port
+        } else if mapping(spec)
+            .iter()
+            .any(|(c, s)| s == name && matches!(*c, canonical::BYTES_IN | canonical::BYTES_OUT))
+        {
+            NumberKind::NonNegative
+        } else {
+            NumberKind::Any
+        };
+        validate::all_accepted(col, kind)
+    })
+}
+
+/// One converted part of a source (a CSV chunk or a whole Parquet file), before the bad-row
+/// policy is applied.
+struct Converted {
+    df: DataFrame,
+    path: PathBuf,
+    first_row: u64,
+    rows: usize,
+    problems: Vec<RowProblem>,
+    text_columns: Vec<ColumnSummary>,
+}
+
+impl Converted {
+    /// Concatenates consecutive parts (`None` when there are none).
+    fn concat(parts: Vec<Converted>, path: &Path) -> Result<Option<Converted>, IngestError> {
+        let polars_err = |e: PolarsError| IngestError::Polars {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut parts = parts.into_iter();
+        let Some(mut whole) = parts.next() else {
+            return Ok(None);
+        };
+        for part in parts {
+            whole.df.vstack_mut_owned(part.df).map_err(polars_err)?;
+            whole.rows += part.rows;
+            whole.problems.extend(part.problems);
+            for (mine, theirs) in whole.text_columns.iter_mut().zip(&part.text_columns) {
+                mine.distinct.merge(&theirs.distinct);
+            }
+        }
+        whole.df.rechunk_mut();
+        Ok(Some(whole))
+    }
+
+    /// Applies the bad-row policy. `allow_empty`: a part whose rows were all rejected is
+    /// returned empty instead of failing (batches).
+    fn into_table(self, spec: &SourceSpec, allow_empty: bool) -> Result<LogTable, IngestError> {
+        let path = self.path;
+        let rejected = group_problems(self.problems);
+        let df = match (spec.on_bad_rows, rejected.first()) {
+            (_, None) => self.df,
+            (BadRowPolicy::Fail, Some(first)) => {
+                return Err(IngestError::BadValue {
+                    path,
+                    first: first.problems[0].clone(),
+                    others: rejected.len() - 1,
+                });
+            }
+            (BadRowPolicy::Skip, Some(first)) if rejected.len() == self.rows && !allow_empty => {
+                return Err(IngestError::AllRowsRejected {
+                    path,
+                    rows: self.rows,
+                    first: first.problems[0].clone(),
+                });
+            }
+            (BadRowPolicy::Skip, Some(_)) => {
+                let mut keep = vec![true; self.rows];
+                for r in &rejected {
+                    keep[(r.row - self.first_row) as usize] = false;
+                }
+                self.df
+                    .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+                    .map_err(|e| IngestError::Polars {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?
+            }
+        };
+        Ok(LogTable {
+            df,
+            path,
+            source_rows: self.rows,
+            rejected,
+            text_columns: self.text_columns,
+        })
+    }
+}
+
+/// Validates and types the columns of one raw part whose first row is data row `first_row`.
+fn convert(raw: DataFrame, spec: &SourceSpec, first_row: u64) -> Result<Converted, IngestError> {
+    let path = spec.path.as_path();
     let polars_err = |e: PolarsError| IngestError::Polars {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -84,7 +372,7 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     check_columns(spec, &mapping, &header, path)?;
 
     let height = raw.height();
-    let mut problems = Problems::default();
+    let mut problems = Problems::starting_at(first_row);
     let mut out: Vec<Column> = Vec::with_capacity(header.len() + 1);
     let mut mapped_sources = Vec::new();
     let mut times: BTreeMap<&str, (Vec<Option<i64>>, &str)> = BTreeMap::new();
@@ -150,45 +438,22 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
                 validate::numbers(col, name, NumberKind::Any, &mut problems).map_err(polars_err)?;
             out.push(Column::new(name.as_str().into(), v));
         } else {
-            text_columns.push(name.clone());
-            out.push(validate::string_column(col, name).map_err(polars_err)?);
+            text_columns.push(ColumnSummary {
+                name: name.clone(),
+                distinct: summarize(col).map_err(polars_err)?,
+            });
         }
     }
-    let row_ids: Vec<u64> = (0..height as u64).collect();
+    drop(raw);
+    let row_ids: Vec<u64> = (first_row..first_row + height as u64).collect();
     out.insert(0, Column::new(ROW_ID.into(), row_ids));
     let df = DataFrame::new(height, out).map_err(polars_err)?;
-
-    let rejected = group_problems(problems.list);
-    let df = match (spec.on_bad_rows, rejected.first()) {
-        (_, None) => df,
-        (BadRowPolicy::Fail, Some(first)) => {
-            return Err(IngestError::BadValue {
-                path: path.to_path_buf(),
-                first: first.problems[0].clone(),
-                others: rejected.len() - 1,
-            });
-        }
-        (BadRowPolicy::Skip, Some(first)) if rejected.len() == height => {
-            return Err(IngestError::AllRowsRejected {
-                path: path.to_path_buf(),
-                rows: height,
-                first: first.problems[0].clone(),
-            });
-        }
-        (BadRowPolicy::Skip, Some(_)) => {
-            let mut keep = vec![true; height];
-            for r in &rejected {
-                keep[r.row as usize] = false;
-            }
-            df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
-                .map_err(polars_err)?
-        }
-    };
-    Ok(LogTable {
+    Ok(Converted {
         df,
         path: path.to_path_buf(),
-        source_rows: height,
-        rejected,
+        first_row,
+        rows: height,
+        problems: problems.list,
         text_columns,
     })
 }

@@ -6,16 +6,25 @@ use crate::spec::LabelSpec;
 use crate::timestamp::parse_epoch_ms;
 use polars::prelude::*;
 
-/// Collects the problems found while converting columns.
-#[derive(Default)]
+/// Collects the problems found while converting the columns of a part of a source.
 pub(crate) struct Problems {
     pub(crate) list: Vec<RowProblem>,
+    /// Data-row index of the part's first row.
+    first_row: u64,
 }
 
 impl Problems {
+    /// No problems yet, in a part starting at data row `first_row`.
+    pub(crate) fn starting_at(first_row: u64) -> Self {
+        Self {
+            list: Vec::new(),
+            first_row,
+        }
+    }
+
     fn push(&mut self, row: usize, column: &str, value: Option<&str>, expected: &str) {
         self.list.push(RowProblem {
-            row: row as u64,
+            row: self.first_row + row as u64,
             column: column.to_string(),
             value: value.unwrap_or("").to_string(),
             expected: expected.to_string(),
@@ -58,13 +67,31 @@ impl NumberKind {
     }
 }
 
-/// Parses a numeric column; invalid entries become problems and NaN placeholders.
+/// True when a typed numeric column holds only values `kind` accepts (nulls are not).
+pub(crate) fn all_accepted(col: &Column, kind: NumberKind) -> bool {
+    if !col.dtype().is_primitive_numeric() || col.null_count() > 0 {
+        return false;
+    }
+    match col.cast(&DataType::Float64) {
+        Ok(c) => c
+            .f64()
+            .is_ok_and(|v| v.into_no_null_iter().all(|x| kind.accepts(x))),
+        Err(_) => false,
+    }
+}
+
+/// Parses a numeric column; invalid entries become problems and NaN placeholders. A typed
+/// column whose values are all valid is taken as it is.
 pub(crate) fn numbers(
     col: &Column,
     source_name: &str,
     kind: NumberKind,
     problems: &mut Problems,
 ) -> PolarsResult<Vec<f64>> {
+    if all_accepted(col, kind) {
+        let values = col.cast(&DataType::Float64)?;
+        return Ok(values.f64()?.into_no_null_iter().collect());
+    }
     let values = strings(col)?;
     Ok(values
         .iter()

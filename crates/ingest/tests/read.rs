@@ -1,10 +1,11 @@
-//! Integration tests of `read_log`: the real seed export, generic tables, and every bad-input case.
+//! Integration tests of `read_log` and `read_log_batches`: the real seed export, generic tables, and every bad-input case.
 
 use polars::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use webthreat_ingest::{
     BadRowPolicy, ColumnMap, IngestError, LabelSpec, SourceSpec, canonical, read_log,
+    read_log_batches,
 };
 
 const HEADER: &str = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,protocol,response.code,dst_port,dst_ip,rule_names,observation_name,source.meta,source.name,time,detection_types";
@@ -362,7 +363,7 @@ fn string_labels_map_through_config() {
             .clone();
     assert_eq!(labels.sum(), Some(204));
     assert!(t.has(canonical::BYTES_IN) && t.has(canonical::PROTOCOL));
-    assert!(t.text_columns.contains(&"state".to_string()));
+    assert!(t.is_text_column("state") && !t.has("state"));
     assert!(t.df.column("dur").unwrap().dtype().is_float());
 }
 
@@ -404,7 +405,8 @@ fn required_numeric_column_with_text_is_an_error() {
     );
     // without the requirement, the mixed column is kept as text
     let t = read_log(&SourceSpec::table(&path)).unwrap();
-    assert_eq!(t.text_columns, vec!["b".to_string()]);
+    let names: Vec<&str> = t.text_columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["b"]);
 }
 
 #[test]
@@ -445,4 +447,59 @@ fn csv_and_parquet_round_trip_to_the_same_table() {
         from_parquet.df
     );
     assert_eq!(from_csv.df.height(), 2);
+}
+
+#[test]
+fn batches_match_the_whole_read_and_keep_file_rows() {
+    let spec = SourceSpec::cloudwatch(seed());
+    let whole = read_log(&spec).unwrap();
+    let batches: Vec<webthreat_ingest::LogTable> = read_log_batches(&spec, 50)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(batches.len(), 6);
+    assert_eq!(batches[5].source_rows, 32);
+    let mut joined = batches[0].df.clone();
+    for b in &batches[1..] {
+        joined.vstack_mut(&b.df).unwrap();
+    }
+    assert!(joined.equals(&whole.df));
+    // constant-column summaries merge to the whole file's
+    let mut merged = batches[0].column_summaries().unwrap();
+    for b in &batches[1..] {
+        for (m, s) in merged.iter_mut().zip(b.column_summaries().unwrap()) {
+            m.distinct.merge(&s.distinct);
+        }
+    }
+    assert_eq!(merged, whole.column_summaries().unwrap());
+
+    // a bad value in a later batch is reported with its row in the file
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows: Vec<String> = (0..120).map(|i| good_row(&format!("10.0.0.{i}"))).collect();
+    rows[101] = row(
+        "12",
+        "oops",
+        "2024-04-25T23:00:00Z",
+        "2024-04-25T23:10:00Z",
+        "9.9.9.9",
+    );
+    let path = cloudwatch_file(&dir, &rows);
+    let mut spec = SourceSpec::cloudwatch(&path);
+    let mut batches = read_log_batches(&spec, 50).unwrap();
+    assert!(batches.next().unwrap().is_ok());
+    assert!(batches.next().unwrap().is_ok());
+    let (first, _) = bad_value(batches.next().unwrap().unwrap_err());
+    assert_eq!(
+        (first.row, first.line(), first.value.as_str()),
+        (101, 103, "oops")
+    );
+    // skipping: the batch comes back without the row, the reject keeps the file row
+    spec.on_bad_rows = BadRowPolicy::Skip;
+    let third = read_log_batches(&spec, 50)
+        .unwrap()
+        .nth(2)
+        .unwrap()
+        .unwrap();
+    assert_eq!((third.df.height(), third.source_rows), (19, 20));
+    assert_eq!(third.rejected[0].row, 101);
 }

@@ -5,6 +5,7 @@
 //! [`render_plots`], [`render_markdown`] and [`render_html`]. Every log-derived string is
 //! escaped by the renderers; the same model always renders to identical bytes.
 
+pub mod binned;
 pub mod escape;
 pub mod evaluate;
 pub mod histogram;
@@ -17,6 +18,7 @@ mod test_fixture;
 use std::path::PathBuf;
 use thiserror::Error;
 
+pub use binned::BinnedScores;
 pub use escape::{base64_encode, csv_cell, html_escape, markdown_escape};
 pub use evaluate::{
     Confusion, CurvePoint, EvalError, average_precision, confusion, jaccard, pr_curve, roc_auc,
@@ -24,7 +26,7 @@ pub use evaluate::{
 };
 pub use histogram::{
     Histogram, LabelCount, ScatterPoint, linear_histogram, log_histogram, sample_scatter,
-    top_counts,
+    top_counts, top_of,
 };
 pub use model::{
     AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,
