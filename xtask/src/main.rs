@@ -109,9 +109,17 @@ enum Command {
     },
     /// Benchmark against pandas + scikit-learn (creates ./.venv); writes <out>/<timestamp>/.
     Bench {
-        /// Data sizes in rows, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        /// Data sizes in rows, comma-separated (default 10000,100000,1000000; with
+        /// `--streaming` 1000000,5000000,20000000).
+        #[arg(long, value_delimiter = ',')]
         sizes: Vec<usize>,
+        /// Measure streaming `run`/`score` (fresh processes: time and peak RSS) as the log
+        /// grows, instead of the comparison with pandas + scikit-learn.
+        #[arg(long)]
+        streaming: bool,
+        /// Rows per batch with `--streaming`.
+        #[arg(long, default_value_t = 100_000)]
+        batch_rows: usize,
         /// Repetitions per measurement (medians are reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
@@ -216,13 +224,35 @@ fn main() -> Result<()> {
             out,
             force,
         } => gen_data(rows, seed, attack_fraction, &out, force)?,
-        Command::Bench { sizes, reps, out } => {
-            let options = webthreat_bench::BenchOptions {
-                sizes,
+        Command::Bench {
+            sizes,
+            streaming: true,
+            batch_rows,
+            out,
+            ..
+        } => {
+            let mut options = webthreat_bench::scaling::ScalingOptions {
+                batch_rows,
+                out,
+                ..Default::default()
+            };
+            if !sizes.is_empty() {
+                options.sizes = sizes;
+            }
+            let (_, dir) = webthreat_bench::scaling::run_scaling(&options)?;
+            println!("{}", dir.join("scaling.md").display());
+        }
+        Command::Bench {
+            sizes, reps, out, ..
+        } => {
+            let mut options = webthreat_bench::BenchOptions {
                 reps,
                 out,
                 ..Default::default()
             };
+            if !sizes.is_empty() {
+                options.sizes = sizes;
+            }
             let (report, dir) = webthreat_bench::run(&options)?;
             println!("\n{}", dir.display());
             if !report.auc_agrees() || !report.features_agree() {

@@ -8,12 +8,14 @@
 //! threads, 100 trees, 256 samples, standard-scaled features), the end-to-end pipeline in memory
 //! and as `webthreat_experiment::run` with plots off, plus ROC AUC of both detectors (must agree
 //! within 0.01), peak RSS and the targets of issue 5. Results go to
-//! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`.
+//! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`. [`scaling`] measures streaming runs
+//! as the log grows (`cargo xtask bench --streaming`).
 
 mod error;
 pub mod ours;
 pub mod peer;
 pub mod report;
+pub mod scaling;
 pub mod stats;
 
 pub use error::BenchError;
@@ -146,7 +148,7 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
 
 /// `<out>/data/cloudwatch-<rows>-seed<seed>.csv`, generated when missing (the generator is
 /// deterministic, so an existing file is the same data).
-fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchError> {
+pub(crate) fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchError> {
     let dir = out.join("data");
     std::fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
     let path = dir.join(format!("cloudwatch-{rows}-seed{seed}.csv"));
@@ -168,7 +170,7 @@ fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchError> 
 }
 
 /// A fresh `<out>/<YYYYMMDD-HHMMSS>` directory (`-2`, `-3`, ... when taken).
-fn new_result_dir(out: &Path) -> Result<PathBuf, BenchError> {
+pub(crate) fn new_result_dir(out: &Path) -> Result<PathBuf, BenchError> {
     std::fs::create_dir_all(out).map_err(BenchError::io(out))?;
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -290,14 +290,41 @@ fn experiment_config(
     Ok(config)
 }
 
-/// Peak RSS of a fresh `xtask run CONFIG --out <run_store>` process: the config is written next
-/// to the run store, the child's `VmHWM` is polled from `/proc/<pid>/status` every 5 ms until it
-/// exits (the high-water mark only grows, so the last reading is the peak up to the last 5 ms).
+/// Peak RSS of a fresh `xtask run CONFIG --out <run_store>` process (see [`run_xtask`]).
 /// `None` when this process is not the xtask binary or `/proc` is missing.
 fn fresh_run_peak_rss(
     experiment: &ExperimentConfig,
     run_store: &Path,
 ) -> Result<Option<u64>, BenchError> {
+    std::fs::create_dir_all(run_store).map_err(BenchError::io(run_store))?;
+    let config_path = run_store.join("bench-e2e.yaml");
+    let yaml = experiment
+        .to_yaml()
+        .map_err(BenchError::ours("experiment config"))?;
+    std::fs::write(&config_path, yaml).map_err(BenchError::io(&config_path))?;
+    let args = [
+        "run".into(),
+        config_path.display().to_string(),
+        "--out".into(),
+        run_store.display().to_string(),
+    ];
+    Ok(run_xtask(&args)?.map(|child| child.peak_rss_bytes))
+}
+
+/// What a child `xtask` process took.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildRun {
+    /// Wall seconds from spawn to exit.
+    pub seconds: f64,
+    /// Peak resident set size (`VmHWM`), bytes.
+    pub peak_rss_bytes: u64,
+}
+
+/// Runs this xtask binary with `args` as a fresh process, polling its `VmHWM` from
+/// `/proc/<pid>/status` every 5 ms until it exits (the high-water mark only grows, so the
+/// last reading is the peak up to the last 5 ms). `None` when this process is not the xtask
+/// binary or `/proc` is missing; an error when the child fails.
+pub fn run_xtask(args: &[String]) -> Result<Option<ChildRun>, BenchError> {
     let Ok(exe) = std::env::current_exe() else {
         return Ok(None);
     };
@@ -307,49 +334,46 @@ fn fresh_run_peak_rss(
     if !is_xtask || !Path::new("/proc/self/status").exists() {
         return Ok(None);
     }
-    std::fs::create_dir_all(run_store).map_err(BenchError::io(run_store))?;
-    let config_path = run_store.join("bench-e2e.yaml");
-    let yaml = experiment
-        .to_yaml()
-        .map_err(BenchError::ours("experiment config"))?;
-    std::fs::write(&config_path, yaml).map_err(BenchError::io(&config_path))?;
+    let command = format!("{} {}", exe.display(), args.join(" "));
+    let start = Instant::now();
     let mut child = Command::new(&exe)
-        .arg("run")
-        .arg(&config_path)
-        .arg("--out")
-        .arg(run_store)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| BenchError::Command {
-            command: format!("{} run", exe.display()),
+            command: command.clone(),
             message: e.to_string(),
         })?;
     let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
-    let mut peak = None;
+    let mut peak = 0;
     let status = loop {
-        if let Some(kb) = std::fs::read_to_string(&status_file)
+        if let Some(bytes) = std::fs::read_to_string(&status_file)
             .ok()
             .and_then(|s| crate::stats::parse_vm_hwm(&s))
         {
-            peak = Some(kb);
+            peak = bytes;
         }
         match child.try_wait().map_err(BenchError::io(&exe))? {
             Some(status) => break status,
             None => std::thread::sleep(Duration::from_millis(5)),
         }
     };
+    let seconds = start.elapsed().as_secs_f64();
     if !status.success() {
         let mut stderr = String::new();
         if let Some(mut e) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
         }
         return Err(BenchError::Command {
-            command: format!("{} run {}", exe.display(), config_path.display()),
+            command,
             message: format!("{status}\n{stderr}"),
         });
     }
-    Ok(peak)
+    Ok(Some(ChildRun {
+        seconds,
+        peak_rss_bytes: peak,
+    }))
 }
 
 /// Threads of polars' pool: `POLARS_MAX_THREADS` when set, else all cores (polars' default).

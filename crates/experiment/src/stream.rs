@@ -34,21 +34,21 @@ use crate::progress::StageProgress;
 use crate::provenance;
 use crate::store::{PendingRun, RunStore};
 use crate::summarize::{
-    SCATTER_POINTS, SCORE_BINS, TOP_CATEGORIES, add_to_windows, column_medians, explain_row,
-    report_error, time_buckets, top_entities,
+    EntityTally, SCATTER_POINTS, SCORE_BINS, TOP_CATEGORIES, add_to_windows, column_medians,
+    explain_row, report_error, time_buckets,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::path::Path;
 use std::time::Instant;
-use webthreat_core::{EntityKey, FeatureMatrix};
+use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix};
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_ingest::{ColumnSummary, IngestError, LogTable, SourceSpec, read_log_batches};
 use webthreat_report::{
     AgreementMatrix, BinnedScores, Confusion, DataSummary, DetectorMetrics, DetectorSummary,
-    EntitySummary, FlaggedRow, LabelCount, PlotData, ReportModel, ScatterPoint, top_of,
+    FlaggedRow, LabelCount, PlotData, ReportModel, ScatterPoint, top_of,
 };
 
 /// Bins per decade of the bytes histograms (as `webthreat_report::log_histogram`).
@@ -445,8 +445,8 @@ struct Tally {
     feature_names: Vec<String>,
     detectors: Vec<DetectorTally>,
     both_flagged: Vec<Vec<u64>>,
-    ips: Option<BTreeMap<String, EntitySummary>>,
-    ports: BTreeMap<String, EntitySummary>,
+    entities: EntityTally,
+    has_src_ip: bool,
     protocols: Option<BTreeMap<String, u64>>,
     countries: Option<BTreeMap<String, u64>>,
     bytes_in: Option<Vec<u64>>,
@@ -477,8 +477,8 @@ impl Tally {
             feature_names: Vec::new(),
             detectors: detectors.iter().map(|_| DetectorTally::default()).collect(),
             both_flagged: vec![vec![0; detectors.len()]; detectors.len()],
-            ips: None,
-            ports: BTreeMap::new(),
+            entities: EntityTally::default(),
+            has_src_ip: false,
             protocols: None,
             countries: None,
             bytes_in: None,
@@ -549,43 +549,11 @@ impl Tally {
                     .unwrap_or(0)
             })
             .collect();
-        self.add_entities(raw.entities(), cols, &any_flag, &max_severity);
+        self.has_src_ip |= cols.distinct_src_ips.is_some();
+        self.entities
+            .add(raw.entities(), cols, &any_flag, &max_severity);
         self.add_context(cols, raw.row_ids(), &any_flag);
         self.add_candidates(raw, scaled, cols, fitted, results)
-    }
-
-    fn add_entities(
-        &mut self,
-        entities: &[EntityKey],
-        cols: &LogColumns,
-        any_flag: &[bool],
-        max_severity: &[u8],
-    ) {
-        if cols.distinct_src_ips.is_some() {
-            self.ips.get_or_insert_with(BTreeMap::new);
-        }
-        for (i, e) in entities.iter().enumerate() {
-            let keys = [
-                e.src_ip.clone().map(|k| (k, true)),
-                e.dst_port.map(|p| (p.to_string(), false)),
-            ];
-            for (key, is_ip) in keys.into_iter().flatten() {
-                let map = if is_ip {
-                    self.ips.get_or_insert_with(BTreeMap::new)
-                } else {
-                    &mut self.ports
-                };
-                let s = map.entry(key.clone()).or_insert_with(|| EntitySummary {
-                    key,
-                    ..EntitySummary::default()
-                });
-                s.rows += 1;
-                s.flagged += u64::from(any_flag[i]);
-                s.bytes_in += cols.bytes_in.as_ref().map_or(0, |b| b[i] as u64);
-                s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
-                s.max_severity = s.max_severity.max(max_severity[i]);
-            }
-        }
     }
 
     fn add_context(&mut self, cols: &LogColumns, row_ids: &[u64], any_flag: &[bool]) {
@@ -758,15 +726,6 @@ impl Tally {
                 })
                 .collect(),
         });
-        let flagged_by = |map: &BTreeMap<String, EntitySummary>| {
-            top_of(
-                map.values().filter(|s| s.flagged > 0).map(|s| LabelCount {
-                    label: s.key.clone(),
-                    count: s.flagged,
-                }),
-                TOP_CATEGORIES,
-            )
-        };
         let categories = |map: &Option<BTreeMap<String, u64>>| {
             map.as_ref()
                 .map(|m| {
@@ -813,15 +772,17 @@ impl Tally {
             (Some(min), Some(max)) => time_buckets(self.windows, min, max, self.window_ms),
             _ => Vec::new(),
         };
-        let ips = self.ips.unwrap_or_default();
+        let distinct_ips = self.entities.distinct_ips() as u64;
+        let (ip_summary, port_summary, flagged_by_src_ip, flagged_by_dst_port) =
+            self.entities.finish();
         let plots = PlotData {
             bytes_in: log_histogram(&self.bytes_in),
             bytes_out: log_histogram(&self.bytes_out),
             by_protocol: categories(&self.protocols),
             by_country: categories(&self.countries),
             scatter,
-            flagged_by_src_ip: flagged_by(&ips),
-            flagged_by_dst_port: flagged_by(&self.ports),
+            flagged_by_src_ip,
+            flagged_by_dst_port,
             traffic,
         };
         let flagged_rows = self
@@ -843,7 +804,7 @@ impl Tally {
             rejected_rows: self.rejected,
             first_timestamp: self.min_ms.map(format_epoch_ms),
             last_timestamp: self.max_ms.map(format_epoch_ms),
-            distinct_src_ips: (!ips.is_empty()).then_some(ips.len() as u64),
+            distinct_src_ips: self.has_src_ip.then_some(distinct_ips),
             constant_columns: self
                 .columns
                 .unwrap_or_default()
@@ -861,8 +822,8 @@ impl Tally {
             detectors,
             agreement,
             flagged_rows,
-            ip_summary: top_entities(ips),
-            port_summary: top_entities(self.ports),
+            ip_summary,
+            port_summary,
             plots,
         };
         Ok((model, notes))

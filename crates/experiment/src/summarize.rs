@@ -4,13 +4,14 @@
 use crate::error::ExperimentError;
 use crate::pipeline::Analysis;
 use std::collections::BTreeMap;
-use webthreat_core::FeatureMatrix;
+use webthreat_core::{EntityKey, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
+use webthreat_features::LogColumns;
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{
     AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
     LabelCount, PlotData, ReportModel, ScatterPoint, TimeBucket, linear_histogram, log_histogram,
-    sample_scatter, top_counts,
+    sample_scatter, top_counts, top_of,
 };
 
 /// Bars in the category plots.
@@ -74,6 +75,19 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
                 .unwrap_or(0)
         })
         .collect();
+    let mut entities = EntityTally::default();
+    entities.add(
+        raw.entities(),
+        &a.prepared.columns,
+        &any_flag,
+        &max_severity,
+    );
+    let (ip_summary, port_summary, flagged_by_src_ip, flagged_by_dst_port) = entities.finish();
+    let plots = PlotData {
+        flagged_by_src_ip,
+        flagged_by_dst_port,
+        ..plot_data(a, &any_flag)
+    };
     Ok(ReportModel {
         title: format!("webthreat report: {}", a.config.name),
         experiment: a.config.name.clone(),
@@ -82,11 +96,9 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
         detectors,
         agreement,
         flagged_rows: flagged_rows(a)?,
-        ip_summary: entity_summary(a, &any_flag, &max_severity, |e| e.src_ip.clone()),
-        port_summary: entity_summary(a, &any_flag, &max_severity, |e| {
-            e.dst_port.map(|p| p.to_string())
-        }),
-        plots: plot_data(a, &any_flag),
+        ip_summary,
+        port_summary,
+        plots,
     })
 }
 
@@ -196,40 +208,104 @@ pub(crate) fn column_medians(m: &FeatureMatrix) -> Vec<f64> {
     (0..m.n_cols())
         .map(|j| {
             let mut col = m.column(j);
-            col.sort_by(f64::total_cmp);
             let n = col.len();
             if n == 0 {
-                0.0
-            } else if n % 2 == 1 {
-                col[n / 2]
+                return 0.0;
+            }
+            // selection instead of a full sort: O(n)
+            let (below, &mut upper, _) = col.select_nth_unstable_by(n / 2, f64::total_cmp);
+            if n % 2 == 1 {
+                upper
             } else {
-                (col[n / 2 - 1] + col[n / 2]) / 2.0
+                let lower = below
+                    .iter()
+                    .copied()
+                    .max_by(f64::total_cmp)
+                    .unwrap_or(upper);
+                (lower + upper) / 2.0
             }
         })
         .collect()
 }
 
-fn entity_summary(
-    a: &Analysis<'_>,
-    any_flag: &[bool],
-    max_severity: &[u8],
-    key: impl Fn(&webthreat_core::EntityKey) -> Option<String>,
-) -> Vec<EntitySummary> {
-    let cols = &a.prepared.columns;
-    let mut by_key: BTreeMap<String, EntitySummary> = BTreeMap::new();
-    for (i, entity) in a.prepared.raw.entities().iter().enumerate() {
-        let Some(k) = key(entity) else { continue };
-        let s = by_key.entry(k.clone()).or_insert_with(|| EntitySummary {
-            key: k,
-            ..EntitySummary::default()
-        });
-        s.rows += 1;
-        s.flagged += u64::from(any_flag[i]);
-        s.bytes_in += cols.bytes_in.as_ref().map_or(0, |b| b[i] as u64);
-        s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
-        s.max_severity = s.max_severity.max(max_severity[i]);
+/// Per source IP and per destination port activity, folded row by row (in memory or batch by
+/// batch): rows, flagged rows, bytes and highest severity.
+#[derive(Default)]
+pub(crate) struct EntityTally {
+    ips: BTreeMap<String, EntitySummary>,
+    ports: BTreeMap<i64, EntitySummary>,
+}
+
+impl EntityTally {
+    /// Adds rows with their entity keys, context columns, any-detector flag and severity.
+    pub(crate) fn add(
+        &mut self,
+        entities: &[EntityKey],
+        cols: &LogColumns,
+        any_flag: &[bool],
+        max_severity: &[u8],
+    ) {
+        let fold = |s: &mut EntitySummary, i: usize| {
+            s.rows += 1;
+            s.flagged += u64::from(any_flag[i]);
+            s.bytes_in += cols.bytes_in.as_ref().map_or(0, |b| b[i] as u64);
+            s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
+            s.max_severity = s.max_severity.max(max_severity[i]);
+        };
+        for (i, e) in entities.iter().enumerate() {
+            if let Some(ip) = &e.src_ip {
+                match self.ips.get_mut(ip.as_str()) {
+                    Some(s) => fold(s, i),
+                    None => {
+                        let mut s = EntitySummary {
+                            key: ip.clone(),
+                            ..EntitySummary::default()
+                        };
+                        fold(&mut s, i);
+                        self.ips.insert(ip.clone(), s);
+                    }
+                }
+            }
+            if let Some(port) = e.dst_port {
+                fold(self.ports.entry(port).or_default(), i);
+            }
+        }
     }
-    top_entities(by_key)
+
+    /// Distinct source IPs seen.
+    pub(crate) fn distinct_ips(&self) -> usize {
+        self.ips.len()
+    }
+
+    /// (top IPs, top ports, flagged rows per IP, flagged rows per port).
+    pub(crate) fn finish(
+        self,
+    ) -> (
+        Vec<EntitySummary>,
+        Vec<EntitySummary>,
+        Vec<LabelCount>,
+        Vec<LabelCount>,
+    ) {
+        let ports: BTreeMap<String, EntitySummary> = self
+            .ports
+            .into_iter()
+            .map(|(port, mut s)| {
+                s.key = port.to_string();
+                (s.key.clone(), s)
+            })
+            .collect();
+        let flagged_by = |map: &BTreeMap<String, EntitySummary>| {
+            top_of(
+                map.values().filter(|s| s.flagged > 0).map(|s| LabelCount {
+                    label: s.key.clone(),
+                    count: s.flagged,
+                }),
+                TOP_CATEGORIES,
+            )
+        };
+        let (by_ip, by_port) = (flagged_by(&self.ips), flagged_by(&ports));
+        (top_entities(self.ips), top_entities(ports), by_ip, by_port)
+    }
 }
 
 /// The [`TOP_ENTITIES`] most flagged entities (then most severe, busiest, by key).
@@ -248,16 +324,6 @@ pub(crate) fn top_entities(by_key: BTreeMap<String, EntitySummary>) -> Vec<Entit
 
 fn plot_data(a: &Analysis<'_>, any_flag: &[bool]) -> PlotData {
     let cols = &a.prepared.columns;
-    let entities = a.prepared.raw.entities();
-    let flagged_keys = |key: &dyn Fn(&webthreat_core::EntityKey) -> Option<String>| {
-        let keys: Vec<String> = entities
-            .iter()
-            .zip(any_flag)
-            .filter(|(_, f)| **f)
-            .filter_map(|(e, _)| key(e))
-            .collect();
-        top_counts(keys.iter().map(String::as_str), TOP_CATEGORIES)
-    };
     let scatter = match (&cols.bytes_in, &cols.bytes_out) {
         (Some(bin), Some(bout)) => {
             let points: Vec<ScatterPoint> = bin
@@ -286,8 +352,8 @@ fn plot_data(a: &Analysis<'_>, any_flag: &[bool]) -> PlotData {
         by_protocol: categories(&cols.protocol),
         by_country: categories(&cols.country),
         scatter,
-        flagged_by_src_ip: flagged_keys(&|e| e.src_ip.clone()),
-        flagged_by_dst_port: flagged_keys(&|e| e.dst_port.map(|p| p.to_string())),
+        flagged_by_src_ip: Vec::new(),
+        flagged_by_dst_port: Vec::new(),
         traffic: traffic(a),
     }
 }

@@ -213,7 +213,7 @@ impl Context<'_> {
 
 fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, FeatureError> {
     let df = &table.df;
-    let src: Option<Vec<Option<String>>> = match df.column(SRC_IP) {
+    let mut src: Option<Vec<Option<String>>> = match df.column(SRC_IP) {
         Ok(c) => Some(c.str()?.iter().map(|s| s.map(str::to_string)).collect()),
         Err(_) => None,
     };
@@ -239,7 +239,7 @@ fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, Fea
     }
     Ok((0..df.height())
         .map(|i| EntityKey {
-            src_ip: src.as_ref().and_then(|s| s[i].clone()),
+            src_ip: src.as_mut().and_then(|s| s[i].take()),
             dst_port: port.as_ref().and_then(|p| p[i]),
             window_start: window.as_ref().and_then(|w| w[i]),
         })

@@ -118,7 +118,16 @@ impl LogTable {
 
 /// Whether a column is constant, and its value if so.
 fn summarize(col: &Column) -> PolarsResult<Distinct> {
-    if col.is_empty() || col.n_unique()? > 1 {
+    let varied = match col.dtype() {
+        // compare with the first value: stops at the first difference, no hashing
+        DataType::String => {
+            let values = col.str()?;
+            let first = values.get(0);
+            values.iter().any(|v| v != first)
+        }
+        _ => col.n_unique()? > 1,
+    };
+    if col.is_empty() || varied {
         return Ok(if col.is_empty() {
             Distinct::One(None)
         } else {

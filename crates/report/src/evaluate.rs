@@ -160,29 +160,71 @@ struct ThresholdStep {
 
 /// Cumulative (tp, fp) at every distinct score, from the highest score to the lowest.
 fn threshold_steps(scores: &[f64], labels: &[bool]) -> Vec<ThresholdStep> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| {
-        scores[b]
-            .partial_cmp(&scores[a])
-            .unwrap_or(Ordering::Equal)
-            .then(a.cmp(&b))
-    });
+    // sort (score, label) pairs in place: contiguous, unlike sorting indices into `scores`
+    let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    pairs.sort_unstable_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal));
     let mut steps = Vec::new();
     let (mut tp, mut fp) = (0, 0);
-    for (position, &row) in order.iter().enumerate() {
-        if labels[row] {
+    for (position, &(score, label)) in pairs.iter().enumerate() {
+        if label {
             tp += 1;
         } else {
             fp += 1;
         }
-        let last_of_group = order
-            .get(position + 1)
-            .is_none_or(|&next| scores[next] != scores[row]);
+        let last_of_group = pairs.get(position + 1).is_none_or(|next| next.0 != score);
         if last_of_group {
             steps.push(ThresholdStep { tp, fp });
         }
     }
     steps
+}
+
+/// Every ranking metric of a detector from one sort of its scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Area under the ROC curve (ties count 1/2), as [`roc_auc`].
+    pub roc_auc: f64,
+    /// Average precision, as [`average_precision`].
+    pub average_precision: f64,
+    /// As [`roc_curve`].
+    pub roc_curve: Vec<CurvePoint>,
+    /// As [`pr_curve`].
+    pub pr_curve: Vec<CurvePoint>,
+}
+
+impl Ranking {
+    /// Sorts the scores once and derives the metrics and curves. The ROC AUC is the trapezoid
+    /// area under the tie-grouped ROC curve, which equals the Mann-Whitney statistic with ties
+    /// counted 1/2 (what [`roc_auc`] computes with smartcore's ranks).
+    pub fn compute(scores: &[f64], labels: &[bool]) -> Result<Self, EvalError> {
+        let (positives, negatives) = validate_ranking(scores, labels)?;
+        let (p, n) = (positives as f64, negatives as f64);
+        let steps = threshold_steps(scores, labels);
+        let (mut area, mut previous) = (0.0, ThresholdStep { tp: 0, fp: 0 });
+        let mut ap = 0.0;
+        let mut roc = vec![CurvePoint { x: 0.0, y: 0.0 }];
+        let mut pr = vec![CurvePoint { x: 0.0, y: 1.0 }];
+        for step in &steps {
+            area += (step.fp - previous.fp) as f64 * (step.tp + previous.tp) as f64 / 2.0;
+            let precision = step.tp as f64 / (step.tp + step.fp) as f64;
+            ap += (step.tp - previous.tp) as f64 / p * precision;
+            roc.push(CurvePoint {
+                x: step.fp as f64 / n,
+                y: step.tp as f64 / p,
+            });
+            pr.push(CurvePoint {
+                x: step.tp as f64 / p,
+                y: precision,
+            });
+            previous = *step;
+        }
+        Ok(Self {
+            roc_auc: area / (p * n),
+            average_precision: ap,
+            roc_curve: downsample(roc, MAX_CURVE_POINTS),
+            pr_curve: downsample(pr, MAX_CURVE_POINTS),
+        })
+    }
 }
 
 /// Average precision (PR AUC) as scikit-learn's `average_precision_score`:
@@ -301,6 +343,28 @@ mod tests {
             }
         }
         wins / pairs
+    }
+
+    #[test]
+    fn one_sort_ranking_matches_the_separate_metrics() {
+        // coarse scores: many ties, both classes inside tie groups
+        let mut state = 11u64;
+        let (mut scores, mut labels) = (Vec::new(), Vec::new());
+        for _ in 0..3000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let u = (state >> 33) as f64 / (1u64 << 31) as f64;
+            labels.push(u > 0.8 || (state >> 7) % 13 == 0);
+            scores.push((u * 40.0).round() / 40.0);
+        }
+        let r = Ranking::compute(&scores, &labels).unwrap();
+        assert!(close(r.roc_auc, roc_auc(&scores, &labels).unwrap()));
+        assert!(close(r.roc_auc, pairwise_auc(&scores, &labels)));
+        assert!(close(
+            r.average_precision,
+            average_precision(&scores, &labels).unwrap()
+        ));
+        assert_eq!(r.roc_curve, roc_curve(&scores, &labels).unwrap());
+        assert_eq!(r.pr_curve, pr_curve(&scores, &labels).unwrap());
     }
 
     #[test]

@@ -21,8 +21,8 @@ use thiserror::Error;
 pub use binned::BinnedScores;
 pub use escape::{base64_encode, csv_cell, html_escape, markdown_escape};
 pub use evaluate::{
-    Confusion, CurvePoint, EvalError, average_precision, confusion, jaccard, pr_curve, roc_auc,
-    roc_curve,
+    Confusion, CurvePoint, EvalError, Ranking, average_precision, confusion, jaccard, pr_curve,
+    roc_auc, roc_curve,
 };
 pub use histogram::{
     Histogram, LabelCount, ScatterPoint, linear_histogram, log_histogram, sample_scatter,

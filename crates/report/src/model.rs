@@ -6,8 +6,7 @@
 //! labels, no protocol column...) are `None` or empty and their sections and plots are omitted.
 
 use crate::evaluate::{
-    Confusion, CurvePoint, EvalError, average_precision, confusion, jaccard, pr_curve, roc_auc,
-    roc_curve,
+    Confusion, CurvePoint, EvalError, Ranking, average_precision, confusion, jaccard, roc_auc,
 };
 use crate::histogram::{Histogram, LabelCount, ScatterPoint};
 use serde::{Deserialize, Serialize};
@@ -87,9 +86,18 @@ impl DetectorSummary {
         flags: &[bool],
         labels: &[bool],
     ) -> Result<Self, EvalError> {
-        self.metrics = Some(DetectorMetrics::compute(scores, flags, labels)?);
-        self.roc_curve = roc_curve(scores, labels)?;
-        self.pr_curve = pr_curve(scores, labels)?;
+        let ranking = Ranking::compute(scores, labels)?;
+        let counts = confusion(flags, labels)?;
+        self.metrics = Some(DetectorMetrics {
+            roc_auc: ranking.roc_auc,
+            pr_auc: ranking.average_precision,
+            precision: counts.precision(),
+            recall: counts.recall(),
+            f1: counts.f1(),
+            confusion: counts,
+        });
+        self.roc_curve = ranking.roc_curve;
+        self.pr_curve = ranking.pr_curve;
         Ok(self)
     }
 }
