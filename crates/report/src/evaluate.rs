@@ -353,7 +353,7 @@ mod tests {
         for _ in 0..3000 {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
             let u = (state >> 33) as f64 / (1u64 << 31) as f64;
-            labels.push(u > 0.8 || (state >> 7) % 13 == 0);
+            labels.push(u > 0.8 || (state >> 7).is_multiple_of(13));
             scores.push((u * 40.0).round() / 40.0);
         }
         let r = Ranking::compute(&scores, &labels).unwrap();
