@@ -346,6 +346,8 @@ pub(crate) struct ScoresWriter {
     path: PathBuf,
     out: BufWriter<File>,
     line: String,
+    /// The last window start written and its text.
+    window: Option<(i64, String)>,
 }
 
 impl ScoresWriter {
@@ -372,7 +374,12 @@ impl ScoresWriter {
         line.push('\n');
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(line.as_bytes()).map_err(io_err(&path))?;
-        Ok(Self { path, out, line })
+        Ok(Self {
+            path,
+            out,
+            line,
+            window: None,
+        })
     }
 
     /// Appends the rows of one batch.
@@ -382,7 +389,7 @@ impl ScoresWriter {
         detectors: &[ScoreColumns<'_>],
     ) -> Result<(), ExperimentError> {
         let entities = raw.entities();
-        let line = &mut self.line;
+        let mut line = std::mem::take(&mut self.line);
         for i in 0..raw.n_rows() {
             line.clear();
             let _ = write!(line, "{}", raw.row_ids()[i]);
@@ -395,7 +402,13 @@ impl ScoresWriter {
                 }
                 line.push(',');
                 if let Some(s) = e.window_start {
-                    line.push_str(&format_epoch_ms(s * 1000));
+                    // consecutive rows mostly share a window: format each window once
+                    if self.window.as_ref().is_none_or(|(w, _)| *w != s) {
+                        self.window = Some((s, format_epoch_ms(s * 1000)));
+                    }
+                    if let Some((_, text)) = &self.window {
+                        line.push_str(text);
+                    }
                 }
             }
             for d in detectors {
@@ -415,6 +428,7 @@ impl ScoresWriter {
                 .write_all(line.as_bytes())
                 .map_err(io_err(&self.path))?;
         }
+        self.line = line;
         Ok(())
     }
 
