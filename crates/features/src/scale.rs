@@ -77,7 +77,8 @@ impl Scaler {
         })
     }
 
-    /// Applies the scaler, keeping row ids, entities and labels.
+    /// Applies the scaler, keeping row ids and labels. Entity keys are not copied: the scaled
+    /// matrix is detector input, and the unscaled one keeps them for reports.
     pub fn transform(&self, x: &FeatureMatrix) -> Result<FeatureMatrix, FeatureError> {
         if x.names() != self.features.as_slice() {
             return Err(FeatureError::ScalerMismatch {
@@ -96,7 +97,7 @@ impl Scaler {
             x.names().to_vec(),
             values,
             x.row_ids().to_vec(),
-            x.entities().to_vec(),
+            Vec::new(),
             x.labels().map(<[bool]>::to_vec),
         )?)
     }

@@ -317,7 +317,6 @@ impl Converted {
                 mine.distinct.merge(&theirs.distinct);
             }
         }
-        whole.df.rechunk_mut();
         Ok(Some(whole))
     }
 
