@@ -7,6 +7,10 @@
 //! * Trees are grown to depth ceil(log2 psi) ([`path_length::max_depth`]) by [`tree::Tree::grow`].
 //! * A row's path length in a tree is its leaf's depth + c(leaf size); its score is
 //!   2^(-E[h] / c(psi)) in (0, 1], higher = more anomalous (scikit-learn's `-score_samples`).
+//! * Scoring walks layouts derived from the trees when they are grown or loaded, never
+//!   serialized: per tree an implicit complete binary tree over integer keys ([`tree`]), and for
+//!   forests of at most four features one shared rank table with every row's ranks packed in
+//!   one word ([`packed`]). Both give exactly the path lengths of the nodes.
 //!
 //! Determinism: tree `t` draws from ChaCha8 stream `t` under the seed, and scoring sums the trees
 //! in index order for every row, so scores are bit-identical for any thread count.
@@ -15,12 +19,14 @@
 //! constant in a node when `max - min <= 1e-7`; this implementation works in `f64` and treats a
 //! feature as constant only when `max == min`.
 
+pub mod packed;
 pub mod path_length;
 pub mod tree;
 
 use crate::config::IsolationForestParams;
 use crate::error::DetectorError;
 use crate::sampling;
+use packed::PackedForest;
 use path_length::{average_path_length, max_depth};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,10 +37,28 @@ const SCORE_CHUNK: usize = 512;
 
 /// A fitted Isolation Forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ForestRepr")]
 pub struct IsolationForestModel {
     n_features: usize,
     max_samples: usize,
     trees: Vec<Tree>,
+    /// Packed-rank scoring data derived from the trees (not serialized).
+    #[serde(skip)]
+    packed: Option<PackedForest>,
+}
+
+/// Serialized form of [`IsolationForestModel`] (the derived data is rebuilt on load).
+#[derive(Deserialize)]
+struct ForestRepr {
+    n_features: usize,
+    max_samples: usize,
+    trees: Vec<Tree>,
+}
+
+impl From<ForestRepr> for IsolationForestModel {
+    fn from(r: ForestRepr) -> Self {
+        Self::new(r.n_features, r.max_samples, r.trees)
+    }
 }
 
 impl IsolationForestModel {
@@ -78,11 +102,17 @@ impl IsolationForestModel {
                 Tree::grow(&sample, depth_limit, &mut rng)
             })
             .collect();
-        Ok(Self {
+        Ok(Self::new(n_features, psi, trees))
+    }
+
+    fn new(n_features: usize, max_samples: usize, trees: Vec<Tree>) -> Self {
+        let packed = PackedForest::build(&trees, n_features);
+        Self {
             n_features,
-            max_samples: psi,
+            max_samples,
             trees,
-        })
+            packed,
+        }
     }
 
     /// The subsample size psi the trees were grown on.
@@ -96,20 +126,28 @@ impl IsolationForestModel {
     }
 
     /// Anomaly scores 2^(-E[h]/c(psi)) of the row-major `values`, in parallel over fixed row
-    /// chunks; every row sums its trees in index order.
+    /// chunks; every row sums its trees in index order. Each chunk is converted once, into
+    /// packed ranks ([`PackedForest`]) or comparison keys ([`tree::RowKeys`]), that every tree
+    /// then walks.
     pub fn score(&self, values: &[f64]) -> Vec<f64> {
         let d = self.n_features;
-        let n = values.len() / d;
         let norm = self.trees.len() as f64 * average_path_length(self.max_samples);
-        let mut out = vec![0.0; n];
+        let mut out = vec![0.0; values.len() / d];
         out.par_chunks_mut(SCORE_CHUNK)
             .zip(values.par_chunks(SCORE_CHUNK * d))
-            .for_each(|(acc, rows)| {
-                for tree in &self.trees {
-                    tree.add_path_lengths(rows, d, acc);
+            .for_each(|(out, rows)| {
+                let mut acc = vec![0.0; rows.len() / d];
+                if let Some(packed) = &self.packed {
+                    packed.add_path_lengths(&self.trees, rows, d, &mut acc);
+                } else {
+                    let keys = tree::RowKeys::new(rows, d);
+                    acc.resize(keys.len(), 0.0);
+                    for tree in &self.trees {
+                        tree.add_path_lengths_keys(&keys, &mut acc);
+                    }
                 }
-                for a in acc.iter_mut() {
-                    *a = score_from_total_depth(*a, norm);
+                for (o, a) in out.iter_mut().zip(&acc) {
+                    *o = score_from_total_depth(*a, norm);
                 }
             });
         out
@@ -319,5 +357,29 @@ mod tests {
             IsolationForestModel::fit(&params(10, MaxSamples::Auto), "t", &values, 3, 2).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn scores_are_exactly_the_in_order_sums_of_path_lengths() {
+        // packed ranks (d <= 4), keys (padded rows d <= 64, then stride d), through fit and
+        // through JSON
+        for (d, max_samples) in [(4, 256), (3, 700), (6, 256), (17, 100), (70, 256)] {
+            let values = bell_values(1500, d, d as u64);
+            let p = params(13, MaxSamples::Count(max_samples));
+            let m = IsolationForestModel::fit(&p, "t", &values, d, 4).unwrap();
+            let json = serde_json::to_string(&m).unwrap();
+            let back: IsolationForestModel = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m);
+            let norm = m.trees().len() as f64 * average_path_length(m.max_samples());
+            for s in [m.score(&values), back.score(&values)] {
+                for (row, s) in values.chunks_exact(d).zip(s) {
+                    let total = m
+                        .trees()
+                        .iter()
+                        .fold(0.0, |t, tree| t + tree.path_length(row));
+                    assert_eq!(s.to_bits(), score_from_total_depth(total, norm).to_bits());
+                }
+            }
+        }
     }
 }
