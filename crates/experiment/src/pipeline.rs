@@ -304,22 +304,35 @@ fn ingest(
 ) -> Result<LogTable, ExperimentError> {
     let mut source = source_spec(config)?;
     match read_log(&source) {
-        Err(IngestError::MissingColumns { missing, .. })
-            if label_optional
-                && source
-                    .label
-                    .as_ref()
-                    .is_some_and(|l| missing == [l.column().to_string()]) =>
-        {
-            notes.push(format!(
-                "labels: the data has no `{}` column, so nothing is evaluated against ground truth",
-                missing[0]
-            ));
-            source.label = None;
+        Err(e) if label_optional && drop_missing_label(&e, &mut source, notes) => {
             Ok(read_log(&source)?)
         }
         other => Ok(other?),
     }
+}
+
+/// When `err` says that only the configured label column is missing, drops the label from
+/// `source`, notes that nothing is evaluated, and returns true (the caller reads again).
+pub(crate) fn drop_missing_label(
+    err: &IngestError,
+    source: &mut SourceSpec,
+    notes: &mut Vec<String>,
+) -> bool {
+    let IngestError::MissingColumns { missing, .. } = err else {
+        return false;
+    };
+    let Some(label) = &source.label else {
+        return false;
+    };
+    if missing != &[label.column().to_string()] {
+        return false;
+    }
+    notes.push(format!(
+        "labels: the data has no `{}` column, so nothing is evaluated against ground truth",
+        missing[0]
+    ));
+    source.label = None;
+    true
 }
 
 pub(crate) fn feature_spec(

@@ -27,8 +27,8 @@ use crate::outputs::{
     self, RejectsWriter, RunFacts, RunRecord, ScoreColumns, ScoresWriter, StageSeconds,
 };
 use crate::pipeline::{
-    DetectorLine, FeaturePipeline, RunOptions, RunOutcome, detector_error, feature_spec,
-    source_spec,
+    DetectorLine, FeaturePipeline, RunOptions, RunOutcome, detector_error, drop_missing_label,
+    feature_spec, source_spec,
 };
 use crate::progress::StageProgress;
 use crate::provenance;
@@ -45,7 +45,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix};
 use webthreat_ingest::timestamp::format_epoch_ms;
-use webthreat_ingest::{ColumnSummary, IngestError, LogTable, SourceSpec, read_log_batches};
+use webthreat_ingest::{ColumnSummary, LogBatches, LogTable, SourceSpec, read_log_batches};
 use webthreat_report::{
     AgreementMatrix, BinnedScores, Confusion, DataSummary, DetectorMetrics, DetectorSummary,
     FlaggedRow, LabelCount, PlotData, ReportModel, ScatterPoint, top_of,
@@ -74,10 +74,9 @@ pub(crate) fn run_streaming(
     let mut batches = read_log_batches(&source, stream.batch_rows)?;
     for k in 1.. {
         let stage = StageProgress::start(format!("sampling rows to fit on: batch {k}"));
-        let clock = Instant::now();
-        let Some(batch) = batches.next() else { break };
-        let batch = batch?;
-        seconds.ingest += clock.elapsed().as_secs_f64();
+        let Some(batch) = timed_next(&mut batches, &mut seconds.ingest)? else {
+            break;
+        };
         if batch.df.height() == 0 {
             continue;
         }
@@ -164,25 +163,23 @@ fn batch_source(
     notes: &mut Vec<String>,
 ) -> Result<SourceSpec, ExperimentError> {
     let mut source = source_spec(config)?;
-    let first = read_log_batches(&source, 1)?.next();
-    match first {
-        Some(Err(IngestError::MissingColumns { missing, .. }))
-            if label_optional
-                && source
-                    .label
-                    .as_ref()
-                    .is_some_and(|l| missing == [l.column().to_string()]) =>
-        {
-            notes.push(format!(
-                "labels: the data has no `{}` column, so nothing is evaluated against ground truth",
-                missing[0]
-            ));
-            source.label = None;
-        }
-        Some(Err(e)) => return Err(e.into()),
-        _ => {}
+    if let Some(Err(e)) = read_log_batches(&source, 1)?.next()
+        && !(label_optional && drop_missing_label(&e, &mut source, notes))
+    {
+        return Err(e.into());
     }
     Ok(source)
+}
+
+/// The next batch, adding the time it took to `seconds`.
+fn timed_next(
+    batches: &mut LogBatches,
+    seconds: &mut f64,
+) -> Result<Option<LogTable>, ExperimentError> {
+    let clock = Instant::now();
+    let batch = batches.next().transpose()?;
+    *seconds += clock.elapsed().as_secs_f64();
+    Ok(batch)
 }
 
 fn all_rows_rejected(source: &SourceSpec) -> ExperimentError {
@@ -216,10 +213,9 @@ fn score_pass(
     let mut batches = read_log_batches(source, stream.batch_rows)?;
     for k in 1.. {
         let stage = StageProgress::start(format!("scoring batch {k}"));
-        let clock = Instant::now();
-        let Some(batch) = batches.next() else { break };
-        let batch = batch?;
-        seconds.ingest += clock.elapsed().as_secs_f64();
+        let Some(batch) = timed_next(&mut batches, &mut seconds.ingest)? else {
+            break;
+        };
         rejects_out.write(&batch.rejected)?;
         tally.rejected += batch.rejected.len() as u64;
         if batch.df.height() == 0 {
