@@ -31,7 +31,8 @@ pub(crate) struct CsvChunks {
     header: Vec<u8>,
     rows_per_chunk: usize,
     next_row: u64,
-    line: Vec<u8>,
+    /// Capacity for the next chunk (the last chunk's size plus a margin).
+    last_len: usize,
 }
 
 impl CsvChunks {
@@ -54,24 +55,26 @@ impl CsvChunks {
             header,
             rows_per_chunk: rows_per_chunk.max(1),
             next_row: 0,
-            line: Vec::new(),
+            last_len: 0,
         })
     }
 
     /// The next chunk, or `None` at the end of the file.
     pub(crate) fn next_chunk(&mut self) -> Result<Option<Chunk>, IngestError> {
-        let mut text = self.header.clone();
+        // records are read straight into the chunk, sized like the previous one
+        let mut text = Vec::with_capacity(self.last_len.max(self.header.len()));
+        text.extend_from_slice(&self.header);
         let mut rows = 0;
         while rows < self.rows_per_chunk {
-            self.line.clear();
-            if read_record(&mut self.reader, &mut self.line, &self.path)? == 0 {
+            let start = text.len();
+            if read_record(&mut self.reader, &mut text, &self.path)? == 0 {
                 break;
             }
-            if self.line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            if text[start..].iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                text.truncate(start);
                 continue;
             }
-            text.extend_from_slice(&self.line);
-            if !self.line.ends_with(b"\n") {
+            if !text.ends_with(b"\n") {
                 text.push(b'\n');
             }
             rows += 1;
@@ -79,6 +82,7 @@ impl CsvChunks {
         if rows == 0 {
             return Ok(None);
         }
+        self.last_len = text.len() + text.len() / 16;
         let chunk = Chunk {
             text,
             first_row: self.next_row,
