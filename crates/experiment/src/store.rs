@@ -4,12 +4,14 @@
 //! `experiments/<experiment>/.ids/<id>` with `create_new` (atomic, so concurrent runs cannot
 //! collide), and reservations are never deleted. A run is written into
 //! `experiments/<experiment>/.tmp-<id>/` and renamed to `<id>/` only when complete; a run that
-//! fails or panics removes its temp directory, one that is killed leaves a `.tmp-*` directory
-//! that is never listed as a run.
+//! fails or panics removes its temp directory. One that is killed (Ctrl-C, SIGKILL) leaves a
+//! `.tmp-*` directory that is never listed as a run; the reservation records the owner's
+//! `pid@host`, and the next run of the experiment on the same host removes temp directories
+//! whose owner is no longer running (Linux: `/proc/<pid>` gone or a zombie).
 
 use crate::error::ExperimentError;
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 
 const IDS: &str = ".ids";
@@ -64,6 +66,7 @@ impl RunStore {
         let exp_dir = self.root.join(experiment);
         let ids = exp_dir.join(IDS);
         fs::create_dir_all(&ids).map_err(io_err(&ids))?;
+        remove_abandoned(&exp_dir)?;
         let mut next = highest_id(&ids)? + 1;
         loop {
             let id = format!("{next:04}");
@@ -73,7 +76,10 @@ impl RunStore {
                 .create_new(true)
                 .open(&marker)
             {
-                Ok(_) => {
+                Ok(mut file) => {
+                    if let Some(owner) = owner_tag(std::process::id()) {
+                        file.write_all(owner.as_bytes()).map_err(io_err(&marker))?;
+                    }
                     let target = exp_dir.join(&id);
                     if target.exists() {
                         next += 1;
@@ -190,6 +196,53 @@ impl Drop for PendingRun {
     }
 }
 
+/// `pid@host` of a process of this host, when the host name is known (Linux).
+fn owner_tag(pid: u32) -> Option<String> {
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(format!("{pid}@{}", host.trim()))
+}
+
+/// Whether process `pid` of this host is alive: it has `/proc/<pid>/stat` and is not a zombie
+/// (a killed process whose parent has not reaped it yet).
+fn is_running(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (comm) state ...`; comm may hold spaces and parentheses, the state follows the last `)`
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X') | None)
+}
+
+/// Removes the `.tmp-<id>` directories of runs whose owner (recorded in `.ids/<id>`) ran on
+/// this host and is no longer running. Directories without a readable owner are kept.
+fn remove_abandoned(exp_dir: &Path) -> Result<(), ExperimentError> {
+    for name in read_dir_names(exp_dir)? {
+        let Some(id) = name.strip_prefix(TMP_PREFIX) else {
+            continue;
+        };
+        let Ok(owner) = fs::read_to_string(exp_dir.join(IDS).join(id)) else {
+            continue;
+        };
+        let Some((pid, _)) = owner.split_once('@') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let same_host = owner_tag(pid).is_some_and(|tag| tag == owner);
+        if same_host && !is_running(pid) {
+            let tmp = exp_dir.join(&name);
+            match fs::remove_dir_all(&tmp) {
+                Err(e) if e.kind() != ErrorKind::NotFound => return Err(io_err(&tmp)(e)),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 fn highest_id(ids: &Path) -> Result<u64, ExperimentError> {
     Ok(read_dir_names(ids)?
         .iter()
@@ -245,6 +298,32 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(ids, vec!["0001", "0003"]);
+    }
+
+    #[test]
+    fn temp_dirs_of_dead_runs_are_removed_live_ones_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let store = RunStore::new(root.path());
+        // a run of this (live) process, left unfinished as a kill would leave it
+        let live = store.begin("k").unwrap();
+        let live_tmp = live.dir().to_path_buf();
+        std::mem::forget(live);
+        // a run whose owner has exited: the pid of a finished child
+        let dead = store.begin("k").unwrap();
+        let dead_tmp = dead.dir().to_path_buf();
+        let marker = root.path().join("k").join(IDS).join(dead.id());
+        std::mem::forget(dead);
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let Some(tag) = owner_tag(gone) else {
+            return; // no /proc: nothing is ever removed
+        };
+        fs::write(&marker, tag).unwrap();
+        finish(&store, "k");
+        assert!(live_tmp.exists(), "a running owner's temp dir is kept");
+        assert!(!dead_tmp.exists(), "a dead owner's temp dir is removed");
+        let _ = fs::remove_dir_all(live_tmp);
     }
 
     #[test]
