@@ -4,17 +4,7 @@ use std::time::Instant;
 
 /// Median of `values` (mean of the two middle values for an even count); NaN when empty.
 pub fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
+    webthreat_core::stats::median_in_place(&mut values.to_vec())
 }
 
 /// Runs `f` `reps` times (at least once), returning the wall-clock seconds of each repetition

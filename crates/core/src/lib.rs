@@ -5,7 +5,10 @@
 //! source row of every row, optional entity keys and optional ground-truth labels.
 //!
 //! Invariant: every value in a constructed matrix is finite; construction rejects NaN and
-//! infinity with the row and feature that carried it.
+//! infinity with the row and feature that carried it. [`stats`] holds the order statistics
+//! (medians, numpy-linear quantiles) every crate needs.
+
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

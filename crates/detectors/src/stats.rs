@@ -3,32 +3,7 @@
 use crate::error::DetectorError;
 use webthreat_core::FeatureMatrix;
 
-/// Median of `values` (mean of the two middle values for even length, as numpy); NaN if empty.
-/// Reorders `values`.
-pub fn median_in_place(values: &mut [f64]) -> f64 {
-    let n = values.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let mid = n / 2;
-    let (_, &mut upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = values[..mid]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        lower + (upper - lower) / 2.0
-    }
-}
-
-/// Per-feature medians of a matrix.
-pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
-    (0..data.n_cols())
-        .map(|j| median_in_place(&mut data.column(j)))
-        .collect()
-}
+pub use webthreat_core::stats::{column_medians, median_in_place};
 
 /// Mean and population standard deviation (ddof = 0) of `values` (two-pass, non-empty).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
@@ -68,14 +43,6 @@ pub fn require_finite(data: &FeatureMatrix) -> Result<(), DetectorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn medians_like_numpy() {
-        assert_eq!(median_in_place(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median_in_place(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median_in_place(&mut [5.0]), 5.0);
-        assert!(median_in_place(&mut []).is_nan());
-    }
 
     #[test]
     fn population_std() {

@@ -4,6 +4,7 @@
 use crate::error::ExperimentError;
 use crate::pipeline::Analysis;
 use std::collections::BTreeMap;
+pub(crate) use webthreat_core::stats::column_medians;
 use webthreat_core::{EntityKey, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::LogColumns;
@@ -201,31 +202,6 @@ pub(crate) fn explain_row(
             }
         })
         .collect())
-}
-
-/// Median of every raw feature column (lower-upper midpoint for even counts).
-pub(crate) fn column_medians(m: &FeatureMatrix) -> Vec<f64> {
-    (0..m.n_cols())
-        .map(|j| {
-            let mut col = m.column(j);
-            let n = col.len();
-            if n == 0 {
-                return 0.0;
-            }
-            // selection instead of a full sort: O(n)
-            let (below, &mut upper, _) = col.select_nth_unstable_by(n / 2, f64::total_cmp);
-            if n % 2 == 1 {
-                upper
-            } else {
-                let lower = below
-                    .iter()
-                    .copied()
-                    .max_by(f64::total_cmp)
-                    .unwrap_or(upper);
-                (lower + upper) / 2.0
-            }
-        })
-        .collect()
 }
 
 /// Per source IP and per destination port activity, folded row by row (in memory or batch by

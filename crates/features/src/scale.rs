@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::{Array2, ArrayView2};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use webthreat_core::FeatureMatrix;
+use webthreat_core::stats::quantile_sorted;
 
 /// Scaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -105,14 +106,6 @@ impl Scaler {
 
 fn nonzero(s: f64) -> f64 {
     if s > 0.0 && s.is_finite() { s } else { 1.0 }
-}
-
-/// Quantile of sorted values with linear interpolation (numpy's default).
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let pos = p * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 #[cfg(test)]
