@@ -34,8 +34,8 @@ use crate::progress::StageProgress;
 use crate::provenance;
 use crate::store::{PendingRun, RunStore};
 use crate::summarize::{
-    EntityTally, SCATTER_POINTS, SCORE_BINS, TOP_CATEGORIES, add_to_windows, column_medians,
-    explain_row, report_error, time_buckets,
+    EntityTally, SCATTER_POINTS, SCORE_BINS, add_to_windows, column_medians, explain_row,
+    report_error, time_buckets, top_categories,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -48,7 +48,7 @@ use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_ingest::{ColumnSummary, LogBatches, LogTable, SourceSpec, read_log_batches};
 use webthreat_report::{
     AgreementMatrix, BinnedScores, Confusion, DataSummary, DetectorMetrics, DetectorSummary,
-    FlaggedRow, LabelCount, PlotData, ReportModel, ScatterPoint, top_of,
+    FlaggedRow, PlotData, ReportModel, ScatterPoint,
 };
 
 /// Bins per decade of the bytes histograms (as `webthreat_report::log_histogram`).
@@ -560,11 +560,12 @@ impl Tally {
             }
             add_to_windows(&mut self.windows, cols, self.window_ms);
         }
-        let count = |target: &mut Option<BTreeMap<String, u64>>, values: &Option<Vec<String>>| {
-            if let Some(values) = values {
+        let count = |target: &mut Option<BTreeMap<String, u64>>,
+                     counts: &Option<BTreeMap<String, u64>>| {
+            if let Some(counts) = counts {
                 let map = target.get_or_insert_with(BTreeMap::new);
-                for v in values {
-                    *map.entry(v.clone()).or_default() += 1;
+                for (value, n) in counts {
+                    *map.entry(value.clone()).or_default() += n;
                 }
             }
         };
@@ -722,19 +723,6 @@ impl Tally {
                 })
                 .collect(),
         });
-        let categories = |map: &Option<BTreeMap<String, u64>>| {
-            map.as_ref()
-                .map(|m| {
-                    top_of(
-                        m.iter().map(|(k, v)| LabelCount {
-                            label: k.clone(),
-                            count: *v,
-                        }),
-                        TOP_CATEGORIES,
-                    )
-                })
-                .unwrap_or_default()
-        };
         let log_histogram = |counts: &Option<Vec<u64>>| {
             counts.as_ref().map(|c| {
                 let counts = if c.is_empty() { vec![0] } else { c.clone() };
@@ -774,8 +762,8 @@ impl Tally {
         let plots = PlotData {
             bytes_in: log_histogram(&self.bytes_in),
             bytes_out: log_histogram(&self.bytes_out),
-            by_protocol: categories(&self.protocols),
-            by_country: categories(&self.countries),
+            by_protocol: top_categories(&self.protocols),
+            by_country: top_categories(&self.countries),
             scatter,
             flagged_by_src_ip,
             flagged_by_dst_port,

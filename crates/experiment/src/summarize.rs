@@ -12,7 +12,7 @@ use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{
     AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
     LabelCount, PlotData, ReportModel, ScatterPoint, TimeBucket, linear_histogram, log_histogram,
-    sample_scatter, top_counts, top_of,
+    sample_scatter, top_of,
 };
 
 /// Bars in the category plots.
@@ -298,6 +298,22 @@ pub(crate) fn top_entities(by_key: BTreeMap<String, EntitySummary>) -> Vec<Entit
     all
 }
 
+/// The [`TOP_CATEGORIES`] largest of per-value counts, the rest as one "(other)" bar.
+pub(crate) fn top_categories(counts: &Option<BTreeMap<String, u64>>) -> Vec<LabelCount> {
+    counts
+        .as_ref()
+        .map(|m| {
+            top_of(
+                m.iter().map(|(label, &count)| LabelCount {
+                    label: label.clone(),
+                    count,
+                }),
+                TOP_CATEGORIES,
+            )
+        })
+        .unwrap_or_default()
+}
+
 fn plot_data(a: &Analysis<'_>, any_flag: &[bool]) -> PlotData {
     let cols = &a.prepared.columns;
     let scatter = match (&cols.bytes_in, &cols.bytes_out) {
@@ -316,17 +332,11 @@ fn plot_data(a: &Analysis<'_>, any_flag: &[bool]) -> PlotData {
         }
         _ => Vec::new(),
     };
-    let categories = |values: &Option<Vec<String>>| -> Vec<LabelCount> {
-        values
-            .as_ref()
-            .map(|v| top_counts(v.iter().map(String::as_str), TOP_CATEGORIES))
-            .unwrap_or_default()
-    };
     PlotData {
         bytes_in: cols.bytes_in.as_deref().map(log_histogram),
         bytes_out: cols.bytes_out.as_deref().map(log_histogram),
-        by_protocol: categories(&cols.protocol),
-        by_country: categories(&cols.country),
+        by_protocol: top_categories(&cols.protocol),
+        by_country: top_categories(&cols.country),
         scatter,
         flagged_by_src_ip: Vec::new(),
         flagged_by_dst_port: Vec::new(),

@@ -1,8 +1,9 @@
-//! Plain-Rust copies of the log columns that reports summarise (bytes, times, protocol,
-//! country), so that crates downstream of features need no polars.
+//! Plain-Rust copies of the log columns that reports summarise (bytes, times; protocol and
+//! country as counts), so that crates downstream of features need no polars.
 
 use crate::error::FeatureError;
 use polars::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use webthreat_ingest::LogTable;
 use webthreat_ingest::canonical::{BYTES_IN, BYTES_OUT, COUNTRY, PROTOCOL, SRC_IP, START_TIME};
 
@@ -15,10 +16,10 @@ pub struct LogColumns {
     pub bytes_out: Option<Vec<f64>>,
     /// Session start per row, milliseconds since the epoch.
     pub start_ms: Option<Vec<i64>>,
-    /// Protocol per row.
-    pub protocol: Option<Vec<String>>,
-    /// Source country per row.
-    pub country: Option<Vec<String>>,
+    /// Rows per protocol (empty values count as "").
+    pub protocol: Option<BTreeMap<String, u64>>,
+    /// Rows per source country (empty values count as "").
+    pub country: Option<BTreeMap<String, u64>>,
     /// Number of distinct source IPs, when the log has them.
     pub distinct_src_ips: Option<u64>,
 }
@@ -39,17 +40,21 @@ impl LogColumns {
                 Err(_) => Ok(None),
             }
         };
-        let texts = |name: &str| -> Result<Option<Vec<String>>, FeatureError> {
-            match df.column(name) {
-                Ok(c) => Ok(Some(
-                    c.cast(&DataType::String)?
-                        .str()?
-                        .iter()
-                        .map(|v| v.unwrap_or("").to_string())
-                        .collect(),
-                )),
-                Err(_) => Ok(None),
+        let counts = |name: &str| -> Result<Option<BTreeMap<String, u64>>, FeatureError> {
+            let Ok(c) = df.column(name) else {
+                return Ok(None);
+            };
+            let c = c.cast(&DataType::String)?;
+            let mut by_value: HashMap<&str, u64> = HashMap::new();
+            for v in c.str()?.iter() {
+                *by_value.entry(v.unwrap_or("")).or_default() += 1;
             }
+            Ok(Some(
+                by_value
+                    .into_iter()
+                    .map(|(k, n)| (k.to_string(), n))
+                    .collect(),
+            ))
         };
         let start_ms = match df.column(START_TIME) {
             Ok(c) => Some(
@@ -69,8 +74,8 @@ impl LogColumns {
             bytes_in: floats(BYTES_IN)?,
             bytes_out: floats(BYTES_OUT)?,
             start_ms,
-            protocol: texts(PROTOCOL)?,
-            country: texts(COUNTRY)?,
+            protocol: counts(PROTOCOL)?,
+            country: counts(COUNTRY)?,
             distinct_src_ips,
         })
     }
