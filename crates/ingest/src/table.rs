@@ -118,6 +118,9 @@ impl LogTable {
 
 /// Whether a column is constant, and its value if so.
 fn summarize(col: &Column) -> PolarsResult<Distinct> {
+    if col.is_empty() {
+        return Ok(Distinct::One(None));
+    }
     let varied = match col.dtype() {
         // compare with the first value: stops at the first difference, no hashing
         DataType::String => {
@@ -127,12 +130,8 @@ fn summarize(col: &Column) -> PolarsResult<Distinct> {
         }
         _ => col.n_unique()? > 1,
     };
-    if col.is_empty() || varied {
-        return Ok(if col.is_empty() {
-            Distinct::One(None)
-        } else {
-            Distinct::Many
-        });
+    if varied {
+        return Ok(Distinct::Many);
     }
     let first = match col.get(0)? {
         AnyValue::Null => None,
