@@ -82,18 +82,13 @@ pub struct RunRecord {
     pub diff: Option<String>,
 }
 
-/// What a run analysed, for `run.json`.
-pub(crate) struct RunFacts<'a> {
-    pub rows: u64,
-    pub rejected_rows: u64,
-    pub notes: &'a [String],
-}
-
 impl RunRecord {
+    /// The record of a run whose report model is `model`.
     pub(crate) fn new(
         id: &str,
         config: &ExperimentConfig,
-        facts: RunFacts<'_>,
+        model: &ReportModel,
+        notes: &[String],
         started: i64,
         stage_seconds: StageSeconds,
         source_run: Option<&Path>,
@@ -111,13 +106,13 @@ impl RunRecord {
             git_dirty: git.dirty,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             data_path: config.data.path.display().to_string(),
-            data_rows: facts.rows,
-            rejected_rows: facts.rejected_rows,
+            data_rows: model.data.rows,
+            rejected_rows: model.data.rejected_rows,
             data_blake3: provenance::file_hash(&config.data.path)?,
             config_hash: provenance::short_hash(&config.to_yaml()?),
             seed: config.seed,
             threads: rayon::current_num_threads(),
-            notes: facts.notes.to_vec(),
+            notes: notes.to_vec(),
             diff: git.diff,
         })
     }

@@ -2,10 +2,10 @@
 
 use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::error::ExperimentError;
-use crate::outputs::{self, RunFacts, RunRecord, ScoreColumns, StageSeconds};
+use crate::outputs::{self, RunRecord, ScoreColumns, StageSeconds};
 use crate::progress::StageProgress;
 use crate::provenance;
-use crate::store::RunStore;
+use crate::store::{PendingRun, RunStore};
 use crate::summarize;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
 use webthreat_ingest::{Format, IngestError, LogTable, SourceSpec, read_log};
-use webthreat_report::DetectorSummary;
+use webthreat_report::{DetectorSummary, ReportModel};
 
 /// The seed analysis' features, used for CloudWatch logs when a config lists none.
 pub const DEFAULT_CLOUDWATCH_FEATURES: [&str; 4] = [
@@ -364,7 +364,7 @@ fn prepare(
 /// Writes every output into the pending run, then `run.json`, then commits.
 fn finish(
     analysis: Analysis<'_>,
-    pending: crate::store::PendingRun,
+    pending: PendingRun,
     started: i64,
     mut seconds: StageSeconds,
     source_run: Option<&Path>,
@@ -377,22 +377,34 @@ fn finish(
     drop(stage);
     seconds.report = clock.elapsed().as_secs_f64();
 
-    let config = analysis.config;
-    let facts = RunFacts {
-        rows: analysis.prepared.raw.n_rows() as u64,
-        rejected_rows: analysis.table.rejected.len() as u64,
-        notes: &analysis.notes,
-    };
-    let record = RunRecord::new(pending.id(), config, facts, started, seconds, source_run)?;
-    outputs::write_run_record(&dir, &record)?;
+    let record = RunRecord::new(
+        pending.id(),
+        analysis.config,
+        &model,
+        &analysis.notes,
+        started,
+        seconds,
+        source_run,
+    )?;
+    commit_run(pending, record, &model, analysis.notes)
+}
+
+/// Writes `run.json` (written last), commits the run and summarises it for the caller.
+pub(crate) fn commit_run(
+    pending: PendingRun,
+    record: RunRecord,
+    model: &ReportModel,
+    notes: Vec<String>,
+) -> Result<RunOutcome, ExperimentError> {
+    outputs::write_run_record(pending.dir(), &record)?;
     let id = pending.id().to_string();
-    let final_dir = pending.commit()?;
+    let dir = pending.commit()?;
     Ok(RunOutcome {
-        dir: final_dir,
+        dir,
         id,
-        rows: analysis.prepared.raw.n_rows(),
-        rejected: analysis.table.rejected.len(),
+        rows: model.data.rows as usize,
+        rejected: model.data.rejected_rows as usize,
         detectors: model.detectors.iter().map(DetectorLine::from).collect(),
-        notes: analysis.notes,
+        notes,
     })
 }

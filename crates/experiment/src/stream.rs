@@ -23,11 +23,9 @@
 
 use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::error::ExperimentError;
-use crate::outputs::{
-    self, RejectsWriter, RunFacts, RunRecord, ScoreColumns, ScoresWriter, StageSeconds,
-};
+use crate::outputs::{self, RejectsWriter, RunRecord, ScoreColumns, ScoresWriter, StageSeconds};
 use crate::pipeline::{
-    DetectorLine, FeaturePipeline, RunOptions, RunOutcome, detector_error, drop_missing_label,
+    FeaturePipeline, RunOptions, RunOutcome, commit_run, detector_error, drop_missing_label,
     feature_spec, source_spec,
 };
 use crate::progress::StageProgress;
@@ -268,23 +266,16 @@ fn score_pass(
     outputs::write_models_and_report(&dir, config, &pipeline, &detectors, &model, &notes)?;
     seconds.report += clock.elapsed().as_secs_f64();
 
-    let facts = RunFacts {
-        rows: model.data.rows,
-        rejected_rows: model.data.rejected_rows,
-        notes: &notes,
-    };
-    let record = RunRecord::new(pending.id(), config, facts, started, seconds, source_run)?;
-    outputs::write_run_record(&dir, &record)?;
-    let id = pending.id().to_string();
-    let final_dir = pending.commit()?;
-    Ok(RunOutcome {
-        dir: final_dir,
-        id,
-        rows: model.data.rows as usize,
-        rejected: model.data.rejected_rows as usize,
-        detectors: model.detectors.iter().map(DetectorLine::from).collect(),
-        notes,
-    })
+    let record = RunRecord::new(
+        pending.id(),
+        config,
+        &model,
+        &notes,
+        started,
+        seconds,
+        source_run,
+    )?;
+    commit_run(pending, record, &model, notes)
 }
 
 /// One detector's results on one batch.
