@@ -340,6 +340,23 @@ fn streaming_rejects_window_features() {
         err.contains("src_sessions") && err.contains("streaming"),
         "{err}"
     );
+    // nor can a run fitted with window features be re-scored in batches
+    let store = tempfile::tempdir().unwrap();
+    let c = config("compare.yaml", &["detectors.2.epochs=5"], None);
+    let fitted = run_in(store.path(), &c, false).unwrap();
+    let batches = webthreat_experiment::StreamingOptions {
+        batch_rows: 100,
+        fit_rows: 100,
+    };
+    let err = score_with_run(
+        &fitted.dir,
+        Path::new("data/sample.csv"),
+        store.path(),
+        Some(batches),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("src_sessions"), "{err}");
 }
 
 #[test]

@@ -213,6 +213,13 @@ pub fn score_with_run(
     config.name = format!("{}-score", config.name);
     if streaming.is_some() {
         config.streaming = streaming;
+        // e.g. window features cannot be computed batch by batch
+        config
+            .validate()
+            .map_err(|message| ExperimentError::Config {
+                path: config_path.clone(),
+                message,
+            })?;
     }
     let pipeline: FeaturePipeline =
         outputs::read_json(&run_dir.join("models").join("features.json"))?;
