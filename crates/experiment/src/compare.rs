@@ -177,7 +177,7 @@ pub fn compare(
 
     std::fs::create_dir_all(out_dir).map_err(|source| ExperimentError::Io {
         path: out_dir.to_path_buf(),
-        source,
+        error: source,
     })?;
     let curves_model = overlay_model(&runs, &labels)?;
     if !curves_model.detectors.is_empty() {

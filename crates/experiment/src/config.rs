@@ -120,7 +120,7 @@ impl ExperimentConfig {
     ) -> Result<Self, ExperimentError> {
         let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let mut config =
             Self::parse(&text, overrides).map_err(|message| ExperimentError::Config {

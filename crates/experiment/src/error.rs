@@ -14,13 +14,14 @@ pub enum ExperimentError {
         /// What is wrong, with key and line where known.
         message: String,
     },
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the OS error is included, not chained, so it prints
+    /// once).
+    #[error("{path}: {error}")]
     Io {
         /// File or directory.
         path: PathBuf,
         /// Underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Ingest failed (the message is included, not chained, so it prints once).
     #[error("ingest: {0}")]

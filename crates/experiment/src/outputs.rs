@@ -193,7 +193,7 @@ impl MetricsFile {
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExperimentError + '_ {
     move |source| ExperimentError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 

@@ -232,7 +232,7 @@ pub fn score_with_run(
                 .join(format!("{}.json", outputs::file_stem(d.name())));
             let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
                 path: path.clone(),
-                source,
+                error: source,
             })?;
             FittedDetector::from_json(&text).map_err(|e| ExperimentError::BadRun {
                 path,

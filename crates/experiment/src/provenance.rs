@@ -39,7 +39,7 @@ pub(crate) fn git_state() -> GitState {
 pub(crate) fn file_hash(path: &Path) -> Result<String, ExperimentError> {
     let io = |source| ExperimentError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let mut hasher = blake3::Hasher::new();
     let file = std::fs::File::open(path).map_err(io)?;
