@@ -9,7 +9,7 @@
 //! tied scores.
 
 use crate::evaluate::{CurvePoint, EvalError, MAX_CURVE_POINTS, downsample};
-use crate::histogram::Histogram;
+use crate::histogram::{Histogram, weighted_linear_histogram};
 use std::collections::BTreeMap;
 
 /// Low bits of the order-preserving key dropped by binning (52 mantissa bits - 12 kept).
@@ -156,30 +156,15 @@ impl BinnedScores {
     /// at its lower edge (a bin is at most 0.024 % wide, so a count lands at most one
     /// histogram bin too low only when it straddles an edge).
     pub fn histogram(&self, bins: usize) -> Histogram {
-        let (Some(min), Some(max)) = (self.min, self.max) else {
-            return Histogram {
-                edges: vec![0.0, 1.0],
-                counts: vec![0],
-            };
-        };
-        if min == max {
-            return Histogram {
-                edges: vec![min - 0.5, min + 0.5],
-                counts: vec![self.len()],
-            };
-        }
-        let bins = bins.max(1);
-        let width = (max - min) / bins as f64;
-        let mut counts = vec![0u64; bins];
-        for (&key, c) in &self.bins {
-            let v = bin_floor(key).clamp(min, max);
-            let index = (((v - min) / width) as usize).min(bins - 1);
-            counts[index] += c[0] + c[1];
-        }
-        Histogram {
-            edges: (0..=bins).map(|i| min + width * i as f64).collect(),
-            counts,
-        }
+        let (min, max) = (
+            self.min.unwrap_or(f64::INFINITY),
+            self.max.unwrap_or(f64::NEG_INFINITY),
+        );
+        let values = self
+            .bins
+            .iter()
+            .map(|(&key, c)| (bin_floor(key), c[0] + c[1]));
+        weighted_linear_histogram(min, max, values, bins)
     }
 }
 

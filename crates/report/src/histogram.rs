@@ -39,13 +39,24 @@ impl Histogram {
 /// Equal-width histogram of the finite `values` over their `[min, max]` range with `bins` bins
 /// (at least 1). Non-finite values are skipped. A constant input gets a single unit-wide bin.
 pub fn linear_histogram(values: &[f64], bins: usize) -> Histogram {
-    let bins = bins.max(1);
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let (min, max) = finite
         .clone()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
+    weighted_linear_histogram(min, max, finite.map(|v| (v, 1)), bins)
+}
+
+/// Equal-width histogram over `[min, max]` of `(value, count)` pairs (values outside the range
+/// count in the end bins): an empty range (`min > max`) gives one empty bin, a constant one a
+/// single unit-wide bin.
+pub(crate) fn weighted_linear_histogram(
+    min: f64,
+    max: f64,
+    values: impl Iterator<Item = (f64, u64)>,
+    bins: usize,
+) -> Histogram {
     if min > max {
         return Histogram {
             edges: vec![0.0, 1.0],
@@ -55,15 +66,16 @@ pub fn linear_histogram(values: &[f64], bins: usize) -> Histogram {
     if min == max {
         return Histogram {
             edges: vec![min - 0.5, min + 0.5],
-            counts: vec![finite.count() as u64],
+            counts: vec![values.map(|(_, n)| n).sum()],
         };
     }
+    let bins = bins.max(1);
     let width = (max - min) / bins as f64;
     let edges = (0..=bins).map(|i| min + width * i as f64).collect();
     let mut counts = vec![0u64; bins];
-    for v in finite {
-        let index = (((v - min) / width) as usize).min(bins - 1);
-        counts[index] += 1;
+    for (v, n) in values {
+        let index = (((v.clamp(min, max) - min) / width) as usize).min(bins - 1);
+        counts[index] += n;
     }
     Histogram { edges, counts }
 }
