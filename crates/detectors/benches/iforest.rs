@@ -8,6 +8,7 @@ use divan::Bencher;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use webthreat_detectors::iforest::IsolationForestModel;
+use webthreat_detectors::iforest::packed::Walk;
 use webthreat_detectors::{IsolationForestParams, MaxSamples};
 
 const ROWS: usize = 100_000;
@@ -61,13 +62,24 @@ fn fit(bencher: Bencher, threads: usize) {
     });
 }
 
-/// Scoring 100k x 4 rows with 100 trees (divide by 1e7 for nanoseconds per row x tree).
+/// Scoring 100k x 4 rows with 100 trees (divide by 1e7 for nanoseconds per row x tree), on the
+/// fastest walk this CPU runs.
 #[divan::bench(args = [1, 0])]
 fn score(bencher: Bencher, threads: usize) {
+    bench_score(bencher, threads, Walk::fastest());
+}
+
+/// [`score`] on the portable scalar walk (the same as `score` on CPUs without AVX-512).
+#[divan::bench(args = [1, 0])]
+fn score_scalar(bencher: Bencher, threads: usize) {
+    bench_score(bencher, threads, Walk::Scalar);
+}
+
+fn bench_score(bencher: Bencher, threads: usize, walk: Walk) {
     let values = data();
     let pool = pool(threads);
     let model = pool
         .install(|| IsolationForestModel::fit(&params(), "iforest", &values, FEATURES, SEED))
         .expect("fit");
-    bencher.bench_local(|| pool.install(|| model.score(divan::black_box(&values))));
+    bencher.bench_local(|| pool.install(|| model.score_on(walk, divan::black_box(&values))));
 }

@@ -26,7 +26,7 @@ pub mod tree;
 use crate::config::IsolationForestParams;
 use crate::error::DetectorError;
 use crate::sampling;
-use packed::PackedForest;
+use packed::{PackedForest, Walk};
 use path_length::{average_path_length, max_depth};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -128,8 +128,14 @@ impl IsolationForestModel {
     /// Anomaly scores 2^(-E[h]/c(psi)) of the row-major `values`, in parallel over fixed row
     /// chunks; every row sums its trees in index order. Each chunk is converted once, into
     /// packed ranks ([`PackedForest`]) or comparison keys ([`tree::RowKeys`]), that every tree
-    /// then walks.
+    /// then walks, on the fastest [`Walk`] this CPU supports.
     pub fn score(&self, values: &[f64]) -> Vec<f64> {
+        self.score_on(Walk::fastest(), values)
+    }
+
+    /// [`IsolationForestModel::score`] with packed heaps walked by `walk` (which this CPU must
+    /// support, see [`Walk::supported`]); every walk gives the same scores.
+    pub fn score_on(&self, walk: Walk, values: &[f64]) -> Vec<f64> {
         let d = self.n_features;
         let norm = self.trees.len() as f64 * average_path_length(self.max_samples);
         let mut out = vec![0.0; values.len() / d];
@@ -138,7 +144,7 @@ impl IsolationForestModel {
             .for_each(|(out, rows)| {
                 let mut acc = vec![0.0; rows.len() / d];
                 if let Some(packed) = &self.packed {
-                    packed.add_path_lengths(&self.trees, rows, d, &mut acc);
+                    packed.add_path_lengths(walk, &self.trees, rows, d, &mut acc);
                 } else {
                     let keys = tree::RowKeys::new(rows, d);
                     acc.resize(keys.len(), 0.0);
@@ -361,8 +367,8 @@ mod tests {
 
     #[test]
     fn scores_are_exactly_the_in_order_sums_of_path_lengths() {
-        // packed ranks (d <= 4), keys (padded rows d <= 64, then stride d), through fit and
-        // through JSON
+        // packed ranks (d <= 4, on every walk this CPU runs), keys (padded rows d <= 64, then
+        // stride d), through fit and through JSON
         for (d, max_samples) in [(4, 256), (3, 700), (6, 256), (17, 100), (70, 256)] {
             let values = bell_values(1500, d, d as u64);
             let p = params(13, MaxSamples::Count(max_samples));
@@ -371,7 +377,11 @@ mod tests {
             let back: IsolationForestModel = serde_json::from_str(&json).unwrap();
             assert_eq!(back, m);
             let norm = m.trees().len() as f64 * average_path_length(m.max_samples());
-            for s in [m.score(&values), back.score(&values)] {
+            let walks = Walk::supported();
+            let scores = walks
+                .iter()
+                .flat_map(|&w| [m.score_on(w, &values), back.score_on(w, &values)]);
+            for s in scores {
                 for (row, s) in values.chunks_exact(d).zip(s) {
                     let total = m
                         .trees()
