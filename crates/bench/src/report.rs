@@ -4,6 +4,7 @@
 use crate::ours::{N_ESTIMATORS, OursSize};
 use crate::peer::{PeerOutput, PeerVersions};
 use crate::stats::median;
+use webthreat_detectors::iforest::packed::Walk;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -93,6 +94,9 @@ pub struct Machine {
     /// 1-minute load average when the benchmark started and ended (`/proc/loadavg`): other
     /// work on the machine shows here.
     pub load_average: (Option<f64>, Option<f64>),
+    /// How our Isolation Forest walks forests of at most four features on this CPU
+    /// ([`Walk::fastest`]).
+    pub forest_walk: Walk,
 }
 
 /// The 1-minute load average, where `/proc/loadavg` exists.
@@ -129,6 +133,7 @@ impl Machine {
             memory_bytes,
             polars_threads,
             load_average: (load_at_start, load_average()),
+            forest_walk: Walk::fastest(),
         }
     }
 }
@@ -414,7 +419,8 @@ impl BenchReport {
         let _ = writeln!(
             s,
             "Machine: {}, {} cores, {} GiB; 1-minute load average {} at start, {} at end \
-             (other work on the machine). Medians of {} repetitions; seed {}.",
+             (other work on the machine). Our forest walk on <= 4 features: {:?}. Medians of \
+             {} repetitions; seed {}.",
             m.cpu,
             m.cores,
             m.memory_bytes.map_or("?".into(), |b| format!(
@@ -423,6 +429,7 @@ impl BenchReport {
             )),
             load(m.load_average.0),
             load(m.load_average.1),
+            m.forest_walk,
             self.reps,
             self.seed
         );

@@ -39,7 +39,7 @@ use rayon::prelude::*;
 pub mod avx512;
 
 /// How packed heaps are walked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Walk {
     /// Portable code: four rows through two trees at a time.
     Scalar,
