@@ -4,9 +4,9 @@
 use crate::ours::{N_ESTIMATORS, OursSize};
 use crate::peer::{PeerOutput, PeerVersions};
 use crate::stats::median;
-use webthreat_detectors::iforest::packed::Walk;
 use serde::Serialize;
 use std::fmt::Write as _;
+use webthreat_detectors::iforest::packed::Walk;
 
 /// Largest allowed |ours - peer| ROC AUC difference.
 pub const AUC_TOLERANCE: f64 = 0.01;

@@ -111,14 +111,17 @@ pub enum IngestError {
         message: String,
     },
     /// A value is invalid (with `on_bad_rows: fail`).
-    #[error("{path}: {first}{}", more_rows(*others))]
+    #[error("{path}: {first}{}", more_rows(*others, *read_through))]
     BadValue {
         /// File path.
         path: PathBuf,
         /// The first bad value by row.
         first: RowProblem,
-        /// How many more rows are bad.
+        /// How many more rows are bad among the rows read.
         others: usize,
+        /// When reading in batches: the last data row read (reading stops at the batch holding
+        /// the first bad row, so `others` counts only up to there).
+        read_through: Option<u64>,
     },
     /// Skipping bad rows left nothing.
     #[error("{path}: all {rows} data rows were rejected; first: {first}")]
@@ -148,10 +151,17 @@ fn quote_list(items: &[String]) -> String {
         .join(", ")
 }
 
-fn more_rows(others: usize) -> String {
-    match others {
-        0 => String::new(),
-        1 => " (and 1 more bad row; `on_bad_rows: skip` rejects bad rows into a rejects file instead)".into(),
-        n => format!(" (and {n} more bad rows; `on_bad_rows: skip` rejects bad rows into a rejects file instead)"),
+fn more_rows(others: usize, read_through: Option<u64>) -> String {
+    let skip = "`on_bad_rows: skip` rejects bad rows into a rejects file instead";
+    let scope = read_through.map_or(String::new(), |row| {
+        format!(" up to data row {row}, where reading in batches stopped")
+    });
+    match (others, read_through) {
+        (0, None) => String::new(),
+        (0, Some(row)) => format!(
+            " (no more bad rows up to data row {row}, where reading in batches stopped; {skip})"
+        ),
+        (1, _) => format!(" (and 1 more bad row{scope}; {skip})"),
+        (n, _) => format!(" (and {n} more bad rows{scope}; {skip})"),
     }
 }

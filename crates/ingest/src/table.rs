@@ -319,9 +319,10 @@ impl Converted {
         Ok(Some(whole))
     }
 
-    /// Applies the bad-row policy. `allow_empty`: a part whose rows were all rejected is
-    /// returned empty instead of failing (batches).
-    fn into_table(self, spec: &SourceSpec, allow_empty: bool) -> Result<LogTable, IngestError> {
+    /// Applies the bad-row policy. `batch`: this part is one batch of a batched read, so a
+    /// batch whose rows were all rejected comes back empty instead of failing, and a failure
+    /// says where reading stopped.
+    fn into_table(self, spec: &SourceSpec, batch: bool) -> Result<LogTable, IngestError> {
         let path = self.path;
         let rejected = group_problems(self.problems);
         let df = match (spec.on_bad_rows, rejected.first()) {
@@ -331,9 +332,10 @@ impl Converted {
                     path,
                     first: first.problems[0].clone(),
                     others: rejected.len() - 1,
+                    read_through: batch.then(|| self.first_row + self.rows as u64 - 1),
                 });
             }
-            (BadRowPolicy::Skip, Some(first)) if rejected.len() == self.rows && !allow_empty => {
+            (BadRowPolicy::Skip, Some(first)) if rejected.len() == self.rows && !batch => {
                 return Err(IngestError::AllRowsRejected {
                     path,
                     rows: self.rows,

@@ -475,23 +475,32 @@ fn batches_match_the_whole_read_and_keep_file_rows() {
 
     // a bad value in a later batch is reported with its row in the file
     let dir = tempfile::tempdir().unwrap();
-    let mut rows: Vec<String> = (0..120).map(|i| good_row(&format!("10.0.0.{i}"))).collect();
-    rows[101] = row(
-        "12",
-        "oops",
-        "2024-04-25T23:00:00Z",
-        "2024-04-25T23:10:00Z",
-        "9.9.9.9",
-    );
+    let mut rows: Vec<String> = (0..200).map(|i| good_row(&format!("10.0.0.{i}"))).collect();
+    for bad in [101, 130, 170] {
+        rows[bad] = row(
+            "12",
+            "oops",
+            "2024-04-25T23:00:00Z",
+            "2024-04-25T23:10:00Z",
+            "9.9.9.9",
+        );
+    }
     let path = cloudwatch_file(&dir, &rows);
     let mut spec = SourceSpec::cloudwatch(&path);
     let mut batches = read_log_batches(&spec, 50).unwrap();
     assert!(batches.next().unwrap().is_ok());
     assert!(batches.next().unwrap().is_ok());
-    let (first, _) = bad_value(batches.next().unwrap().unwrap_err());
+    let err = batches.next().unwrap().unwrap_err();
+    // the count of further bad rows covers only the rows read, and the message says so
+    let message = err.to_string();
+    assert!(
+        message.contains("and 1 more bad row up to data row 149, where reading in batches stopped"),
+        "{message}"
+    );
+    let (first, others) = bad_value(err);
     assert_eq!(
-        (first.row, first.line(), first.value.as_str()),
-        (101, 103, "oops")
+        (first.row, first.line(), first.value.as_str(), others),
+        (101, 103, "oops", 1)
     );
     // skipping: the batch comes back without the row, the reject keeps the file row
     spec.on_bad_rows = BadRowPolicy::Skip;
@@ -500,6 +509,6 @@ fn batches_match_the_whole_read_and_keep_file_rows() {
         .nth(2)
         .unwrap()
         .unwrap();
-    assert_eq!((third.df.height(), third.source_rows), (19, 20));
+    assert_eq!((third.df.height(), third.source_rows), (48, 50));
     assert_eq!(third.rejected[0].row, 101);
 }
