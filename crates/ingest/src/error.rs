@@ -115,8 +115,8 @@ pub enum IngestError {
     BadValue {
         /// File path.
         path: PathBuf,
-        /// The first bad value by row.
-        first: RowProblem,
+        /// The first bad value by row (boxed to keep the error small).
+        first: Box<RowProblem>,
         /// How many more rows are bad among the rows read.
         others: usize,
         /// When reading in batches: the last data row read (reading stops at the batch holding

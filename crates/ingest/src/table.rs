@@ -330,7 +330,7 @@ impl Converted {
             (BadRowPolicy::Fail, Some(first)) => {
                 return Err(IngestError::BadValue {
                     path,
-                    first: first.problems[0].clone(),
+                    first: Box::new(first.problems[0].clone()),
                     others: rejected.len() - 1,
                     read_through: batch.then(|| self.first_row + self.rows as u64 - 1),
                 });

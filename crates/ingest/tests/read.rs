@@ -50,7 +50,7 @@ fn cloudwatch_file(dir: &tempfile::TempDir, rows: &[String]) -> PathBuf {
 
 fn bad_value(err: IngestError) -> (webthreat_ingest::RowProblem, usize) {
     match err {
-        IngestError::BadValue { first, others, .. } => (first, others),
+        IngestError::BadValue { first, others, .. } => (*first, others),
         other => panic!("expected BadValue, got {other}"),
     }
 }
