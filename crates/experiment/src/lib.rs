@@ -10,6 +10,7 @@
 
 pub mod compare;
 pub mod config;
+mod decimal;
 mod error;
 pub mod outputs;
 mod pipeline;

@@ -2,6 +2,7 @@
 //! `rejects.csv`, `report.md`, `report.html`, `plots/`, and `run.json` (written last).
 
 use crate::config::ExperimentConfig;
+use crate::decimal::{push_fixed, push_u64};
 use crate::error::ExperimentError;
 use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
 use crate::provenance;
@@ -387,7 +388,7 @@ impl ScoresWriter {
         let mut line = std::mem::take(&mut self.line);
         for i in 0..raw.n_rows() {
             line.clear();
-            let _ = write!(line, "{}", raw.row_ids()[i]);
+            push_u64(&mut line, raw.row_ids()[i]);
             if let Some(e) = entities.get(i) {
                 line.push(',');
                 line.push_str(&csv_cell(e.src_ip.as_deref().unwrap_or("")));
@@ -407,16 +408,14 @@ impl ScoresWriter {
                 }
             }
             for d in detectors {
-                let _ = write!(
-                    line,
-                    ",{:.6},{:.1},{}",
-                    d.scores[i],
-                    d.severity[i],
-                    u8::from(d.flags[i])
-                );
+                line.push(',');
+                push_fixed::<6>(&mut line, d.scores[i]);
+                line.push(',');
+                push_fixed::<1>(&mut line, d.severity[i]);
+                line.push_str(if d.flags[i] { ",1" } else { ",0" });
             }
             if let Some(labels) = raw.labels() {
-                let _ = write!(line, ",{}", u8::from(labels[i]));
+                line.push_str(if labels[i] { ",1" } else { ",0" });
             }
             line.push('\n');
             self.out
