@@ -3,7 +3,7 @@
 
 use crate::error::ExperimentError;
 use crate::pipeline::Analysis;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 pub(crate) use webthreat_core::stats::column_medians;
 use webthreat_core::{EntityKey, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
@@ -208,7 +208,8 @@ pub(crate) fn explain_row(
 /// batch): rows, flagged rows, bytes and highest severity.
 #[derive(Default)]
 pub(crate) struct EntityTally {
-    ips: BTreeMap<String, EntitySummary>,
+    /// Hashed rather than ordered: one lookup per row (ordered by key in `finish`).
+    ips: HashMap<String, EntitySummary>,
     ports: BTreeMap<i64, EntitySummary>,
 }
 
@@ -279,8 +280,9 @@ impl EntityTally {
                 TOP_CATEGORIES,
             )
         };
-        let (by_ip, by_port) = (flagged_by(&self.ips), flagged_by(&ports));
-        (top_entities(self.ips), top_entities(ports), by_ip, by_port)
+        let ips: BTreeMap<String, EntitySummary> = self.ips.into_iter().collect();
+        let (by_ip, by_port) = (flagged_by(&ips), flagged_by(&ports));
+        (top_entities(ips), top_entities(ports), by_ip, by_port)
     }
 }
 
