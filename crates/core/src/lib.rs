@@ -6,8 +6,10 @@
 //!
 //! Invariant: every value in a constructed matrix is finite; construction rejects NaN and
 //! infinity with the row and feature that carried it. [`stats`] holds the order statistics
-//! (medians, numpy-linear quantiles) every crate needs.
+//! (medians, numpy-linear quantiles) every crate needs, [`decimal`] fast exact number text for
+//! large CSV outputs.
 
+pub mod decimal;
 pub mod stats;
 
 use serde::{Deserialize, Serialize};

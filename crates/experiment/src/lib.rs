@@ -10,7 +10,6 @@
 
 pub mod compare;
 pub mod config;
-mod decimal;
 mod error;
 pub mod outputs;
 mod pipeline;

@@ -2,7 +2,6 @@
 //! `rejects.csv`, `report.md`, `report.html`, `plots/`, and `run.json` (written last).
 
 use crate::config::ExperimentConfig;
-use crate::decimal::{push_fixed, push_u64};
 use crate::error::ExperimentError;
 use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
 use crate::provenance;
@@ -14,6 +13,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use webthreat_core::FeatureMatrix;
+use webthreat_core::decimal::{push_fixed, push_u64};
 use webthreat_detectors::FittedDetector;
 use webthreat_ingest::RejectedRow;
 use webthreat_ingest::timestamp::format_epoch_ms;

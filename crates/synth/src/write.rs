@@ -1,19 +1,11 @@
 //! Allocation-free formatting of CSV fields into a reused byte buffer.
 
+use webthreat_core::decimal::u64_digits;
+
 /// Appends the decimal digits of `v`.
 #[inline]
-pub(crate) fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
+pub(crate) fn push_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(u64_digits(v, &mut [0; 20]).as_bytes());
 }
 
 /// Appends a dotted-quad IPv4 address given as a big-endian `u32`.
