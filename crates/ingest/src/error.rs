@@ -158,9 +158,7 @@ fn more_rows(others: usize, read_through: Option<u64>) -> String {
     });
     match (others, read_through) {
         (0, None) => String::new(),
-        (0, Some(row)) => format!(
-            " (no more bad rows up to data row {row}, where reading in batches stopped; {skip})"
-        ),
+        (0, Some(_)) => format!(" (no more bad rows{scope}; {skip})"),
         (1, _) => format!(" (and 1 more bad row{scope}; {skip})"),
         (n, _) => format!(" (and {n} more bad rows{scope}; {skip})"),
     }

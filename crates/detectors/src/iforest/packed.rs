@@ -437,7 +437,10 @@ impl PackedHeap {
             }),
         }
         #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("the AVX-512 walk on {rows:?} {acc:?} needs x86-64");
+        {
+            let _ = (rows, acc);
+            unreachable!("the AVX-512 walk needs x86-64");
+        }
     }
 
     /// Like `self.add` then `next.add` if both trees have the same depth (else adds nothing
