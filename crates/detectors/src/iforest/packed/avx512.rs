@@ -64,6 +64,8 @@ pub fn add_heap<const D: u32>(u: &[u64], rows: &[u64], acc: &mut [f64]) {
 /// Blocks walked together: their chains of dependent permutes and gathers overlap.
 const INTERLEAVE: usize = 8;
 
+/// [`add_heap`] after its checks: groups of [`INTERLEAVE`] blocks, then single blocks.
+///
 /// # Safety
 /// The CPU must support AVX-512 F; `u` must have at least max(2^(D+1), 64) slots; `rows` and
 /// `acc` must have the same length, a multiple of [`BLOCK`].
@@ -72,21 +74,22 @@ unsafe fn walk<const D: u32>(u: &[u64], rows: &[u64], acc: &mut [f64]) {
     let (row_groups, row_rest) = rows.as_chunks::<{ BLOCK * INTERLEAVE }>();
     let (acc_groups, acc_rest) = acc.as_chunks_mut::<{ BLOCK * INTERLEAVE }>();
     for (r, a) in row_groups.iter().zip(acc_groups) {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: the CPU and u as the caller guarantees; r and a hold INTERLEAVE blocks.
         unsafe { walk_blocks::<D, INTERLEAVE>(u, r, a) };
     }
     let (row_blocks, _) = row_rest.as_chunks::<BLOCK>();
     let (acc_blocks, _) = acc_rest.as_chunks_mut::<BLOCK>();
     for (r, a) in row_blocks.iter().zip(acc_blocks) {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: the CPU and u as the caller guarantees; r and a hold one block.
         unsafe { walk_blocks::<D, 1>(u, r, a) };
     }
 }
 
-/// Walks `B` blocks of rows (`rows` and `acc` hold `B` x [`BLOCK`] entries).
+/// Walks `B` blocks of rows: the first `B` x [`BLOCK`] entries of `rows` and `acc`.
 ///
 /// # Safety
-/// As [`walk`].
+/// The CPU must support AVX-512 F; `u` must have at least max(2^(D+1), 64) slots; `rows` and
+/// `acc` must have at least `B` x [`BLOCK`] entries.
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn walk_blocks<const D: u32, const B: usize>(u: &[u64], rows: &[u64], acc: &mut [f64]) {
@@ -116,7 +119,8 @@ unsafe fn walk_blocks<const D: u32, const B: usize>(u: &[u64], rows: &[u64], acc
                 // SAFETY: k < 2^(level+1) <= u.len() in every lane (see below).
                 _ => unsafe { _mm512_i64gather_epi64::<8>(k[b], base) },
             };
-            // the lane's top bit, as 0 or 1: at most one top bit of a lane is set
+            // 1 where the sum has a top bit set (of its four 16-bit lanes at most the split
+            // feature's can be), else 0
             let right = _mm512_min_epu64(_mm512_and_si512(_mm512_add_epi64(r[b], slot), top), one);
             k[b] = _mm512_add_epi64(_mm512_add_epi64(k[b], k[b]), right);
         }
