@@ -17,14 +17,11 @@ const FAST_LIMIT: f64 = 4_294_967_296.0;
 pub fn push_fixed<const DECIMALS: u32>(out: &mut String, x: f64) {
     let scale = 10u64.pow(DECIMALS);
     let y = x * scale as f64;
-    // -0.0 and negatives keep core::fmt's sign handling
-    if y.is_nan() || y >= FAST_LIMIT || x.is_sign_negative() {
-        let _ = write!(out, "{x:.prec$}", prec = DECIMALS as usize);
-        return;
-    }
     let whole = y.floor();
     let fraction = y - whole;
-    if (fraction - 0.5).abs() <= 1e-6 {
+    // core::fmt for NaN, infinities, large values, -0.0 and negatives (its sign handling), and
+    // products too close to a tie to round from
+    if y.is_nan() || y >= FAST_LIMIT || x.is_sign_negative() || (fraction - 0.5).abs() <= 1e-6 {
         let _ = write!(out, "{x:.prec$}", prec = DECIMALS as usize);
         return;
     }
@@ -32,13 +29,10 @@ pub fn push_fixed<const DECIMALS: u32>(out: &mut String, x: f64) {
     push_u64(out, n / scale);
     if DECIMALS > 0 {
         out.push('.');
-        let mut digits = [b'0'; 20];
-        let mut rest = n % scale;
-        for d in digits[..DECIMALS as usize].iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        out.push_str(std::str::from_utf8(&digits[..DECIMALS as usize]).expect("ASCII digits"));
+        let mut buf = [0; 20];
+        let digits = u64_digits(n % scale, &mut buf);
+        out.extend(std::iter::repeat_n('0', DECIMALS as usize - digits.len()));
+        out.push_str(digits);
     }
 }
 
