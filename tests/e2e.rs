@@ -4,7 +4,10 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use webthreat_experiment::{ExperimentConfig, RunStore, compare, score_with_run};
+use webthreat_experiment::{
+    ExperimentConfig, ExperimentError, RunOutcome, RunStore, StreamingOptions, compare,
+    score_with_run,
+};
 use webthreat_tests::{config, read, run_in, seed_csv, shared};
 
 fn flags(dir: &Path, column: &str) -> Vec<bool> {
@@ -214,13 +217,7 @@ fn score_reuses_saved_models_without_refitting() {
     let store = tempfile::tempdir().unwrap();
     let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
     let fitted = run_in(store.path(), &c, false).unwrap();
-    let rescored = score_with_run(
-        &fitted.dir,
-        Path::new("data/sample.csv"),
-        store.path(),
-        None,
-    )
-    .unwrap();
+    let rescored = rescore_sample(&fitted.dir, store.path(), None).unwrap();
     assert!(rescored.dir.starts_with(store.path().join("compare-score")));
     // same data, same models and thresholds: identical scores and flags
     assert_eq!(
@@ -235,6 +232,20 @@ fn score_reuses_saved_models_without_refitting() {
     // and new, unlabeled data is scored too
     let seed = score_with_run(&fitted.dir, &seed_csv(), store.path(), None).unwrap();
     assert_eq!(seed.rows, 282);
+}
+
+/// Re-scores the bundled sample with the models of the run in `dir`, in batches of
+/// `(batch_rows, fit_rows)` when given.
+fn rescore_sample(
+    dir: &Path,
+    store: &Path,
+    batches: Option<(usize, usize)>,
+) -> Result<RunOutcome, ExperimentError> {
+    let streaming = batches.map(|(batch_rows, fit_rows)| StreamingOptions {
+        batch_rows,
+        fit_rows,
+    });
+    score_with_run(dir, Path::new("data/sample.csv"), store, streaming)
 }
 
 /// `metrics.json` as a JSON value.
@@ -303,17 +314,7 @@ fn streaming_in_batches_matches_the_in_memory_run() {
     }
 
     // re-scoring in batches reproduces the in-memory re-scoring
-    let streaming = webthreat_experiment::StreamingOptions {
-        batch_rows: 999,
-        fit_rows: 10_000,
-    };
-    let rescored = score_with_run(
-        &whole.dir,
-        Path::new("data/sample.csv"),
-        store.path(),
-        Some(streaming),
-    )
-    .unwrap();
+    let rescored = rescore_sample(&whole.dir, store.path(), Some((999, 10_000))).unwrap();
     assert_eq!(
         read(&whole.dir, "scores.csv"),
         read(&rescored.dir, "scores.csv")
@@ -344,18 +345,9 @@ fn streaming_rejects_window_features() {
     let store = tempfile::tempdir().unwrap();
     let c = config("compare.yaml", &["detectors.2.epochs=5"], None);
     let fitted = run_in(store.path(), &c, false).unwrap();
-    let batches = webthreat_experiment::StreamingOptions {
-        batch_rows: 100,
-        fit_rows: 100,
-    };
-    let err = score_with_run(
-        &fitted.dir,
-        Path::new("data/sample.csv"),
-        store.path(),
-        Some(batches),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = rescore_sample(&fitted.dir, store.path(), Some((100, 100)))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("src_sessions"), "{err}");
 }
 
