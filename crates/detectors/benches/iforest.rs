@@ -1,6 +1,6 @@
 //! Micro-benchmarks of Isolation Forest fit and score (`cargo bench -p webthreat-detectors`),
 //! so regressions show: 100 trees, 256 samples, on 100k rows x 4 roughly normal features, at 1
-//! thread and at every core.
+//! thread and at every core; scoring also on heavy-tailed features, like a log's byte counts.
 //!
 //! The end-to-end comparison with scikit-learn is `cargo xtask bench` (crates/bench).
 
@@ -25,6 +25,12 @@ fn data() -> Vec<f64> {
     (0..ROWS * FEATURES)
         .map(|_| (0..3).map(|_| rng.random::<f64>() - 0.5).sum())
         .collect()
+}
+
+/// [`data`] through `exp(4 v)`: heavy-tailed like byte counts, so the thresholds crowd at the
+/// low end of each feature's range.
+fn heavy_tailed_data() -> Vec<f64> {
+    data().into_iter().map(|v| (4.0 * v).exp()).collect()
 }
 
 fn params() -> IsolationForestParams {
@@ -66,17 +72,22 @@ fn fit(bencher: Bencher, threads: usize) {
 /// fastest walk this CPU runs.
 #[divan::bench(args = [1, 0])]
 fn score(bencher: Bencher, threads: usize) {
-    bench_score(bencher, threads, Walk::fastest());
+    bench_score(bencher, threads, Walk::fastest(), data());
+}
+
+/// [`score`] on heavy-tailed features ([`heavy_tailed_data`]).
+#[divan::bench(args = [1, 0])]
+fn score_heavy_tailed(bencher: Bencher, threads: usize) {
+    bench_score(bencher, threads, Walk::fastest(), heavy_tailed_data());
 }
 
 /// [`score`] on the portable scalar walk (the same as `score` on CPUs without AVX-512).
 #[divan::bench(args = [1, 0])]
 fn score_scalar(bencher: Bencher, threads: usize) {
-    bench_score(bencher, threads, Walk::Scalar);
+    bench_score(bencher, threads, Walk::Scalar, data());
 }
 
-fn bench_score(bencher: Bencher, threads: usize, walk: Walk) {
-    let values = data();
+fn bench_score(bencher: Bencher, threads: usize, walk: Walk, values: Vec<f64>) {
     let pool = pool(threads);
     let model = pool
         .install(|| IsolationForestModel::fit(&params(), "iforest", &values, FEATURES, SEED))

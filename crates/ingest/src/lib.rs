@@ -11,6 +11,7 @@
 pub mod canonical;
 mod chunks;
 mod error;
+mod plain;
 mod raw;
 mod spec;
 mod table;

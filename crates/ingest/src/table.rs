@@ -4,6 +4,7 @@
 use crate::canonical::{self, CLOUDWATCH, END_TIME, LABEL, ROW_ID, START_TIME};
 use crate::chunks::{Chunk, CsvChunks};
 use crate::error::{IngestError, RowProblem};
+use crate::plain::{self, PlainChunk, ReadAs};
 use crate::raw::{RawSource, no_rows, open_source, parse_csv, parse_error};
 use crate::spec::{BadRowPolicy, Format, SourceSpec};
 use crate::validate::{self, NumberKind, Problems};
@@ -158,10 +159,14 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     let path = spec.path.as_path();
     let mut parts = Vec::new();
     match open_source(path, WHOLE_FILE_CHUNK_ROWS)? {
-        RawSource::Parquet(df) => parts.push(convert(df, spec, 0)?),
+        RawSource::Parquet(df) => {
+            let header = column_names(&df);
+            parts.push(convert(df, &header, Vec::new(), spec, 0)?);
+        }
         RawSource::Csv(mut chunks) => {
             while let Some(chunk) = chunks.next_chunk()? {
-                parts.push(convert_chunk(chunk, spec)?);
+                parts.push(convert_chunk(&chunk, spec)?);
+                chunks.recycle(chunk.text);
             }
         }
     }
@@ -208,7 +213,9 @@ impl Iterator for LogBatches {
             Err(e) => return Some(Err(e)),
         };
         self.any = true;
-        Some(convert_chunk(chunk, &self.spec).and_then(|c| c.into_table(&self.spec, true)))
+        let table = convert_chunk(&chunk, &self.spec).and_then(|c| c.into_table(&self.spec, true));
+        self.chunks.recycle(chunk.text);
+        Some(table)
     }
 }
 
@@ -232,11 +239,30 @@ fn typed_columns(spec: &SourceSpec) -> Vec<(String, DataType)> {
     out
 }
 
-/// Parses a chunk with its numeric columns typed by polars when every value of them is valid,
-/// as all-string columns otherwise (so that each bad value is reported with its raw text).
-fn convert_chunk(chunk: Chunk, spec: &SourceSpec) -> Result<Converted, IngestError> {
+/// Parses a chunk: directly when it is plain CSV ([`plain`]) and its typed values are all
+/// valid, else with its numeric columns typed by polars when every value of them is valid, else
+/// as all-string columns (so that each bad value is reported with its raw text).
+fn convert_chunk(chunk: &Chunk, spec: &SourceSpec) -> Result<Converted, IngestError> {
+    convert_chunk_via(chunk, spec, true)
+}
+
+/// [`convert_chunk`]; `plain`: whether the plain reader may be tried (tests compare both).
+fn convert_chunk_via(
+    chunk: &Chunk,
+    spec: &SourceSpec,
+    plain: bool,
+) -> Result<Converted, IngestError> {
     let path = spec.path.as_path();
     let typed = typed_columns(spec);
+    if let Some(direct) = plain.then(|| read_plain(chunk, spec, &typed)).flatten() {
+        return convert(
+            direct.df,
+            &direct.header,
+            direct.summaries,
+            spec,
+            chunk.first_row,
+        );
+    }
     let fast = parse_csv(&chunk.text, &typed)
         .ok()
         .filter(|df| df.height() == chunk.rows && typed_values_valid(df, spec, &typed));
@@ -244,7 +270,6 @@ fn convert_chunk(chunk: Chunk, spec: &SourceSpec) -> Result<Converted, IngestErr
         Some(df) => df,
         None => parse_csv(&chunk.text, &[]).map_err(|e| parse_error(path, e))?,
     };
-    drop(chunk.text);
     if df.height() != chunk.rows {
         return Err(IngestError::Parse {
             path: path.to_path_buf(),
@@ -256,7 +281,42 @@ fn convert_chunk(chunk: Chunk, spec: &SourceSpec) -> Result<Converted, IngestErr
             ),
         });
     }
-    convert(df, spec, chunk.first_row)
+    let header = column_names(&df);
+    convert(df, &header, Vec::new(), spec, chunk.first_row)
+}
+
+/// The chunk read by [`plain::read`]: typed columns as polars would type them, mapped and label
+/// columns as strings, the rest summarised. `None` when it declines or a typed value is not
+/// valid, and when unlisted numeric columns must be detected (which needs their values).
+fn read_plain(
+    chunk: &Chunk,
+    spec: &SourceSpec,
+    typed: &[(String, DataType)],
+) -> Option<PlainChunk> {
+    if spec.format == Format::Table && spec.numeric.is_empty() {
+        return None;
+    }
+    let kept: Vec<String> = mapping(spec)
+        .into_iter()
+        .map(|(_, source)| source)
+        .chain(spec.label.as_ref().map(|l| l.column().to_string()))
+        .collect();
+    let direct = plain::read(&chunk.text, chunk.rows, |name| {
+        match typed.iter().find(|(n, _)| n == name) {
+            Some((_, DataType::Int64)) => ReadAs::Int,
+            Some(_) => ReadAs::Float,
+            None if kept.iter().any(|k| k == name) => ReadAs::Text,
+            None => ReadAs::Summary,
+        }
+    })?;
+    typed_values_valid(&direct.df, spec, typed).then_some(direct)
+}
+
+fn column_names(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
 }
 
 /// True when the typed columns have no nulls and only acceptable values.
@@ -366,19 +426,22 @@ impl Converted {
 }
 
 /// Validates and types the columns of one raw part whose first row is data row `first_row`.
-fn convert(raw: DataFrame, spec: &SourceSpec, first_row: u64) -> Result<Converted, IngestError> {
+/// `header` names the source's columns in order: those of `raw`, and the text columns already
+/// reduced to `summaries`.
+fn convert(
+    raw: DataFrame,
+    header: &[String],
+    summaries: Vec<(String, Distinct)>,
+    spec: &SourceSpec,
+    first_row: u64,
+) -> Result<Converted, IngestError> {
     let path = spec.path.as_path();
     let polars_err = |e: PolarsError| IngestError::Polars {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let header: Vec<String> = raw
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
     let mapping = mapping(spec);
-    check_columns(spec, &mapping, &header, path)?;
+    check_columns(spec, &mapping, header, path)?;
 
     let height = raw.height();
     let mut problems = Problems::starting_at(first_row);
@@ -433,8 +496,16 @@ fn convert(raw: DataFrame, spec: &SourceSpec, first_row: u64) -> Result<Converte
     }
 
     let mut text_columns = Vec::new();
-    for name in &header {
+    let mut summaries = summaries.into_iter().peekable();
+    for name in header {
         if mapped_sources.contains(name) {
+            continue;
+        }
+        if let Some((_, distinct)) = summaries.next_if(|(n, _)| n == name) {
+            text_columns.push(ColumnSummary {
+                name: name.clone(),
+                distinct,
+            });
             continue;
         }
         let col = raw.column(name).map_err(polars_err)?;
@@ -541,4 +612,113 @@ fn group_problems(mut list: Vec<RowProblem>) -> Vec<RejectedRow> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ColumnMap, LabelSpec};
+
+    fn shared(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data")
+            .join(rel)
+    }
+
+    /// The chunk of the first `rows` records of `text` (header line first).
+    fn chunk(text: &str, first_row: u64) -> Chunk {
+        let mut text = text.to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let rows = text.lines().count() - 1;
+        Chunk {
+            text: text.into_bytes(),
+            first_row,
+            rows,
+        }
+    }
+
+    /// Reads `text` both ways and checks that the parts are equal; returns whether the plain
+    /// reader took it.
+    fn same_both_ways(text: &str, spec: &SourceSpec) -> bool {
+        let direct = read_plain(&chunk(text, 7), spec, &typed_columns(spec)).is_some();
+        let a = convert_chunk_via(&chunk(text, 7), spec, true);
+        let b = convert_chunk_via(&chunk(text, 7), spec, false);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert!(a.df.equals_missing(&b.df), "{}\nvs\n{}", a.df, b.df);
+                assert_eq!(a.rows, b.rows);
+                assert_eq!(a.text_columns, b.text_columns);
+                assert_eq!(a.problems, b.problems);
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("{:?} vs {:?}", a.err(), b.err()),
+        }
+        direct
+    }
+
+    #[test]
+    fn plain_reader_equals_the_polars_reader_on_the_shared_logs() {
+        let seed = shared("cloudwatch/CloudWatch_Traffic_Web_Attack.csv");
+        let text = std::fs::read_to_string(&seed).unwrap();
+        assert!(same_both_ways(&text, &SourceSpec::cloudwatch(&seed)));
+
+        let unsw = shared("netsec/unsw-nb15_1_sampled.csv");
+        let mut spec = SourceSpec::table(&unsw);
+        spec.label = Some(LabelSpec::Mapped {
+            column: "label".into(),
+            anomaly: vec!["Malicious".into()],
+            normal: vec!["Benign".into()],
+        });
+        spec.columns = ColumnMap {
+            bytes_in: Some("sbytes".into()),
+            bytes_out: Some("dbytes".into()),
+            protocol: Some("proto".into()),
+            ..ColumnMap::default()
+        };
+        spec.numeric = vec!["dur".into(), "Sload".into(), "sttl".into()];
+        let text = std::fs::read_to_string(&unsw).unwrap();
+        assert!(same_both_ways(&text, &spec));
+        // detecting numeric columns needs their values: the polars reader
+        spec.numeric.clear();
+        assert!(!same_both_ways(&text, &spec));
+    }
+
+    #[test]
+    fn plain_reader_equals_the_polars_reader_on_edge_cases() {
+        const HEADER: &str = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,protocol,dst_port,dst_ip,note,flag,label";
+        let spec = SourceSpec {
+            label: Some(LabelSpec::Column("label".into())),
+            ..SourceSpec::cloudwatch("t.csv")
+        };
+        let row = |bytes_in: &str, country: &str, note: &str, flag: &str| {
+            format!(
+                "{bytes_in},2e3,2024-04-25T23:00:00Z,2024-04-25T23:10:00Z,1.2.3.4,{country},HTTPS,443,10.0.0.1,{note},{flag},0"
+            )
+        };
+        let cases: Vec<(Vec<String>, bool)> = vec![
+            // CRLF is handled by both; empty mapped text is null, empty summaries are null
+            (
+                vec![row("10", "US", "", "x"), row("0012.50", "", "", "x")],
+                true,
+            ),
+            (
+                vec![row("1e2", "US", "a", ""), row("3", "US", "b", "")],
+                true,
+            ),
+            // not plain: both give the polars reader's answer or error
+            (vec![row("-1", "US", "a", "x")], false),
+            (vec![row("+1", "US", "a", "x")], false),
+            (vec![row("", "US", "a", "x")], false),
+            (vec![row("1", "\"US\"", "a", "x")], false),
+            (vec![row("1", "US", "a", "x") + ",extra"], false),
+        ];
+        for (rows, plain) in cases {
+            for eol in ["\n", "\r\n"] {
+                let text = format!("{HEADER}{eol}{}{eol}", rows.join(eol));
+                assert_eq!(same_both_ways(&text, &spec), plain, "{text}");
+            }
+        }
+    }
 }

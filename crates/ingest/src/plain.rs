@@ -1,0 +1,391 @@
+//! A direct reader for the common CSV chunk: one without double quotes, whose records are lines
+//! and whose fields are split at commas. It builds only the columns the analysis uses (numbers
+//! parsed here) and reduces every other column to its constant-column summary by comparing each
+//! value with the first, without building it.
+//!
+//! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
+//! invalid UTF-8, a record with another number of fields than the header, or a typed value
+//! that is empty or not in plain decimal syntax. A declined chunk goes to the polars CSV reader
+//! as before, so the values read and the errors reported do not depend on which path read it.
+//! Accepted numbers are converted by the standard library's correctly rounded parser, as
+//! polars' reader converts them, so both paths give the same bits.
+
+use crate::table::Distinct;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+/// How one column of a chunk is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadAs {
+    /// Float64 (plain decimal syntax, optional exponent).
+    Float,
+    /// Int64 (optional minus sign, digits).
+    Int,
+    /// String; an empty field is null.
+    Text,
+    /// Not built, only summarised (see [`Distinct`]).
+    Summary,
+}
+
+/// A chunk read directly.
+pub(crate) struct PlainChunk {
+    /// The header's column names, in order.
+    pub header: Vec<String>,
+    /// The columns read as Float, Int or Text, in header order.
+    pub df: DataFrame,
+    /// The summarised columns, in header order.
+    pub summaries: Vec<(String, Distinct)>,
+}
+
+/// Records per piece read on one thread, at least.
+const PIECE_ROWS: usize = 8192;
+
+/// Reads `text` (a header line, then `rows` records each ending in a newline), each column
+/// as `read_as` says; `None` when the chunk is not plain (see the module doc).
+pub(crate) fn read(
+    text: &[u8],
+    rows: usize,
+    read_as: impl Fn(&str) -> ReadAs,
+) -> Option<PlainChunk> {
+    if memchr::memchr(b'"', text).is_some() || text.starts_with(b"\xEF\xBB\xBF") {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', text)?;
+    let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
+    let header: Vec<String> = header_line
+        .strip_suffix('\r')
+        .unwrap_or(header_line)
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let plan: Vec<ReadAs> = header.iter().map(|h| read_as(h)).collect();
+    let body = &text[header_end + 1..];
+    if !body.is_empty() && !body.ends_with(b"\n") {
+        return None;
+    }
+    let names: Vec<PlSmallStr> = header.iter().map(|h| h.as_str().into()).collect();
+    let pieces: Vec<Option<Piece<'_>>> = split_at_lines(body, rows)
+        .into_par_iter()
+        .map(|piece| Piece::read(piece, &plan, &names))
+        .collect();
+    let mut pieces = pieces.into_iter();
+    let mut whole = pieces.next()??;
+    for piece in pieces {
+        whole.append(piece?).ok()?;
+    }
+    if whole.rows != rows {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut summaries = Vec::new();
+    for (name, values) in header.iter().zip(whole.columns) {
+        match values {
+            Values::Float(v) => columns.push(v.into_column()),
+            Values::Int(v) => columns.push(v.into_column()),
+            Values::Text(v) => columns.push(v.into_column()),
+            Values::Summary(s) => summaries.push((name.clone(), s.finish())),
+        }
+    }
+    let df = DataFrame::new(rows, columns).ok()?;
+    Some(PlainChunk {
+        header,
+        df,
+        summaries,
+    })
+}
+
+/// Cuts `body` after newlines into about equal pieces of at least [`PIECE_ROWS`] records.
+fn split_at_lines(body: &[u8], rows: usize) -> Vec<&[u8]> {
+    let count = (rows / PIECE_ROWS).clamp(1, 4 * rayon::current_num_threads());
+    let target = body.len().div_ceil(count).max(1);
+    let mut pieces = Vec::with_capacity(count);
+    let mut rest = body;
+    while !rest.is_empty() {
+        let cut = match memchr::memchr(b'\n', &rest[target.min(rest.len() - 1)..]) {
+            Some(i) => target.min(rest.len() - 1) + i + 1,
+            None => rest.len(),
+        };
+        let (piece, later) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = later;
+    }
+    pieces
+}
+
+/// The values of one column in a piece (built on the piece's thread; pieces are joined as
+/// chunks, without copying).
+enum Values<'a> {
+    Float(Float64Chunked),
+    Int(Int64Chunked),
+    Text(StringChunked),
+    Summary(Summary<'a>),
+}
+
+/// A column being read in a piece.
+enum Builder<'a> {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    Text(StringChunkedBuilder),
+    Summary(Summary<'a>),
+}
+
+/// A summarised column so far: its first value (`None` before the first row; an empty field
+/// is `Some("")`, read as null) and whether another value was seen.
+#[derive(Default)]
+struct Summary<'a> {
+    first: Option<&'a str>,
+    varied: bool,
+}
+
+impl<'a> Summary<'a> {
+    fn add(&mut self, value: &'a str) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(first) => self.varied |= first != value,
+        }
+    }
+
+    fn finish(self) -> Distinct {
+        match self.first {
+            _ if self.varied => Distinct::Many,
+            Some(v) if !v.is_empty() => Distinct::One(Some(v.to_string())),
+            _ => Distinct::One(None),
+        }
+    }
+}
+
+/// The columns of consecutive records.
+struct Piece<'a> {
+    columns: Vec<Values<'a>>,
+    rows: usize,
+}
+
+impl<'a> Piece<'a> {
+    /// Reads the records of `piece` (whole lines); `None` if one is not plain.
+    fn read(piece: &'a [u8], plan: &[ReadAs], names: &[PlSmallStr]) -> Option<Piece<'a>> {
+        let piece = std::str::from_utf8(piece).ok()?;
+        let capacity = memchr::memchr_iter(b'\n', piece.as_bytes()).count();
+        let mut columns: Vec<Builder<'a>> = plan
+            .iter()
+            .zip(names)
+            .map(|(how, name)| match how {
+                ReadAs::Float => Builder::Float(Vec::with_capacity(capacity)),
+                ReadAs::Int => Builder::Int(Vec::with_capacity(capacity)),
+                ReadAs::Text => Builder::Text(StringChunkedBuilder::new(name.clone(), capacity)),
+                ReadAs::Summary => Builder::Summary(Summary::default()),
+            })
+            .collect();
+        let bytes = piece.as_bytes();
+        let mut field = 0;
+        let mut start = 0;
+        let mut rows = 0;
+        for end in memchr::memchr2_iter(b',', b'\n', bytes) {
+            let line_end = bytes[end] == b'\n';
+            let mut value = &piece[start..end];
+            if line_end {
+                value = value.strip_suffix('\r').unwrap_or(value);
+            }
+            match columns.get_mut(field)? {
+                Builder::Float(v) => v.push(parse_float(value)?),
+                Builder::Int(v) => v.push(parse_int(value)?),
+                Builder::Text(v) if value.is_empty() => v.append_null(),
+                Builder::Text(v) => v.append_value(value),
+                Builder::Summary(s) => s.add(value),
+            }
+            start = end + 1;
+            if line_end {
+                if field + 1 != columns.len() {
+                    return None;
+                }
+                field = 0;
+                rows += 1;
+            } else {
+                field += 1;
+            }
+        }
+        let columns = columns
+            .into_iter()
+            .zip(names)
+            .map(|(b, name)| match b {
+                Builder::Float(v) => Values::Float(Float64Chunked::from_vec(name.clone(), v)),
+                Builder::Int(v) => Values::Int(Int64Chunked::from_vec(name.clone(), v)),
+                Builder::Text(v) => Values::Text(v.finish()),
+                Builder::Summary(s) => Values::Summary(s),
+            })
+            .collect();
+        Some(Piece { columns, rows })
+    }
+
+    /// Appends the next piece's records.
+    fn append(&mut self, next: Piece<'a>) -> PolarsResult<()> {
+        self.rows += next.rows;
+        for (mine, theirs) in self.columns.iter_mut().zip(next.columns) {
+            match (mine, theirs) {
+                (Values::Float(a), Values::Float(b)) => a.append_owned(b)?,
+                (Values::Int(a), Values::Int(b)) => a.append_owned(b)?,
+                (Values::Text(a), Values::Text(b)) => a.append_owned(b)?,
+                (Values::Summary(a), Values::Summary(b)) => {
+                    if let Some(first) = b.first {
+                        a.add(first);
+                    }
+                    a.varied |= b.varied;
+                }
+                _ => unreachable!("pieces follow one plan"),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `-?digits(.digits)?([eE][+-]?digits)?` as f64; `None` for anything else.
+fn parse_float(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > from
+    };
+    if !digits(&mut i) {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `-?digits` as i64; `None` for anything else (or out of range).
+fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_numbers_only() {
+        for (s, want) in [
+            ("0", Some(0.0)),
+            ("-12", Some(-12.0)),
+            ("1.5", Some(1.5)),
+            ("2e3", Some(2000.0)),
+            ("-2.50E-1", Some(-0.25)),
+            ("007", Some(7.0)),
+        ] {
+            assert_eq!(parse_float(s), want, "{s}");
+        }
+        for s in [
+            "", "-", "+1", " 1", "1 ", ".5", "5.", "1e", "1e+", "inf", "NaN", "0x10", "1,0",
+        ] {
+            assert_eq!(parse_float(s), None, "{s}");
+        }
+        assert_eq!(parse_int("443"), Some(443));
+        assert_eq!(parse_int("-1"), Some(-1));
+        for s in ["", "-", "+1", "1.0", "99999999999999999999", " 1"] {
+            assert_eq!(parse_int(s), None, "{s}");
+        }
+    }
+
+    fn plan(name: &str) -> ReadAs {
+        match name {
+            "x" => ReadAs::Float,
+            "p" => ReadAs::Int,
+            "s" => ReadAs::Text,
+            _ => ReadAs::Summary,
+        }
+    }
+
+    #[test]
+    fn reads_columns_and_summaries() {
+        let text = b"x,p,s,c,v,e\r\n1.5,80,a,k,1,\r\n2,443,,k,2,\r\n";
+        let got = read(text, 2, plan).expect("plain");
+        assert_eq!(got.header, ["x", "p", "s", "c", "v", "e"]);
+        assert_eq!(got.df.column("x").unwrap().f64().unwrap().get(1), Some(2.0));
+        assert_eq!(got.df.column("p").unwrap().i64().unwrap().get(1), Some(443));
+        let s = got.df.column("s").unwrap();
+        assert_eq!(s.str().unwrap().get(0), Some("a"));
+        assert_eq!(s.null_count(), 1);
+        assert_eq!(
+            got.summaries,
+            vec![
+                ("c".to_string(), Distinct::One(Some("k".into()))),
+                ("v".to_string(), Distinct::Many),
+                ("e".to_string(), Distinct::One(None)),
+            ]
+        );
+    }
+
+    #[test]
+    fn declines_what_it_is_not_sure_about() {
+        for text in [
+            &b"x,c\n\"1\",a\n"[..],    // quotes
+            b"\xEF\xBB\xBFx,c\n1,a\n", // byte-order mark
+            b"x,c\n1,a,b\n",           // too many fields
+            b"x,c\n1\n",               // too few
+            b"x,c\n1,\xFF\n",          // invalid UTF-8
+            b"x,c\n,a\n",              // empty number
+            b"x,c\n1e,a\n",            // not a plain number
+            b"x,c\n1,a",               // no final newline
+        ] {
+            assert!(
+                read(text, 1, plan).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // the row count must match
+        assert!(read(b"x,c\n1,a\n", 2, plan).is_none());
+    }
+
+    #[test]
+    fn pieces_join_in_order() {
+        let rows = 3 * PIECE_ROWS + 5;
+        let mut text = String::from("x,c,v\n");
+        for i in 0..rows {
+            text.push_str(&format!(
+                "{i},same,{}\n",
+                if i == rows - 1 { "b" } else { "a" }
+            ));
+        }
+        let got = read(text.as_bytes(), rows, plan).expect("plain");
+        let x: Vec<f64> = got
+            .df
+            .column("x")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(x, (0..rows).map(|i| i as f64).collect::<Vec<_>>());
+        assert_eq!(
+            got.summaries,
+            vec![
+                ("c".to_string(), Distinct::One(Some("same".into()))),
+                ("v".to_string(), Distinct::Many),
+            ]
+        );
+    }
+}
