@@ -225,12 +225,8 @@ pub(crate) fn file_stem(name: &str) -> String {
     webthreat_report::plots::file_name_part(name)
 }
 
-/// Writes everything of an in-memory analysis but `run.json`.
-pub(crate) fn write_analysis(
-    dir: &Path,
-    a: &Analysis<'_>,
-    model: &ReportModel,
-) -> Result<(), ExperimentError> {
+/// Writes `scores.csv` and `rejected.csv` of an in-memory analysis.
+pub(crate) fn write_rows(dir: &Path, a: &Analysis<'_>) -> Result<(), ExperimentError> {
     let names: Vec<&str> = a.detectors.iter().map(|d| d.fitted.name()).collect();
     let columns: Vec<ScoreColumns<'_>> = a.detectors.iter().map(DetectorRun::columns).collect();
     let mut scores = ScoresWriter::create(dir, &names, &a.prepared.raw)?;
@@ -238,16 +234,7 @@ pub(crate) fn write_analysis(
     scores.finish()?;
     let mut rejects = RejectsWriter::new(dir);
     rejects.write(&a.table.rejected)?;
-    rejects.finish()?;
-    let fitted: Vec<&FittedDetector> = a.detectors.iter().map(|d| &d.fitted).collect();
-    write_models_and_report(
-        dir,
-        a.config,
-        &a.prepared.pipeline,
-        &fitted,
-        model,
-        &a.notes,
-    )
+    rejects.finish()
 }
 
 /// Writes `config.yaml`, `metrics.json`, `models/`, the report, its plots and `curves.json`.

@@ -379,8 +379,22 @@ fn finish(
     let clock = Instant::now();
     let stage = StageProgress::start("writing metrics, scores, models and report");
     let dir = pending.dir().to_path_buf();
-    let model = summarize::report_model(&analysis)?;
-    outputs::write_analysis(&dir, &analysis, &model)?;
+    // the per-row files are written while the report is summarised (both only read)
+    let (model, rows) = rayon::join(
+        || summarize::report_model(&analysis),
+        || outputs::write_rows(&dir, &analysis),
+    );
+    rows?;
+    let model = model?;
+    let fitted: Vec<&FittedDetector> = analysis.detectors.iter().map(|d| &d.fitted).collect();
+    outputs::write_models_and_report(
+        &dir,
+        analysis.config,
+        &analysis.prepared.pipeline,
+        &fitted,
+        &model,
+        &analysis.notes,
+    )?;
     drop(stage);
     seconds.report = clock.elapsed().as_secs_f64();
 
