@@ -160,9 +160,9 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     let clock = Instant::now();
     let stage = StageProgress::start("building features");
     let spec = feature_spec(config, &table)?;
-    let raw = build_matrix(&table, &spec)?;
+    let (raw, columns) = features_and_columns(&table, &spec)?;
     let scaler = Scaler::fit(config.scaling, &raw)?;
-    let prepared = prepare(&table, FeaturePipeline { spec, scaler }, raw)?;
+    let prepared = prepare(columns, FeaturePipeline { spec, scaler }, raw)?;
     drop(stage);
     seconds.features = clock.elapsed().as_secs_f64();
 
@@ -260,8 +260,8 @@ pub fn score_with_run(
     seconds.ingest = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
-    let raw = build_matrix(&table, &pipeline.spec)?;
-    let prepared = prepare(&table, pipeline, raw)?;
+    let (raw, columns) = features_and_columns(&table, &pipeline.spec)?;
+    let prepared = prepare(columns, pipeline, raw)?;
     seconds.features = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
@@ -354,14 +354,26 @@ pub(crate) fn feature_spec(
     Ok(FeatureSpec::new(names, config.window_seconds)?)
 }
 
-fn prepare(
+/// The feature matrix and the report's log columns, built together (both only read the table).
+fn features_and_columns(
     table: &LogTable,
+    spec: &FeatureSpec,
+) -> Result<(FeatureMatrix, LogColumns), ExperimentError> {
+    let (raw, columns) = rayon::join(
+        || build_matrix(table, spec),
+        || LogColumns::extract(table),
+    );
+    Ok((raw?, columns?))
+}
+
+fn prepare(
+    columns: LogColumns,
     pipeline: FeaturePipeline,
     raw: FeatureMatrix,
 ) -> Result<Prepared, ExperimentError> {
     let scaled = pipeline.scaler.transform(&raw)?;
     Ok(Prepared {
-        columns: LogColumns::extract(table)?,
+        columns,
         pipeline,
         raw,
         scaled,

@@ -39,10 +39,17 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
         window_seconds: spec.window_seconds,
         cache: HashMap::new(),
     };
-    let columns: Vec<Vec<f64>> = features
-        .iter()
-        .map(|f| ctx.values(f))
-        .collect::<Result<_, _>>()?;
+    // the entity keys (a string per row) are built while the features are computed
+    let (columns, entities) = rayon::join(
+        || {
+            features
+                .iter()
+                .map(|f| ctx.values(f))
+                .collect::<Result<Vec<Vec<f64>>, _>>()
+        },
+        || entities(table, spec.window_seconds),
+    );
+    let (columns, entities) = (columns?, entities?);
     let rows = table.df.height();
     let row_ids: Vec<u64> = table
         .df
@@ -65,7 +72,6 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
             values.push(v);
         }
     }
-    let entities = entities(table, spec.window_seconds)?;
     let labels = match table.df.column(LABEL) {
         Ok(c) => Some(c.bool()?.iter().map(|l| l.unwrap_or(false)).collect()),
         Err(_) => None,
