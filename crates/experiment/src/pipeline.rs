@@ -359,10 +359,7 @@ fn features_and_columns(
     table: &LogTable,
     spec: &FeatureSpec,
 ) -> Result<(FeatureMatrix, LogColumns), ExperimentError> {
-    let (raw, columns) = rayon::join(
-        || build_matrix(table, spec),
-        || LogColumns::extract(table),
-    );
+    let (raw, columns) = rayon::join(|| build_matrix(table, spec), || LogColumns::extract(table));
     Ok((raw?, columns?))
 }
 

@@ -4,11 +4,12 @@
 //! value with the first, without building it.
 //!
 //! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
-//! invalid UTF-8, a record with another number of fields than the header, or a typed value
-//! that is empty or not in plain decimal syntax. A declined chunk goes to the polars CSV reader
-//! as before, so the values read and the errors reported do not depend on which path read it.
-//! Accepted numbers are converted by the standard library's correctly rounded parser, as
-//! polars' reader converts them, so both paths give the same bits.
+//! a carriage return that is not before a newline, invalid UTF-8, a record with another number
+//! of fields than the header, or a typed value that is empty or not in plain decimal syntax. A
+//! declined chunk goes to the polars CSV reader as before, so the values read and the errors
+//! reported do not depend on which path read it. Accepted numbers are converted by the standard
+//! library's correctly rounded parser, as polars' reader converts them, so both paths give the
+//! same bits.
 
 use crate::table::Distinct;
 use polars::prelude::*;
@@ -48,6 +49,10 @@ pub(crate) fn read(
     read_as: impl Fn(&str) -> ReadAs,
 ) -> Option<PlainChunk> {
     if memchr::memchr(b'"', text).is_some() || text.starts_with(b"\xEF\xBB\xBF") {
+        return None;
+    }
+    // a carriage return ends a line only before a newline
+    if memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n')) {
         return None;
     }
     let header_end = memchr::memchr(b'\n', text)?;
