@@ -443,8 +443,8 @@ impl BenchReport {
         let _ = writeln!(
             s,
             "Isolation Forest on both sides: {N_ESTIMATORS} trees, max_samples 256, standard-scaled \
-             features. `threads a / b`: ingest and features run on polars' pool ({} threads) on \
-             our side; pandas is single-threaded.\n",
+             features. `threads a / b`: ingest and features run on polars' and rayon's default \
+             pools ({} threads) on our side; pandas is single-threaded.\n",
             m.polars_threads
         );
         s.push_str(&table_markdown(&self.rows));

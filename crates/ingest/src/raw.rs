@@ -1,7 +1,8 @@
 //! Opening a file as-is: existence, emptiness and header checks, then either polars' Parquet
-//! reader or [`CsvChunks`] over the CSV text. A CSV chunk is parsed with the numeric columns
-//! typed by polars (fast) or, when that fails or finds a bad value, as all-string columns so
-//! that every value can be validated and reported with its row.
+//! reader or [`CsvChunks`] over the CSV text. A CSV chunk is read directly when it is plain
+//! ([`crate::plain`]), else parsed with the numeric columns typed by polars or, when that fails
+//! or finds a bad value, as all-string columns so that every value can be validated and
+//! reported with its row.
 
 use crate::chunks::CsvChunks;
 use crate::error::IngestError;
