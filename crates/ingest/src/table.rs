@@ -617,7 +617,7 @@ fn group_problems(mut list: Vec<RowProblem>) -> Vec<RejectedRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ColumnMap, LabelSpec};
+    use crate::spec::LabelSpec;
 
     fn shared(rel: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -625,7 +625,7 @@ mod tests {
             .join(rel)
     }
 
-    /// The chunk of the first `rows` records of `text` (header line first).
+    /// `text` (header line first) as a chunk whose first record is data row `first_row`.
     fn chunk(text: &str, first_row: u64) -> Chunk {
         let mut text = text.to_string();
         if !text.ends_with('\n') {
@@ -664,20 +664,18 @@ mod tests {
         let text = std::fs::read_to_string(&seed).unwrap();
         assert!(same_both_ways(&text, &SourceSpec::cloudwatch(&seed)));
 
+        // a table with a mapped column, typed columns and labels as names
         let unsw = shared("netsec/unsw-nb15_1_sampled.csv");
         let mut spec = SourceSpec::table(&unsw);
-        spec.label = Some(LabelSpec::Mapped {
-            column: "label".into(),
-            anomaly: vec!["Malicious".into()],
-            normal: vec!["Benign".into()],
-        });
-        spec.columns = ColumnMap {
-            bytes_in: Some("sbytes".into()),
-            bytes_out: Some("dbytes".into()),
-            protocol: Some("proto".into()),
-            ..ColumnMap::default()
-        };
+        spec.columns.bytes_in = Some("sbytes".into());
         spec.numeric = vec!["dur".into(), "Sload".into(), "sttl".into()];
+        let (anomaly, normal) = (vec!["Malicious".into()], vec!["Benign".into()]);
+        let column = "label".to_string();
+        spec.label = Some(LabelSpec::Mapped {
+            column,
+            anomaly,
+            normal,
+        });
         let text = std::fs::read_to_string(&unsw).unwrap();
         assert!(same_both_ways(&text, &spec));
         // detecting numeric columns needs their values: the polars reader
