@@ -106,10 +106,8 @@ fn split_at_lines(body: &[u8], rows: usize) -> Vec<&[u8]> {
     let mut pieces = Vec::with_capacity(count);
     let mut rest = body;
     while !rest.is_empty() {
-        let cut = match memchr::memchr(b'\n', &rest[target.min(rest.len() - 1)..]) {
-            Some(i) => target.min(rest.len() - 1) + i + 1,
-            None => rest.len(),
-        };
+        let from = target.min(rest.len() - 1);
+        let cut = memchr::memchr(b'\n', &rest[from..]).map_or(rest.len(), |i| from + i + 1);
         let (piece, later) = rest.split_at(cut);
         pieces.push(piece);
         rest = later;
