@@ -11,6 +11,7 @@
 //! library's correctly rounded parser, as polars' reader converts them, so both paths give the
 //! same bits.
 
+use crate::raw::split_csv_line;
 use crate::table::Distinct;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -57,12 +58,7 @@ pub(crate) fn read(
     }
     let header_end = memchr::memchr(b'\n', text)?;
     let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
-    let header: Vec<String> = header_line
-        .strip_suffix('\r')
-        .unwrap_or(header_line)
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let header = split_csv_line(header_line.strip_suffix('\r').unwrap_or(header_line));
     let plan: Vec<ReadAs> = header.iter().map(|h| read_as(h)).collect();
     let body = &text[header_end + 1..];
     if !body.is_empty() && !body.ends_with(b"\n") {
@@ -85,9 +81,7 @@ pub(crate) fn read(
     let mut summaries = Vec::new();
     for (name, values) in header.iter().zip(whole.columns) {
         match values {
-            Values::Float(v) => columns.push(v.into_column()),
-            Values::Int(v) => columns.push(v.into_column()),
-            Values::Text(v) => columns.push(v.into_column()),
+            Values::Built(c) => columns.push(c),
             Values::Summary(s) => summaries.push((name.clone(), s.finish())),
         }
     }
@@ -118,9 +112,7 @@ fn split_at_lines(body: &[u8], rows: usize) -> Vec<&[u8]> {
 /// The values of one column in a piece (built on the piece's thread; pieces are joined as
 /// chunks, without copying).
 enum Values<'a> {
-    Float(Float64Chunked),
-    Int(Int64Chunked),
-    Text(StringChunked),
+    Built(Column),
     Summary(Summary<'a>),
 }
 
@@ -210,9 +202,9 @@ impl<'a> Piece<'a> {
             .into_iter()
             .zip(names)
             .map(|(b, name)| match b {
-                Builder::Float(v) => Values::Float(Float64Chunked::from_vec(name.clone(), v)),
-                Builder::Int(v) => Values::Int(Int64Chunked::from_vec(name.clone(), v)),
-                Builder::Text(v) => Values::Text(v.finish()),
+                Builder::Float(v) => Values::Built(Column::new(name.clone(), v)),
+                Builder::Int(v) => Values::Built(Column::new(name.clone(), v)),
+                Builder::Text(v) => Values::Built(v.finish().into_column()),
                 Builder::Summary(s) => Values::Summary(s),
             })
             .collect();
@@ -224,9 +216,9 @@ impl<'a> Piece<'a> {
         self.rows += next.rows;
         for (mine, theirs) in self.columns.iter_mut().zip(next.columns) {
             match (mine, theirs) {
-                (Values::Float(a), Values::Float(b)) => a.append_owned(b)?,
-                (Values::Int(a), Values::Int(b)) => a.append_owned(b)?,
-                (Values::Text(a), Values::Text(b)) => a.append_owned(b)?,
+                (Values::Built(a), Values::Built(b)) => {
+                    a.append_owned(b)?;
+                }
                 (Values::Summary(a), Values::Summary(b)) => {
                     if let Some(first) = b.first {
                         a.add(first);

@@ -110,7 +110,8 @@ fn read_header(file: &File, path: &Path) -> Result<Vec<String>, IngestError> {
     Ok(split_csv_line(line))
 }
 
-fn split_csv_line(line: &str) -> Vec<String> {
+/// The fields of one CSV line (double quotes honoured).
+pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut quoted = false;
