@@ -8,11 +8,15 @@
 //! - `none`: identity.
 
 use crate::error::FeatureError;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::{Array2, ArrayView2};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::quantile_sorted;
+
+/// Rows a thread transforms at a time.
+const TRANSFORM_BLOCK_ROWS: usize = 1 << 14;
 
 /// Scaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -87,13 +91,25 @@ impl Scaler {
                 got: x.names().to_vec(),
             });
         }
-        let d = x.n_cols();
-        let values = x
-            .values()
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v - self.center[i % d]) / self.scale[i % d])
-            .collect();
+        // rows in blocks across threads; each value is computed alone, so the result does not
+        // depend on the thread count
+        let block = x.n_cols() * TRANSFORM_BLOCK_ROWS;
+        let mut values = vec![0.0; x.values().len()];
+        values
+            .par_chunks_mut(block)
+            .zip(x.values().par_chunks(block))
+            .for_each(|(out, input)| {
+                for (out, input) in out
+                    .chunks_exact_mut(x.n_cols())
+                    .zip(input.chunks_exact(x.n_cols()))
+                {
+                    for (((o, v), c), s) in
+                        out.iter_mut().zip(input).zip(&self.center).zip(&self.scale)
+                    {
+                        *o = (v - c) / s;
+                    }
+                }
+            });
         Ok(FeatureMatrix::new(
             x.names().to_vec(),
             values,
