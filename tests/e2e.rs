@@ -97,6 +97,22 @@ fn bundled_sample_runs_are_snapshotted() {
 }
 
 #[test]
+fn a_run_without_plots_links_none() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("iforest.yaml", &["report.plots=false"], None);
+    let out = run_in(store.path(), &c, false).unwrap();
+    assert!(!out.dir.join("plots").exists());
+    for file in ["report.md", "report.html"] {
+        let text = read(&out.dir, file);
+        assert!(text.contains("## Flagged rows") || text.contains("<h2>Flagged rows</h2>"));
+        assert!(
+            !text.contains("plots/") && !text.contains("Plots"),
+            "{file} mentions plots"
+        );
+    }
+}
+
+#[test]
 fn reruns_are_byte_identical_whatever_the_thread_count() {
     let store = tempfile::tempdir().unwrap();
     let c = config("compare.yaml", &["detectors.2.epochs=20"], None);

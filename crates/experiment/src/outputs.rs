@@ -4,7 +4,7 @@
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
-use crate::provenance;
+use crate::provenance::{self, Origin};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -92,14 +92,18 @@ impl RunRecord {
         notes: &[String],
         started: i64,
         stage_seconds: StageSeconds,
-        source_run: Option<&Path>,
+        origin: Origin,
     ) -> Result<Self, ExperimentError> {
-        let git = provenance::git_state();
+        let Origin {
+            data_blake3,
+            git,
+            source_run,
+        } = origin;
         Ok(Self {
             id: id.to_string(),
             experiment: config.name.clone(),
             mode: if source_run.is_some() { "score" } else { "fit" }.into(),
-            source_run: source_run.map(|p| p.display().to_string()),
+            source_run,
             started_at: format_epoch_ms(started),
             finished_at: format_epoch_ms(provenance::now_ms()),
             stage_seconds,
@@ -109,7 +113,7 @@ impl RunRecord {
             data_path: config.data.path.display().to_string(),
             data_rows: model.data.rows,
             rejected_rows: model.data.rejected_rows,
-            data_blake3: provenance::file_hash(&config.data.path)?,
+            data_blake3,
             config_hash: provenance::short_hash(&config.to_yaml()?),
             seed: config.seed,
             threads: rayon::current_num_threads(),
@@ -270,7 +274,7 @@ pub(crate) fn write_models_and_report(
     } else {
         Vec::new()
     };
-    let mut markdown = render_markdown(model);
+    let mut markdown = render_markdown(model, &plots);
     if !notes.is_empty() {
         markdown.push_str("\n## Notes\n\n");
         for n in notes {

@@ -388,13 +388,19 @@ fn finish(
     let clock = Instant::now();
     let stage = StageProgress::start("writing metrics, scores, models and report");
     let dir = pending.dir().to_path_buf();
-    // the per-row files are written while the report is summarised (both only read)
-    let (model, rows) = rayon::join(
-        || summarize::report_model(&analysis),
-        || outputs::write_rows(&dir, &analysis),
+    // the per-row files are written and the data file hashed while the report is summarised
+    let ((model, rows), origin) = rayon::join(
+        || {
+            rayon::join(
+                || summarize::report_model(&analysis),
+                || outputs::write_rows(&dir, &analysis),
+            )
+        },
+        || provenance::origin(&analysis.config.data.path, source_run),
     );
     rows?;
     let model = model?;
+    let origin = origin?;
     let fitted: Vec<&FittedDetector> = analysis.detectors.iter().map(|d| &d.fitted).collect();
     outputs::write_models_and_report(
         &dir,
@@ -414,7 +420,7 @@ fn finish(
         &analysis.notes,
         started,
         seconds,
-        source_run,
+        origin,
     )?;
     commit_run(pending, record, &model, analysis.notes)
 }

@@ -16,7 +16,7 @@ pub(crate) struct GitState {
     pub diff: Option<String>,
 }
 
-pub(crate) fn git_state() -> GitState {
+fn git_state() -> GitState {
     let run = |args: &[&str]| -> Option<String> {
         let out = Command::new("git").args(args).output().ok()?;
         out.status
@@ -35,8 +35,30 @@ pub(crate) fn git_state() -> GitState {
     }
 }
 
+/// Where a run's inputs came from: the data file's blake3 hash, the repository state and, for
+/// a scoring run, the run whose models it used.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    /// blake3 of the data file, hex.
+    pub data_blake3: String,
+    /// The repository state.
+    pub git: GitState,
+    /// The run whose saved models scored the data.
+    pub source_run: Option<String>,
+}
+
+/// The [`Origin`] of a run on `data` (git runs while the file is hashed).
+pub(crate) fn origin(data: &Path, source_run: Option<&Path>) -> Result<Origin, ExperimentError> {
+    let (data_blake3, git) = rayon::join(|| file_hash(data), git_state);
+    Ok(Origin {
+        data_blake3: data_blake3?,
+        git,
+        source_run: source_run.map(|p| p.display().to_string()),
+    })
+}
+
 /// blake3 hash of a file, hex.
-pub(crate) fn file_hash(path: &Path) -> Result<String, ExperimentError> {
+fn file_hash(path: &Path) -> Result<String, ExperimentError> {
     let io = |source| ExperimentError::Io {
         path: path.to_path_buf(),
         error: source,

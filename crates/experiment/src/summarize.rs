@@ -34,6 +34,8 @@ pub(crate) fn report_error(e: impl std::fmt::Display) -> ExperimentError {
 pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentError> {
     let raw = &a.prepared.raw;
     let labels = raw.labels();
+    // plot data is only drawn: a run without plots does not compute it
+    let plots_on = a.config.report.plots;
     let detectors = a
         .detectors
         .iter()
@@ -43,7 +45,7 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
                 kind: d.fitted.kind().to_string(),
                 threshold: d.fitted.threshold(),
                 flagged: d.flags.iter().filter(|f| **f).count() as u64,
-                score_histogram: Some(linear_histogram(&d.scores, SCORE_BINS)),
+                score_histogram: plots_on.then(|| linear_histogram(&d.scores, SCORE_BINS)),
                 ..DetectorSummary::default()
             };
             match labels {
@@ -84,10 +86,14 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
         &max_severity,
     );
     let (ip_summary, port_summary, flagged_by_src_ip, flagged_by_dst_port) = entities.finish();
-    let plots = PlotData {
-        flagged_by_src_ip,
-        flagged_by_dst_port,
-        ..plot_data(a, &any_flag)
+    let plots = if plots_on {
+        PlotData {
+            flagged_by_src_ip,
+            flagged_by_dst_port,
+            ..plot_data(a, &any_flag)
+        }
+    } else {
+        PlotData::default()
     };
     Ok(ReportModel {
         title: format!("webthreat report: {}", a.config.name),

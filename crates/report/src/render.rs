@@ -7,7 +7,7 @@
 
 use crate::escape::{base64_encode, html_escape, markdown_escape};
 use crate::model::{DetectorSummary, FlaggedRow, ReportModel};
-use crate::plots::{PlotFile, plot_specs};
+use crate::plots::PlotFile;
 use std::fmt::Write;
 
 /// Decimals of scores, thresholds, metrics and agreement values.
@@ -310,8 +310,9 @@ fn markdown_table(out: &mut String, table: &Table) {
     }
 }
 
-/// Renders the report as Markdown; plots are referenced as `plots/<name>.png`.
-pub fn render_markdown(model: &ReportModel) -> String {
+/// Renders the report as Markdown; the rendered `plots` are referenced as
+/// `plots/<name>.png` (none when the run draws no plots, so no link points at a missing file).
+pub fn render_markdown(model: &ReportModel, plots: &[PlotFile]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", markdown_escape(&model.title));
     let _ = writeln!(out, "{}\n", markdown_escape(&run_line(model)));
@@ -325,10 +326,9 @@ pub fn render_markdown(model: &ReportModel) -> String {
             out.push('\n');
         }
     }
-    let specs = plot_specs(model);
-    if !specs.is_empty() {
+    if !plots.is_empty() {
         out.push_str("## Plots\n\n");
-        for spec in specs {
+        for PlotFile { spec, .. } in plots {
             let title = markdown_escape(&spec.title);
             let _ = writeln!(out, "### {title}\n");
             let _ = writeln!(
@@ -422,9 +422,18 @@ mod tests {
     use crate::{PlotKind, ReportModel};
     use std::path::PathBuf;
 
+    /// The plots `render_plots` would draw for `model`, with placeholder contents.
+    fn planned_plots(model: &ReportModel) -> Vec<PlotFile> {
+        crate::plot_specs(model)
+            .into_iter()
+            .map(|spec| fake_plot(&spec.name, &spec.title))
+            .collect()
+    }
+
     #[test]
     fn markdown_has_every_section_and_plot_links() {
-        let md = render_markdown(&sample_model());
+        let model = sample_model();
+        let md = render_markdown(&model, &planned_plots(&model));
         for heading in [
             "# Web traffic anomalies",
             "## Data summary",
@@ -448,8 +457,20 @@ mod tests {
     }
 
     #[test]
+    fn markdown_links_only_rendered_plots() {
+        let model = sample_model();
+        let md = render_markdown(&model, &[]);
+        assert!(!md.contains("## Plots"), "{md}");
+        assert!(!md.contains("plots/"), "{md}");
+        let md = render_markdown(&model, &[fake_plot("roc_curves", "ROC curves")]);
+        assert!(md.contains("![ROC curves](plots/roc_curves.png)"), "{md}");
+        assert!(!md.contains("plots/bytes_scatter"), "{md}");
+    }
+
+    #[test]
     fn markdown_neutralises_injection() {
-        let md = render_markdown(&sample_model());
+        let model = sample_model();
+        let md = render_markdown(&model, &planned_plots(&model));
         assert!(!md.contains("<script"), "{md}");
         assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         // The `|` inside the feature name is escaped so the table keeps its columns.
@@ -466,7 +487,7 @@ mod tests {
             title: "empty".into(),
             ..ReportModel::default()
         };
-        let md = render_markdown(&model);
+        let md = render_markdown(&model, &planned_plots(&model));
         assert!(md.contains("No rows were flagged."));
         assert!(md.contains("No labels"));
         assert!(!md.contains("## Plots"));
@@ -504,8 +525,11 @@ mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let model = sample_model();
-        assert_eq!(render_markdown(&model), render_markdown(&model));
         let plots = [fake_plot("a", "A")];
+        assert_eq!(
+            render_markdown(&model, &plots),
+            render_markdown(&model, &plots)
+        );
         assert_eq!(render_html(&model, &plots), render_html(&model, &plots));
     }
 
@@ -515,7 +539,7 @@ mod tests {
         let dir = PathBuf::from(std::env::var("WEBTHREAT_PLOT_PREVIEW").unwrap());
         let model = sample_model();
         let plots = crate::render_plots(&model, &dir).unwrap();
-        std::fs::write(dir.join("report.md"), render_markdown(&model)).unwrap();
+        std::fs::write(dir.join("report.md"), render_markdown(&model, &plots)).unwrap();
         std::fs::write(dir.join("report.html"), render_html(&model, &plots)).unwrap();
     }
 
