@@ -12,7 +12,7 @@
 pub mod decimal;
 pub mod stats;
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Errors raised when a [`FeatureMatrix`] is built from inconsistent parts.
@@ -67,10 +67,10 @@ pub enum MatrixError {
 }
 
 /// Who a row belongs to: the keys used for per-entity summaries in reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntityKey {
-    /// Source IP address, when the log has one.
-    pub src_ip: Option<String>,
+    /// Source IP address, when the log has one; rows of one address share one allocation.
+    pub src_ip: Option<Arc<str>>,
     /// Destination port, when the log has one.
     pub dst_port: Option<i64>,
     /// Start of the aggregation window (seconds since the Unix epoch), when time is known.

@@ -632,7 +632,7 @@ impl Tally {
             let entity = entities.get(i);
             c.entry = FlaggedRow {
                 row: c.row,
-                src_ip: entity.and_then(|e| e.src_ip.clone()),
+                src_ip: entity.and_then(|e| e.src_ip.as_deref().map(str::to_string)),
                 dst_port: entity.and_then(|e| e.dst_port).map(|p| p as u32),
                 timestamp: cols.start_ms.as_ref().map(|ms| format_epoch_ms(ms[i])),
                 detector: model.name().to_string(),

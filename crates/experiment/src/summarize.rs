@@ -160,7 +160,7 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
             let entity = entities.get(i);
             Ok(FlaggedRow {
                 row: raw.row_ids()[i],
-                src_ip: entity.and_then(|e| e.src_ip.clone()),
+                src_ip: entity.and_then(|e| e.src_ip.as_deref().map(str::to_string)),
                 dst_port: entity.and_then(|e| e.dst_port).map(|p| p as u32),
                 timestamp: a
                     .prepared
@@ -215,8 +215,8 @@ pub(crate) fn explain_row(
 #[derive(Default)]
 pub(crate) struct EntityTally {
     /// Hashed rather than ordered: one lookup per row (ordered by key in `finish`).
-    ips: HashMap<String, EntitySummary>,
-    ports: BTreeMap<i64, EntitySummary>,
+    ips: HashMap<String, EntitySummary, foldhash::fast::RandomState>,
+    ports: HashMap<i64, EntitySummary, foldhash::fast::RandomState>,
 }
 
 impl EntityTally {
@@ -237,15 +237,15 @@ impl EntityTally {
         };
         for (i, e) in entities.iter().enumerate() {
             if let Some(ip) = &e.src_ip {
-                match self.ips.get_mut(ip.as_str()) {
+                match self.ips.get_mut(&**ip) {
                     Some(s) => fold(s, i),
                     None => {
                         let mut s = EntitySummary {
-                            key: ip.clone(),
+                            key: ip.to_string(),
                             ..EntitySummary::default()
                         };
                         fold(&mut s, i);
-                        self.ips.insert(ip.clone(), s);
+                        self.ips.insert(ip.to_string(), s);
                     }
                 }
             }

@@ -5,6 +5,7 @@ use crate::error::FeatureError;
 use crate::spec::{Feature, FeatureSpec};
 use polars::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 use webthreat_core::{EntityKey, FeatureMatrix};
 use webthreat_ingest::LogTable;
 use webthreat_ingest::canonical::{
@@ -217,37 +218,47 @@ impl Context<'_> {
     }
 }
 
+/// The next value of an optional column's iterator: `None` when the column is missing or the
+/// value null.
+fn next_of<T>(column: &mut Option<impl Iterator<Item = Option<T>>>) -> Option<T> {
+    column.as_mut().and_then(Iterator::next).flatten()
+}
+
 fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, FeatureError> {
     let df = &table.df;
-    let mut src: Option<Vec<Option<String>>> = match df.column(SRC_IP) {
-        Ok(c) => Some(c.str()?.iter().map(|s| s.map(str::to_string)).collect()),
-        Err(_) => None,
-    };
-    let port: Option<Vec<Option<i64>>> = match df.column(DST_PORT) {
-        Ok(c) => Some(c.cast(&DataType::Int64)?.i64()?.iter().collect()),
-        Err(_) => None,
-    };
-    let window: Option<Vec<Option<i64>>> = match df.column(START_TIME) {
-        Ok(c) => {
-            let w = window_seconds as i64;
-            Some(
-                c.cast(&DataType::Int64)?
-                    .i64()?
-                    .iter()
-                    .map(|ms| ms.map(|ms| ms.div_euclid(1000).div_euclid(w) * w))
-                    .collect(),
-            )
+    let int64 = |name: &str| -> Result<Option<Column>, FeatureError> {
+        match df.column(name) {
+            Ok(c) => Ok(Some(c.cast(&DataType::Int64)?)),
+            Err(_) => Ok(None),
         }
-        Err(_) => None,
     };
-    if src.is_none() && port.is_none() && window.is_none() {
+    let (port, start) = (int64(DST_PORT)?, int64(START_TIME)?);
+    let src = df.column(SRC_IP).ok().map(|c| c.str()).transpose()?;
+    if src.is_none() && port.is_none() && start.is_none() {
         return Ok(Vec::new());
     }
+    let mut src = src.map(|c| c.iter());
+    let mut port = port
+        .as_ref()
+        .map(|c| c.i64())
+        .transpose()?
+        .map(|c| c.iter());
+    let mut start = start
+        .as_ref()
+        .map(|c| c.i64())
+        .transpose()?
+        .map(|c| c.iter());
+    // one allocation per distinct address, shared by its rows
+    let mut interned: HashMap<&str, Arc<str>, foldhash::fast::RandomState> = HashMap::default();
+    let window_ms = window_seconds as i64 * 1000;
     Ok((0..df.height())
-        .map(|i| EntityKey {
-            src_ip: src.as_mut().and_then(|s| s[i].take()),
-            dst_port: port.as_ref().and_then(|p| p[i]),
-            window_start: window.as_ref().and_then(|w| w[i]),
+        .map(|_| EntityKey {
+            src_ip: next_of(&mut src)
+                .map(|ip| Arc::clone(interned.entry(ip).or_insert_with(|| ip.into()))),
+            dst_port: next_of(&mut port),
+            // floor(floor(ms / 1000) / w) = floor(ms / 1000w) for positive divisors
+            window_start: next_of(&mut start)
+                .map(|ms| ms.div_euclid(window_ms) * window_seconds as i64),
         })
         .collect())
 }

@@ -45,7 +45,7 @@ impl LogColumns {
                 return Ok(None);
             };
             let c = c.cast(&DataType::String)?;
-            let mut by_value: HashMap<&str, u64> = HashMap::new();
+            let mut by_value: HashMap<&str, u64, foldhash::fast::RandomState> = HashMap::default();
             for v in c.str()?.iter() {
                 *by_value.entry(v.unwrap_or("")).or_default() += 1;
             }
