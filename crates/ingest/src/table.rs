@@ -9,6 +9,7 @@ use crate::raw::{RawSource, no_rows, open_source, parse_csv, parse_error};
 use crate::spec::{BadRowPolicy, Format, SourceSpec};
 use crate::validate::{self, NumberKind, Problems};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -179,9 +180,14 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             parts.push(convert(df, &header, Vec::new(), spec, 0)?);
         }
         RawSource::Csv(mut chunks) => {
-            while let Some(chunk) = chunks.next_chunk()? {
-                parts.push(convert_chunk(&chunk, spec)?);
+            // the next chunk is read while this one is converted
+            let mut next = chunks.next_chunk()?;
+            while let Some(chunk) = next {
+                let (part, following) =
+                    rayon::join(|| convert_chunk(&chunk, spec), || chunks.next_chunk());
+                parts.push(part?);
                 chunks.recycle(chunk.text);
+                next = following?;
             }
         }
     }
@@ -462,33 +468,57 @@ fn convert(
     let mut problems = Problems::starting_at(first_row);
     let mut out: Vec<Column> = Vec::with_capacity(header.len() + 1);
     let mut mapped_sources = Vec::new();
-    let mut times: BTreeMap<&str, (Vec<Option<i64>>, &str)> = BTreeMap::new();
-    for (canonical_name, source) in &mapping {
-        let col = raw.column(source).map_err(polars_err)?;
-        mapped_sources.push(source.to_string());
-        let typed = match *canonical_name {
-            canonical::BYTES_IN | canonical::BYTES_OUT => {
-                let v = validate::numbers(col, source, NumberKind::NonNegative, &mut problems)
-                    .map_err(polars_err)?;
-                Column::new((*canonical_name).into(), v)
-            }
-            canonical::DST_PORT => {
-                let v = validate::numbers(col, source, NumberKind::Port, &mut problems)
-                    .map_err(polars_err)?;
-                let ints: Vec<i64> = v
-                    .iter()
-                    .map(|p| if p.is_nan() { 0 } else { *p as i64 })
-                    .collect();
-                Column::new((*canonical_name).into(), ints)
-            }
-            canonical::START_TIME | canonical::END_TIME => {
-                let v = validate::timestamps(col, source, &mut problems).map_err(polars_err)?;
-                times.insert(canonical_name, (v, source));
-                continue;
-            }
-            other => validate::string_column(col, other).map_err(polars_err)?,
+    // the mapped columns and the label are validated in parallel, each with its own problems,
+    // joined in the order a serial pass reports them in: mapped columns, times, label
+    let validate_mapped = || {
+        mapping
+            .par_iter()
+            .map(|(canonical_name, source)| {
+                let mut problems = Problems::starting_at(first_row);
+                let col = raw.column(source)?;
+                let mapped = match *canonical_name {
+                    canonical::BYTES_IN | canonical::BYTES_OUT => {
+                        let v =
+                            validate::numbers(col, source, NumberKind::NonNegative, &mut problems)?;
+                        Mapped::Column(Column::new((*canonical_name).into(), v))
+                    }
+                    canonical::DST_PORT => {
+                        let v = validate::numbers(col, source, NumberKind::Port, &mut problems)?;
+                        let ints: Vec<i64> = v
+                            .iter()
+                            .map(|p| if p.is_nan() { 0 } else { *p as i64 })
+                            .collect();
+                        Mapped::Column(Column::new((*canonical_name).into(), ints))
+                    }
+                    canonical::START_TIME | canonical::END_TIME => {
+                        Mapped::Times(validate::timestamps(col, source, &mut problems)?)
+                    }
+                    other => Mapped::Column(validate::string_column(col, other)?),
+                };
+                Ok((mapped, problems))
+            })
+            .collect::<Vec<PolarsResult<(Mapped, Problems)>>>()
+    };
+    let validate_labels = || -> PolarsResult<Option<(Vec<bool>, Problems)>> {
+        let Some(label) = &spec.label else {
+            return Ok(None);
         };
-        out.push(typed);
+        let mut problems = Problems::starting_at(first_row);
+        let v = validate::labels(raw.column(label.column())?, label, &mut problems)?;
+        Ok(Some((v, problems)))
+    };
+    let (validated, labels) = rayon::join(validate_mapped, validate_labels);
+    let mut times: BTreeMap<&str, (Vec<Option<i64>>, &str)> = BTreeMap::new();
+    for ((canonical_name, source), validated) in mapping.iter().zip(validated) {
+        let (mapped, found) = validated.map_err(polars_err)?;
+        problems.list.extend(found.list);
+        mapped_sources.push(source.to_string());
+        match mapped {
+            Mapped::Column(c) => out.push(c),
+            Mapped::Times(v) => {
+                times.insert(canonical_name, (v, source));
+            }
+        }
     }
     if let (Some((start, start_src)), Some((end, end_src))) =
         (times.get(START_TIME), times.get(END_TIME))
@@ -503,10 +533,9 @@ fn convert(
             .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
         out.push(datetimes.into_column());
     }
-    if let Some(label) = &spec.label {
-        let col = raw.column(label.column()).map_err(polars_err)?;
+    if let (Some(label), Some((v, found))) = (&spec.label, labels.map_err(polars_err)?) {
         mapped_sources.push(label.column().to_string());
-        let v = validate::labels(col, label, &mut problems).map_err(polars_err)?;
+        problems.list.extend(found.list);
         out.push(Column::new(LABEL.into(), v));
     }
 
@@ -551,6 +580,12 @@ fn convert(
         problems: problems.list,
         text_columns,
     })
+}
+
+/// A validated mapped column: typed, or timestamps (typed after the start/end order check).
+enum Mapped {
+    Column(Column),
+    Times(Vec<Option<i64>>),
 }
 
 /// (canonical, source column) pairs for the spec's format.
