@@ -7,6 +7,7 @@
 //! scores. With 282 distinct training scores and `c = 0.05` the virtual index is
 //! 0.95 x 281 = 266.95, so the 15 largest scores are flagged.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -74,10 +75,11 @@ impl ThresholdRule {
     }
 }
 
-/// Sorts a copy of `scores` ascending (`f64::total_cmp`).
+/// Sorts a copy of `scores` ascending (`f64::total_cmp`), on rayon's threads (values equal
+/// under `total_cmp` are the same bits, so the result does not depend on the thread count).
 pub fn sorted(scores: &[f64]) -> Vec<f64> {
     let mut out = scores.to_vec();
-    out.sort_unstable_by(f64::total_cmp);
+    out.par_sort_unstable_by(f64::total_cmp);
     out
 }
 

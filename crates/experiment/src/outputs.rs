@@ -5,6 +5,7 @@ use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
 use crate::provenance::{self, Origin};
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -332,10 +333,11 @@ pub(crate) struct ScoreColumns<'a> {
 pub(crate) struct ScoresWriter {
     path: PathBuf,
     out: BufWriter<File>,
-    line: String,
-    /// The last window start written and its text.
-    window: Option<(i64, String)>,
 }
+
+/// Rows one task formats into text; a group of such blocks (a few per thread, bounding the text
+/// held at once) is formatted in parallel and written in row order.
+const FORMAT_BLOCK_ROWS: usize = 1 << 13;
 
 impl ScoresWriter {
     /// Creates the file and writes the header; `first` (the first batch's features) says
@@ -361,12 +363,7 @@ impl ScoresWriter {
         line.push('\n');
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(line.as_bytes()).map_err(io_err(&path))?;
-        Ok(Self {
-            path,
-            out,
-            line,
-            window: None,
-        })
+        Ok(Self { path, out })
     }
 
     /// Appends the rows of one batch.
@@ -375,45 +372,22 @@ impl ScoresWriter {
         raw: &FeatureMatrix,
         detectors: &[ScoreColumns<'_>],
     ) -> Result<(), ExperimentError> {
-        let entities = raw.entities();
-        let mut line = std::mem::take(&mut self.line);
-        for i in 0..raw.n_rows() {
-            line.clear();
-            push_u64(&mut line, raw.row_ids()[i]);
-            if let Some(e) = entities.get(i) {
-                line.push(',');
-                line.push_str(&csv_cell(e.src_ip.as_deref().unwrap_or("")));
-                line.push(',');
-                if let Some(p) = e.dst_port {
-                    let _ = write!(line, "{p}");
-                }
-                line.push(',');
-                if let Some(s) = e.window_start {
-                    // consecutive rows mostly share a window: format each window once
-                    if self.window.as_ref().is_none_or(|(w, _)| *w != s) {
-                        self.window = Some((s, format_epoch_ms(s * 1000)));
-                    }
-                    if let Some((_, text)) = &self.window {
-                        line.push_str(text);
-                    }
-                }
+        let rows = raw.n_rows();
+        let group = FORMAT_BLOCK_ROWS * 4 * rayon::current_num_threads();
+        for first in (0..rows).step_by(group) {
+            let last = (first + group).min(rows);
+            let blocks: Vec<String> = (first..last)
+                .step_by(FORMAT_BLOCK_ROWS)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|from| format_rows(raw, detectors, from..(from + FORMAT_BLOCK_ROWS).min(last)))
+                .collect();
+            for text in blocks {
+                self.out
+                    .write_all(text.as_bytes())
+                    .map_err(io_err(&self.path))?;
             }
-            for d in detectors {
-                line.push(',');
-                push_fixed::<6>(&mut line, d.scores[i]);
-                line.push(',');
-                push_fixed::<1>(&mut line, d.severity[i]);
-                line.push_str(if d.flags[i] { ",1" } else { ",0" });
-            }
-            if let Some(labels) = raw.labels() {
-                line.push_str(if labels[i] { ",1" } else { ",0" });
-            }
-            line.push('\n');
-            self.out
-                .write_all(line.as_bytes())
-                .map_err(io_err(&self.path))?;
         }
-        self.line = line;
         Ok(())
     }
 
@@ -421,6 +395,55 @@ impl ScoresWriter {
     pub(crate) fn finish(mut self) -> Result<(), ExperimentError> {
         self.out.flush().map_err(io_err(&self.path))
     }
+}
+
+/// The `scores.csv` lines of `rows`.
+fn format_rows(
+    raw: &FeatureMatrix,
+    detectors: &[ScoreColumns<'_>],
+    rows: std::ops::Range<usize>,
+) -> String {
+    let entities = raw.entities();
+    let mut text = String::with_capacity(rows.len() * 64);
+    // consecutive rows mostly share a window: each window start is formatted once
+    let mut window: Option<(i64, String)> = None;
+    for i in rows {
+        push_u64(&mut text, raw.row_ids()[i]);
+        if let Some(e) = entities.get(i) {
+            text.push(',');
+            text.push_str(&csv_cell(e.src_ip.as_deref().unwrap_or("")));
+            text.push(',');
+            if let Some(p) = e.dst_port {
+                match u64::try_from(p) {
+                    Ok(port) => push_u64(&mut text, port),
+                    Err(_) => {
+                        let _ = write!(text, "{p}");
+                    }
+                }
+            }
+            text.push(',');
+            if let Some(s) = e.window_start {
+                if window.as_ref().is_none_or(|(w, _)| *w != s) {
+                    window = Some((s, format_epoch_ms(s * 1000)));
+                }
+                if let Some((_, formatted)) = &window {
+                    text.push_str(formatted);
+                }
+            }
+        }
+        for d in detectors {
+            text.push(',');
+            push_fixed::<6>(&mut text, d.scores[i]);
+            text.push(',');
+            push_fixed::<1>(&mut text, d.severity[i]);
+            text.push_str(if d.flags[i] { ",1" } else { ",0" });
+        }
+        if let Some(labels) = raw.labels() {
+            text.push_str(if labels[i] { ",1" } else { ",0" });
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// `rejects.csv`, written batch by batch and only when a row was rejected: one line per
@@ -485,4 +508,64 @@ pub fn read_run(dir: &Path) -> Result<(RunRecord, MetricsFile), ExperimentError>
         read_json(&dir.join("run.json"))?,
         read_json(&dir.join("metrics.json"))?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use webthreat_core::EntityKey;
+
+    #[test]
+    fn scores_are_written_in_row_order_across_format_blocks() {
+        let rows = 2 * FORMAT_BLOCK_ROWS + 5;
+        let values: Vec<f64> = (0..rows).map(|i| i as f64).collect();
+        let ip: Arc<str> = "10.0.0.1".into();
+        let entities = (0..rows)
+            .map(|i| EntityKey {
+                src_ip: (i % 3 != 0).then(|| Arc::clone(&ip)),
+                dst_port: Some(i as i64 % 70_000 - 1),
+                window_start: Some(600 * (i as i64 / 1000)),
+            })
+            .collect();
+        let labels = Some((0..rows).map(|i| i % 2 == 0).collect());
+        let raw = FeatureMatrix::new(
+            vec!["x".into()],
+            values.clone(),
+            (0..rows as u64).map(|r| r + 7).collect(),
+            entities,
+            labels,
+        )
+        .unwrap();
+        let flags: Vec<bool> = (0..rows).map(|i| i % 5 == 0).collect();
+        let severity: Vec<f64> = values.iter().map(|v| v / rows as f64 * 100.0).collect();
+        let columns = [ScoreColumns {
+            scores: &values,
+            severity: &severity,
+            flags: &flags,
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = ScoresWriter::create(dir.path(), &["iforest"], &raw).unwrap();
+        writer.write(&raw, &columns).unwrap();
+        writer.finish().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("scores.csv")).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "row_id,src_ip,dst_port,window_start,iforest_score,iforest_severity,iforest_flag,label"
+            )
+        );
+        let body: Vec<&str> = lines.collect();
+        assert_eq!(body.len(), rows);
+        // one block holding every row formats the same lines
+        assert_eq!(body.join("\n") + "\n", format_rows(&raw, &columns, 0..rows));
+        assert_eq!(body[0], "7,,-1,1970-01-01T00:00:00Z,0.000000,0.0,1,1");
+        let last = rows - 1;
+        assert!(
+            body[last].starts_with(&format!("{},10.0.0.1,", last + 7)),
+            "{}",
+            body[last]
+        );
+    }
 }

@@ -7,6 +7,7 @@ use crate::progress::StageProgress;
 use crate::provenance;
 use crate::store::{PendingRun, RunStore};
 use crate::summarize;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -121,7 +122,7 @@ impl DetectorRun {
 
     fn new(fitted: FittedDetector, scores: Vec<f64>) -> Self {
         let flags = fitted.flags(&scores);
-        let severity = scores.iter().map(|s| fitted.severity(*s)).collect();
+        let severity = scores.par_iter().map(|s| fitted.severity(*s)).collect();
         Self {
             fitted,
             scores,

@@ -4,6 +4,7 @@
 use crate::error::FeatureError;
 use crate::spec::{Feature, FeatureSpec};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 use webthreat_core::{EntityKey, FeatureMatrix};
@@ -13,6 +14,9 @@ use webthreat_ingest::canonical::{
 };
 
 const WINDOW_START: &str = "__window_start";
+
+/// Rows a thread lays out at a time.
+const BLOCK_ROWS: usize = 1 << 14;
 
 /// Builds the (unscaled) feature matrix, with row ids, entity keys and labels.
 pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatrix, FeatureError> {
@@ -40,7 +44,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
         window_seconds: spec.window_seconds,
         cache: HashMap::new(),
     };
-    // the entity keys (a string per row) are built while the features are computed
+    // the entity keys are built while the features are computed
     let (columns, entities) = rayon::join(
         || {
             features
@@ -58,20 +62,33 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
         .u64()?
         .into_no_null_iter()
         .collect();
-    let mut values = Vec::with_capacity(rows * columns.len());
-    for r in 0..rows {
-        for (j, col) in columns.iter().enumerate() {
-            let v = col[r];
-            if !v.is_finite() {
-                return Err(FeatureError::NonFinite {
-                    feature: features[j].name(),
-                    row: row_ids[r],
-                    value: v,
-                    hint: "log1p needs values >= 0; raw columns must be finite",
-                });
+    // row-major values, in row blocks across threads; the first non-finite value in row-major
+    // order is reported whatever the thread count
+    let width = columns.len();
+    let mut values = vec![0.0; rows * width];
+    let first_bad = values
+        .par_chunks_mut((width * BLOCK_ROWS).max(1))
+        .enumerate()
+        .filter_map(|(b, block)| {
+            for (k, row) in block.chunks_exact_mut(width).enumerate() {
+                let r = b * BLOCK_ROWS + k;
+                for (j, (out, col)) in row.iter_mut().zip(&columns).enumerate() {
+                    *out = col[r];
+                    if !out.is_finite() {
+                        return Some((r, j));
+                    }
+                }
             }
-            values.push(v);
-        }
+            None
+        })
+        .min();
+    if let Some((r, j)) = first_bad {
+        return Err(FeatureError::NonFinite {
+            feature: features[j].name(),
+            row: row_ids[r],
+            value: columns[j][r],
+            hint: "log1p needs values >= 0; raw columns must be finite",
+        });
     }
     let labels = match table.df.column(LABEL) {
         Ok(c) => Some(c.bool()?.iter().map(|l| l.unwrap_or(false)).collect()),

@@ -1,6 +1,8 @@
 //! Escaping of untrusted, log-derived strings for HTML, Markdown and CSV, plus a small
 //! base64 encoder for embedding PNG plots in the self-contained HTML report.
 
+use std::borrow::Cow;
+
 /// Escapes `& < > " '` so the text is inert inside HTML element content and quoted attributes.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -42,18 +44,18 @@ pub fn markdown_escape(text: &str) -> String {
 /// `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` (so it is not evaluated as a
 /// formula), and a cell containing a comma, double quote, CR or LF is wrapped in double quotes
 /// with inner quotes doubled. Meant for text cells; write numbers directly.
-pub fn csv_cell(text: &str) -> String {
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
     let formula_like = matches!(
         text.chars().next(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r')
     );
     let cell = if formula_like {
-        format!("'{text}")
+        Cow::Owned(format!("'{text}"))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
     };
     if cell.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
+        Cow::Owned(format!("\"{}\"", cell.replace('"', "\"\"")))
     } else {
         cell
     }
