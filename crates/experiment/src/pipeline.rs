@@ -397,7 +397,10 @@ fn finish(
                 || outputs::write_rows(&dir, &analysis),
             )
         },
-        || provenance::origin(&analysis.config.data.path, source_run),
+        || {
+            let hash = analysis.table.file_blake3.clone();
+            provenance::origin(&analysis.config.data.path, hash, source_run)
+        },
     );
     rows?;
     let model = model?;

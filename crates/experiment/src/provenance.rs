@@ -47,9 +47,17 @@ pub(crate) struct Origin {
     pub source_run: Option<String>,
 }
 
-/// The [`Origin`] of a run on `data` (git runs while the file is hashed).
-pub(crate) fn origin(data: &Path, source_run: Option<&Path>) -> Result<Origin, ExperimentError> {
-    let (data_blake3, git) = rayon::join(|| file_hash(data), git_state);
+/// The [`Origin`] of a run on `data`. `data_blake3` is the data's hash when reading it
+/// computed one; otherwise the file is hashed (while git runs).
+pub(crate) fn origin(
+    data: &Path,
+    data_blake3: Option<String>,
+    source_run: Option<&Path>,
+) -> Result<Origin, ExperimentError> {
+    let (data_blake3, git) = rayon::join(
+        || data_blake3.map_or_else(|| file_hash(data), Ok),
+        git_state,
+    );
     Ok(Origin {
         data_blake3: data_blake3?,
         git,

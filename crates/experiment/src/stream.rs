@@ -273,7 +273,7 @@ fn score_pass(
         &notes,
         started,
         seconds,
-        provenance::origin(&config.data.path, source_run)?,
+        provenance::origin(&config.data.path, None, source_run)?,
     )?;
     commit_run(pending, record, &model, notes)
 }

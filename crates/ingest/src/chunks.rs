@@ -9,7 +9,8 @@
 //! The file is read in large blocks; a block without a double quote has its records found by
 //! a vectorised newline search, and runs of records are copied into the chunk at once. A
 //! chunk's buffer can be handed back ([`CsvChunks::recycle`]) to be filled again, which spares
-//! the kernel zeroing fresh pages for every chunk.
+//! the kernel zeroing fresh pages for every chunk. The bytes are hashed (blake3) as they are
+//! read, so a run's data fingerprint needs no second pass over the file.
 
 use crate::error::IngestError;
 use std::fs::File;
@@ -45,6 +46,8 @@ pub(crate) struct CsvChunks {
     eof: bool,
     /// A chunk buffer handed back, to be filled again.
     spare: Option<Vec<u8>>,
+    /// blake3 of the bytes read so far (boxed: the hasher state is about 2 KiB).
+    hasher: Box<blake3::Hasher>,
 }
 
 impl CsvChunks {
@@ -66,6 +69,7 @@ impl CsvChunks {
             quoted: false,
             eof: false,
             spare: None,
+            hasher: Box::new(blake3::Hasher::new()),
         };
         let header = loop {
             match chunks.record_end()? {
@@ -155,10 +159,18 @@ impl CsvChunks {
         Ok(None)
     }
 
+    /// blake3 (hex) of the whole file, once it has been read to its end: the bytes the chunks
+    /// came from, hashed as they were read.
+    pub(crate) fn file_blake3(&self) -> Option<String> {
+        self.eof
+            .then(|| self.hasher.finalize().to_hex().to_string())
+    }
+
     /// Drops the consumed bytes and appends the next block of the file.
     fn refill(&mut self) -> Result<(), IngestError> {
         self.buf.drain(..self.pos);
         self.pos = 0;
+        let before = self.buf.len();
         let read = (&mut self.file)
             .take(READ_BLOCK as u64)
             .read_to_end(&mut self.buf)
@@ -166,6 +178,7 @@ impl CsvChunks {
                 path: self.path.clone(),
                 source,
             })?;
+        self.hasher.update(&self.buf[before..]);
         self.eof = read == 0;
         self.quoted = memchr::memchr(b'"', &self.buf).is_some();
         Ok(())
@@ -195,6 +208,9 @@ mod tests {
             ));
             c.recycle(chunk.text);
         }
+        // every byte read was hashed
+        let whole = blake3::hash(content.as_bytes()).to_hex().to_string();
+        assert_eq!(c.file_blake3(), Some(whole));
         out
     }
 

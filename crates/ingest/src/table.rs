@@ -61,6 +61,9 @@ pub struct LogTable {
     pub source_rows: usize,
     /// Rows removed by `on_bad_rows: skip`.
     pub rejected: Vec<RejectedRow>,
+    /// blake3 (hex) of the source file's bytes as they were read, when the whole file was read
+    /// as CSV text (`None` for Parquet and for batches).
+    pub file_blake3: Option<String>,
     /// Source columns that are text and not used by the analysis: not kept in `df` (they are
     /// most of a CloudWatch export's bytes), only summarised, in source order.
     pub text_columns: Vec<ColumnSummary>,
@@ -174,6 +177,7 @@ const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 18;
 pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     let path = spec.path.as_path();
     let mut parts = Vec::new();
+    let mut file_blake3 = None;
     match open_source(path, WHOLE_FILE_CHUNK_ROWS)? {
         RawSource::Parquet(df) => {
             let header = column_names(&df);
@@ -189,10 +193,13 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
                 chunks.recycle(chunk.text);
                 next = following?;
             }
+            file_blake3 = chunks.file_blake3();
         }
     }
     let whole = Converted::concat(parts, path)?.ok_or_else(|| no_rows(path))?;
-    whole.into_table(spec, false)
+    let mut table = whole.into_table(spec, false)?;
+    table.file_blake3 = file_blake3;
+    Ok(table)
 }
 
 /// Reads a CSV log in batches of at most `batch_rows` data rows, each validated on its own
@@ -442,6 +449,7 @@ impl Converted {
             source_rows: self.rows,
             rejected,
             text_columns: self.text_columns,
+            file_blake3: None,
         })
     }
 }
