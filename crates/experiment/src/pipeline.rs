@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
-use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
+use webthreat_features::{FeatureSpec, LogColumns, Scaler, Scaling, build_matrix, numeric_columns};
 use webthreat_ingest::{Format, IngestError, LogTable, SourceSpec, read_log};
 use webthreat_report::{DetectorSummary, ReportModel};
 
@@ -161,9 +161,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     let clock = Instant::now();
     let stage = StageProgress::start("building features");
     let spec = feature_spec(config, &table)?;
-    let (raw, columns) = features_and_columns(&table, &spec)?;
-    let scaler = Scaler::fit(config.scaling, &raw)?;
-    let prepared = prepare(columns, FeaturePipeline { spec, scaler }, raw)?;
+    let prepared = prepare(&table, spec, ScalerSource::Fit(config.scaling))?;
     drop(stage);
     seconds.features = clock.elapsed().as_secs_f64();
 
@@ -261,8 +259,7 @@ pub fn score_with_run(
     seconds.ingest = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
-    let (raw, columns) = features_and_columns(&table, &pipeline.spec)?;
-    let prepared = prepare(columns, pipeline, raw)?;
+    let prepared = prepare(&table, pipeline.spec, ScalerSource::Saved(pipeline.scaler))?;
     seconds.features = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
@@ -356,23 +353,34 @@ pub(crate) fn feature_spec(
 }
 
 /// The feature matrix and the report's log columns, built together (both only read the table).
-fn features_and_columns(
-    table: &LogTable,
-    spec: &FeatureSpec,
-) -> Result<(FeatureMatrix, LogColumns), ExperimentError> {
-    let (raw, columns) = rayon::join(|| build_matrix(table, spec), || LogColumns::extract(table));
-    Ok((raw?, columns?))
+/// Where a run's scaler comes from.
+enum ScalerSource {
+    /// Fitted on the run's own features with this method.
+    Fit(Scaling),
+    /// Saved by an earlier run.
+    Saved(Scaler),
 }
 
+/// Builds the feature matrix and scales it, while the report's log columns are extracted.
 fn prepare(
-    columns: LogColumns,
-    pipeline: FeaturePipeline,
-    raw: FeatureMatrix,
+    table: &LogTable,
+    spec: FeatureSpec,
+    scaler: ScalerSource,
 ) -> Result<Prepared, ExperimentError> {
-    let scaled = pipeline.scaler.transform(&raw)?;
+    let features = || -> Result<_, ExperimentError> {
+        let raw = build_matrix(table, &spec)?;
+        let scaler = match scaler {
+            ScalerSource::Saved(saved) => saved,
+            ScalerSource::Fit(method) => Scaler::fit(method, &raw)?,
+        };
+        let scaled = scaler.transform(&raw)?;
+        Ok((raw, scaler, scaled))
+    };
+    let (features, columns) = rayon::join(features, || LogColumns::extract(table));
+    let (raw, scaler, scaled) = features?;
     Ok(Prepared {
-        columns,
-        pipeline,
+        columns: columns?,
+        pipeline: FeaturePipeline { spec, scaler },
         raw,
         scaled,
     })

@@ -50,7 +50,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
             features
                 .iter()
                 .map(|f| ctx.values(f))
-                .collect::<Result<Vec<Vec<f64>>, _>>()
+                .collect::<Result<Vec<_>, _>>()
         },
         || entities(table, spec.window_seconds),
     );
@@ -114,17 +114,34 @@ pub fn numeric_columns(table: &LogTable) -> Vec<String> {
         .collect()
 }
 
+/// A column's values, nulls replaced by `null`; chunks without nulls are copied whole.
+fn values_or<T>(column: &ChunkedArray<T>, null: T::Native) -> Vec<T::Native>
+where
+    T: PolarsNumericType,
+{
+    let mut out = Vec::with_capacity(column.len());
+    for chunk in column.downcast_iter() {
+        if chunk.validity().is_none_or(|v| v.unset_bits() == 0) {
+            out.extend_from_slice(chunk.values());
+        } else {
+            out.extend(chunk.iter().map(|v| v.copied().unwrap_or(null)));
+        }
+    }
+    out
+}
+
 struct Context<'a> {
     table: &'a LogTable,
     window_seconds: u64,
-    cache: HashMap<String, Vec<f64>>,
+    /// Feature values by name (shared, not copied, when a feature is needed again).
+    cache: HashMap<String, Arc<Vec<f64>>>,
 }
 
 impl Context<'_> {
-    fn values(&mut self, f: &Feature) -> Result<Vec<f64>, FeatureError> {
+    fn values(&mut self, f: &Feature) -> Result<Arc<Vec<f64>>, FeatureError> {
         let key = f.name();
         if let Some(v) = self.cache.get(&key) {
-            return Ok(v.clone());
+            return Ok(Arc::clone(v));
         }
         let v = match f {
             Feature::Column(c) => self.numeric(c)?,
@@ -142,7 +159,7 @@ impl Context<'_> {
                 let total = self.total_bytes()?;
                 total
                     .iter()
-                    .zip(&duration)
+                    .zip(duration.iter())
                     .map(|(t, d)| t / d.max(1.0))
                     .collect()
             }
@@ -169,7 +186,8 @@ impl Context<'_> {
             | Feature::SrcDistinctPorts
             | Feature::SrcDistinctDsts => self.window_aggregate(f)?,
         };
-        self.cache.insert(key, v.clone());
+        let v = Arc::new(v);
+        self.cache.insert(key, Arc::clone(&v));
         Ok(v)
     }
 
@@ -188,12 +206,12 @@ impl Context<'_> {
             });
         }
         let col = col.cast(&DataType::Float64)?;
-        Ok(col.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        Ok(values_or(col.f64()?, f64::NAN))
     }
 
     fn millis(&self, name: &str) -> Result<Vec<i64>, FeatureError> {
         let col = self.table.df.column(name)?.cast(&DataType::Int64)?;
-        Ok(col.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+        Ok(values_or(col.i64()?, 0))
     }
 
     fn total_bytes(&self) -> Result<Vec<f64>, FeatureError> {
