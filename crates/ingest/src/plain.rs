@@ -5,7 +5,8 @@
 //!
 //! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
-//! of fields than the header, or a typed value that is empty or not in plain decimal syntax. A
+//! of fields than the header, a typed value that is empty or not in plain decimal syntax, or a
+//! timestamp the log's parser does not accept. A
 //! declined chunk goes to the polars CSV reader as before, so the values read and the errors
 //! reported do not depend on which path read it. Accepted numbers are converted by the standard
 //! library's correctly rounded parser, as polars' reader converts them, so both paths give the
@@ -13,6 +14,7 @@
 
 use crate::raw::split_csv_line;
 use crate::table::Distinct;
+use crate::timestamp::parse_epoch_ms;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -25,6 +27,8 @@ pub(crate) enum ReadAs {
     Int,
     /// String; an empty field is null.
     Text,
+    /// A timestamp, as milliseconds since the epoch ([`parse_epoch_ms`]) in a Datetime column.
+    Time,
     /// Not built, only summarised (see [`Distinct`]).
     Summary,
 }
@@ -49,14 +53,14 @@ pub(crate) fn read(
     rows: usize,
     read_as: impl Fn(&str) -> ReadAs,
 ) -> Option<PlainChunk> {
-    if memchr::memchr(b'"', text).is_some() || text.starts_with(b"\xEF\xBB\xBF") {
-        return None;
-    }
-    // a carriage return ends a line only before a newline
-    if memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n')) {
+    if text.starts_with(b"\xEF\xBB\xBF") {
         return None;
     }
     let header_end = memchr::memchr(b'\n', text)?;
+    // the records are checked the same way by their pieces
+    if !is_plain(&text[..=header_end]) {
+        return None;
+    }
     let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
     let header = split_csv_line(header_line.strip_suffix('\r').unwrap_or(header_line));
     let plan: Vec<ReadAs> = header.iter().map(|h| read_as(h)).collect();
@@ -120,6 +124,7 @@ enum Values<'a> {
 enum Builder<'a> {
     Float(Vec<f64>),
     Int(Vec<i64>),
+    Time(Vec<i64>),
     Text(StringChunkedBuilder),
     Summary(Summary<'a>),
 }
@@ -136,7 +141,7 @@ impl<'a> Summary<'a> {
     fn add(&mut self, value: &'a str) {
         match self.first {
             None => self.first = Some(value),
-            Some(first) => self.varied |= first != value,
+            Some(first) => self.varied = self.varied || first != value,
         }
     }
 
@@ -158,6 +163,9 @@ struct Piece<'a> {
 impl<'a> Piece<'a> {
     /// Reads the records of `piece` (whole lines); `None` if one is not plain.
     fn read(piece: &'a [u8], plan: &[ReadAs], names: &[PlSmallStr]) -> Option<Piece<'a>> {
+        if !is_plain(piece) {
+            return None;
+        }
         let piece = std::str::from_utf8(piece).ok()?;
         let capacity = memchr::memchr_iter(b'\n', piece.as_bytes()).count();
         let mut columns: Vec<Builder<'a>> = plan
@@ -166,6 +174,7 @@ impl<'a> Piece<'a> {
             .map(|(how, name)| match how {
                 ReadAs::Float => Builder::Float(Vec::with_capacity(capacity)),
                 ReadAs::Int => Builder::Int(Vec::with_capacity(capacity)),
+                ReadAs::Time => Builder::Time(Vec::with_capacity(capacity)),
                 ReadAs::Text => Builder::Text(StringChunkedBuilder::new(name.clone(), capacity)),
                 ReadAs::Summary => Builder::Summary(Summary::default()),
             })
@@ -183,6 +192,7 @@ impl<'a> Piece<'a> {
             match columns.get_mut(field)? {
                 Builder::Float(v) => v.push(parse_float(value)?),
                 Builder::Int(v) => v.push(parse_int(value)?),
+                Builder::Time(v) => v.push(parse_epoch_ms(value)?),
                 Builder::Text(v) if value.is_empty() => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
                 Builder::Summary(s) => s.add(value),
@@ -204,6 +214,11 @@ impl<'a> Piece<'a> {
             .map(|(b, name)| match b {
                 Builder::Float(v) => Values::Built(Column::new(name.clone(), v)),
                 Builder::Int(v) => Values::Built(Column::new(name.clone(), v)),
+                Builder::Time(v) => Values::Built(
+                    Int64Chunked::from_vec(name.clone(), v)
+                        .into_datetime(TimeUnit::Milliseconds, None)
+                        .into_column(),
+                ),
                 Builder::Text(v) => Values::Built(v.finish().into_column()),
                 Builder::Summary(s) => Values::Summary(s),
             })
@@ -232,6 +247,16 @@ impl<'a> Piece<'a> {
     }
 }
 
+/// Whether `lines` (whole lines) hold no double quote and no carriage return other than one
+/// before a newline.
+fn is_plain(lines: &[u8]) -> bool {
+    memchr::memchr(b'"', lines).is_none()
+        && memchr::memchr_iter(b'\r', lines).all(|i| lines.get(i + 1) == Some(&b'\n'))
+}
+
+/// Digits of an integer that converts to f64 exactly (below 2^53) by `as`.
+const EXACT_DIGITS: usize = 15;
+
 /// `-?digits(.digits)?([eE][+-]?digits)?` as f64; `None` for anything else.
 fn parse_float(s: &str) -> Option<f64> {
     let b = s.as_bytes();
@@ -245,6 +270,14 @@ fn parse_float(s: &str) -> Option<f64> {
     };
     if !digits(&mut i) {
         return None;
+    }
+    let sign = usize::from(b[0] == b'-');
+    if i == b.len() && i - sign <= EXACT_DIGITS {
+        // a short integer: exact, so the same value the general parser gives
+        let magnitude = b[sign..]
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64;
+        return Some(if sign == 1 { -magnitude } else { magnitude });
     }
     if b.get(i) == Some(&b'.') {
         i += 1;
@@ -289,13 +322,31 @@ mod tests {
             ("2e3", Some(2000.0)),
             ("-2.50E-1", Some(-0.25)),
             ("007", Some(7.0)),
+            ("-0", Some(-0.0)),
+            ("999999999999999", Some(999_999_999_999_999.0)),
+            ("12345678901234567890", Some(12_345_678_901_234_567_890.0)),
         ] {
-            assert_eq!(parse_float(s), want, "{s}");
+            assert_eq!(
+                parse_float(s).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{s}"
+            );
         }
         for s in [
             "", "-", "+1", " 1", "1 ", ".5", "5.", "1e", "1e+", "inf", "NaN", "0x10", "1,0",
         ] {
             assert_eq!(parse_float(s), None, "{s}");
+        }
+        // integers on the short path give the general parser's bits
+        let mut n: u64 = 1;
+        while n < 10u64.pow(17) {
+            for m in [n - 1, n, n + 7, n * 3 + 1] {
+                for text in [m.to_string(), format!("-{m}"), format!("00{m}")] {
+                    let want = text.parse::<f64>().unwrap().to_bits();
+                    assert_eq!(parse_float(&text).map(f64::to_bits), Some(want), "{text}");
+                }
+            }
+            n *= 10;
         }
         assert_eq!(parse_int("443"), Some(443));
         assert_eq!(parse_int("-1"), Some(-1));

@@ -324,20 +324,47 @@ fn read_plain(
     if spec.format == Format::Table && spec.numeric.is_empty() {
         return None;
     }
-    let kept: Vec<String> = mapping(spec)
-        .into_iter()
-        .map(|(_, source)| source)
-        .chain(spec.label.as_ref().map(|l| l.column().to_string()))
+    let mapping = mapping(spec);
+    let time_source = |canonical_name: &str| {
+        mapping
+            .iter()
+            .find(|(c, _)| *c == canonical_name)
+            .map(|(_, source)| source.as_str())
+    };
+    let (start, end) = (time_source(START_TIME), time_source(END_TIME));
+    let kept: Vec<&str> = mapping
+        .iter()
+        .map(|(_, source)| source.as_str())
+        .chain(spec.label.as_ref().map(|l| l.column()))
         .collect();
     let direct = plain::read(&chunk.text, chunk.rows, |name| {
         match typed.iter().find(|(n, _)| n == name) {
             Some((_, DataType::Int64)) => ReadAs::Int,
             Some(_) => ReadAs::Float,
-            None if kept.iter().any(|k| k == name) => ReadAs::Text,
+            None if Some(name) == start || Some(name) == end => ReadAs::Time,
+            None if kept.contains(&name) => ReadAs::Text,
             None => ReadAs::Summary,
         }
     })?;
-    typed_values_valid(&direct.df, spec, typed).then_some(direct)
+    // an end before its start is reported with the raw text, which only the polars path keeps
+    let ordered = match (start, end) {
+        (Some(start), Some(end)) => ends_not_before_starts(&direct.df, start, end)?,
+        _ => true,
+    };
+    (ordered && typed_values_valid(&direct.df, spec, typed)).then_some(direct)
+}
+
+/// Whether no row of `df` has its `end` Datetime before its `start` (`None` on a polars error).
+fn ends_not_before_starts(df: &DataFrame, start: &str, end: &str) -> Option<bool> {
+    let millis = |name: &str| df.column(name).ok()?.cast(&DataType::Int64).ok();
+    let (start, end) = (millis(start)?, millis(end)?);
+    let (start, end) = (start.i64().ok()?, end.i64().ok()?);
+    Some(
+        start
+            .iter()
+            .zip(end.iter())
+            .all(|(s, e)| matches!((s, e), (Some(s), Some(e)) if e >= s)),
+    )
 }
 
 fn column_names(df: &DataFrame) -> Vec<String> {
@@ -769,6 +796,20 @@ mod tests {
             (vec![row("", "US", "a", "x")], false),
             (vec![row("1", "\"US\"", "a", "x")], false),
             (vec![row("1", "US", "a", "x") + ",extra"], false),
+            // long integers take the general number parser
+            (vec![row("12345678901234567", "US", "a", "x")], true),
+            // an end before its start, or a timestamp the parser rejects: the polars path
+            (
+                vec![
+                    row("1", "US", "a", "x")
+                        .replace("23:00:00Z,2024-04-25T23:10", "23:10:00Z,2024-04-25T23:00"),
+                ],
+                false,
+            ),
+            (
+                vec![row("1", "US", "a", "x").replace("2024-04-25T23:00:00Z", "yesterday")],
+                false,
+            ),
         ];
         for (rows, plain) in cases {
             for eol in ["\n", "\r\n"] {

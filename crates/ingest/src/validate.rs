@@ -199,7 +199,8 @@ pub(crate) fn check_order(
     start_name: &str,
     problems: &mut Problems,
 ) -> PolarsResult<()> {
-    let raw = strings(end_source)?;
+    // the raw end values are only needed for the problems found
+    let mut raw: Option<StringChunked> = None;
     for (row, (s, e)) in start.iter().zip(end).enumerate() {
         if let (Some(s), Some(e)) = (s, e)
             && e < s
@@ -208,6 +209,10 @@ pub(crate) fn check_order(
                 "a time not before `{start_name}` ({})",
                 crate::timestamp::format_epoch_ms(*s)
             );
+            let raw = match &mut raw {
+                Some(raw) => raw,
+                None => raw.insert(strings(end_source)?),
+            };
             problems.push(row, end_name, raw.get(row), &expected);
         }
     }
