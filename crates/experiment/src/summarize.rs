@@ -235,23 +235,37 @@ impl EntityTally {
             s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
             s.max_severity = s.max_severity.max(max_severity[i]);
         };
+        // the rows of one address share one allocation (see `EntityKey`): they are tallied by
+        // allocation, without hashing the text, then merged by address
+        let mut by_allocation: HashMap<
+            *const u8,
+            (&str, EntitySummary),
+            foldhash::fast::RandomState,
+        > = HashMap::default();
         for (i, e) in entities.iter().enumerate() {
             if let Some(ip) = &e.src_ip {
-                match self.ips.get_mut(&**ip) {
-                    Some(s) => fold(s, i),
-                    None => {
-                        let mut s = EntitySummary {
-                            key: ip.to_string(),
-                            ..EntitySummary::default()
-                        };
-                        fold(&mut s, i);
-                        self.ips.insert(ip.to_string(), s);
-                    }
-                }
+                let (_, s) = by_allocation
+                    .entry(ip.as_ptr())
+                    .or_insert_with(|| (&**ip, EntitySummary::default()));
+                fold(s, i);
             }
             if let Some(port) = e.dst_port {
                 fold(self.ports.entry(port).or_default(), i);
             }
+        }
+        for (ip, part) in by_allocation.into_values() {
+            let total = self
+                .ips
+                .entry(ip.to_string())
+                .or_insert_with(|| EntitySummary {
+                    key: ip.to_string(),
+                    ..EntitySummary::default()
+                });
+            total.rows += part.rows;
+            total.flagged += part.flagged;
+            total.bytes_in += part.bytes_in;
+            total.bytes_out += part.bytes_out;
+            total.max_severity = total.max_severity.max(part.max_severity);
         }
     }
 

@@ -46,15 +46,19 @@ pub fn markdown_escape(text: &str) -> String {
 /// with inner quotes doubled. Meant for text cells; write numbers directly.
 pub fn csv_cell(text: &str) -> Cow<'_, str> {
     let formula_like = matches!(
-        text.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+        text.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
+    // the leading `'` adds nothing that needs quoting
+    let needs_quotes = text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
     let cell = if formula_like {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)
     };
-    if cell.contains([',', '"', '\n', '\r']) {
+    if needs_quotes {
         Cow::Owned(format!("\"{}\"", cell.replace('"', "\"\"")))
     } else {
         cell
