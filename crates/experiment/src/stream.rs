@@ -69,14 +69,12 @@ pub(crate) fn run_streaming(
     let mut spec: Option<FeatureSpec> = None;
     let mut sample: Option<RowSample> = None;
     let mut rows = 0usize;
-    let mut batches = read_log_batches(&source, stream.batch_rows)?;
-    for k in 1.. {
-        let stage = StageProgress::start(format!("sampling rows to fit on: batch {k}"));
-        let Some(batch) = timed_next(&mut batches, &mut seconds.ingest)? else {
-            break;
-        };
+    let batches = read_log_batches(&source, stream.batch_rows)?;
+    let mut features_seconds = 0.0;
+    seconds.ingest = each_batch(batches, |k, batch| {
+        let _stage = StageProgress::start(format!("sampling rows to fit on: batch {k}"));
         if batch.df.height() == 0 {
-            continue;
+            return Ok(());
         }
         let clock = Instant::now();
         let spec = match &spec {
@@ -88,9 +86,10 @@ pub(crate) fn run_streaming(
         sample
             .get_or_insert_with(|| RowSample::new(config.seed, stream.fit_rows, raw.names()))
             .offer(&raw);
-        seconds.features += clock.elapsed().as_secs_f64();
-        drop(stage);
-    }
+        features_seconds += clock.elapsed().as_secs_f64();
+        Ok(())
+    })?;
+    seconds.features = features_seconds;
     let (Some(spec), Some(sample)) = (spec, sample) else {
         return Err(all_rows_rejected(&source));
     };
@@ -169,15 +168,28 @@ fn batch_source(
     Ok(source)
 }
 
-/// The next batch, adding the time it took to `seconds`.
-fn timed_next(
-    batches: &mut LogBatches,
-    seconds: &mut f64,
-) -> Result<Option<LogTable>, ExperimentError> {
-    let clock = Instant::now();
-    let batch = batches.next().transpose()?;
-    *seconds += clock.elapsed().as_secs_f64();
-    Ok(batch)
+/// Calls `work` on every batch in order (numbered from 1), reading the next batch on another
+/// thread meanwhile; returns the seconds spent reading. The first error ends the pass: that of
+/// `work` on a batch before that of reading the batch after it.
+fn each_batch(
+    mut batches: LogBatches,
+    mut work: impl FnMut(usize, LogTable) -> Result<(), ExperimentError> + Send,
+) -> Result<f64, ExperimentError> {
+    let read = |batches: &mut LogBatches| {
+        let clock = Instant::now();
+        let batch = batches.next().transpose();
+        (batch, clock.elapsed().as_secs_f64())
+    };
+    let (mut next, mut seconds) = read(&mut batches);
+    for k in 1.. {
+        let Some(batch) = next? else {
+            break;
+        };
+        let (done, (following, took)) = rayon::join(|| work(k, batch), || read(&mut batches));
+        done?;
+        (next, seconds) = (following, seconds + took);
+    }
+    Ok(seconds)
 }
 
 fn all_rows_rejected(source: &SourceSpec) -> ExperimentError {
@@ -208,22 +220,20 @@ fn score_pass(
     let mut medians_sample: Option<RowSample> = None;
     let mut scores_out: Option<ScoresWriter> = None;
     let mut rejects_out = RejectsWriter::new(&dir);
-    let mut batches = read_log_batches(source, stream.batch_rows)?;
-    for k in 1.. {
-        let stage = StageProgress::start(format!("scoring batch {k}"));
-        let Some(batch) = timed_next(&mut batches, &mut seconds.ingest)? else {
-            break;
-        };
+    let batches = read_log_batches(source, stream.batch_rows)?;
+    let (mut features_seconds, mut score_seconds, mut report_seconds) = (0.0, 0.0, 0.0);
+    seconds.ingest += each_batch(batches, |k, batch| {
+        let _stage = StageProgress::start(format!("scoring batch {k}"));
         rejects_out.write(&batch.rejected)?;
         tally.rejected += batch.rejected.len() as u64;
         if batch.df.height() == 0 {
-            continue;
+            return Ok(());
         }
         let clock = Instant::now();
         let raw = build_matrix(&batch, &pipeline.spec)?;
         let scaled = pipeline.scaler.transform(&raw)?;
         let columns = LogColumns::extract(&batch)?;
-        seconds.features += clock.elapsed().as_secs_f64();
+        features_seconds += clock.elapsed().as_secs_f64();
 
         let clock = Instant::now();
         let results = fitted
@@ -235,7 +245,7 @@ fn score_pass(
                 Ok(BatchScores::new(model, scores))
             })
             .collect::<Result<Vec<_>, ExperimentError>>()?;
-        seconds.score += clock.elapsed().as_secs_f64();
+        score_seconds += clock.elapsed().as_secs_f64();
 
         let clock = Instant::now();
         let views: Vec<ScoreColumns<'_>> = results.iter().map(BatchScores::columns).collect();
@@ -248,9 +258,12 @@ fn score_pass(
             .get_or_insert_with(|| RowSample::new(config.seed, stream.fit_rows, raw.names()))
             .offer(&raw);
         tally.add(&batch, &raw, &scaled, &columns, &fitted, &results)?;
-        seconds.report += clock.elapsed().as_secs_f64();
-        drop(stage);
-    }
+        report_seconds += clock.elapsed().as_secs_f64();
+        Ok(())
+    })?;
+    seconds.features += features_seconds;
+    seconds.score += score_seconds;
+    seconds.report += report_seconds;
     let (Some(scores_out), Some(sample)) = (scores_out, medians_sample) else {
         return Err(all_rows_rejected(source));
     };
