@@ -36,6 +36,9 @@ pub(crate) struct CsvChunks {
     path: PathBuf,
     header: Vec<u8>,
     rows_per_chunk: usize,
+    /// Records in the next chunk (below `rows_per_chunk` while ramping up, see
+    /// [`CsvChunks::ramp_up_from`]).
+    next_chunk_rows: usize,
     next_row: u64,
     /// Bytes read from the file; `buf[pos..]` is not yet in a chunk and starts a record.
     buf: Vec<u8>,
@@ -63,6 +66,7 @@ impl CsvChunks {
             path: path.to_path_buf(),
             header: Vec::new(),
             rows_per_chunk: rows_per_chunk.max(1),
+            next_chunk_rows: rows_per_chunk.max(1),
             next_row: 0,
             buf: Vec::new(),
             pos: 0,
@@ -86,6 +90,14 @@ impl CsvChunks {
         Ok(chunks)
     }
 
+    /// Makes the first chunk `rows` records (if fewer than the chunk size) and each next one twice
+    /// the last, up to the chunk size: a reader that converts a chunk while the next is read
+    /// starts sooner.
+    pub(crate) fn ramp_up_from(mut self, rows: usize) -> Self {
+        self.next_chunk_rows = rows.clamp(1, self.rows_per_chunk);
+        self
+    }
+
     /// Hands back a chunk's buffer for the next chunk.
     pub(crate) fn recycle(&mut self, text: Vec<u8>) {
         self.spare = Some(text);
@@ -99,7 +111,9 @@ impl CsvChunks {
         let mut rows = 0;
         // records buf[run..pos] are kept and not yet copied into text
         let mut run = self.pos;
-        while rows < self.rows_per_chunk {
+        let limit = self.next_chunk_rows;
+        self.next_chunk_rows = limit.saturating_mul(2).min(self.rows_per_chunk);
+        while rows < limit {
             let Some(end) = self.record_end()? else {
                 text.extend_from_slice(&self.buf[run..self.pos]);
                 if self.eof {
@@ -212,6 +226,25 @@ mod tests {
         let whole = blake3::hash(content.as_bytes()).to_hex().to_string();
         assert_eq!(c.file_blake3(), Some(whole));
         out
+    }
+
+    #[test]
+    fn ramped_chunks_double_up_to_the_chunk_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let content: String = std::iter::once("a\n".to_string())
+            .chain((0..20).map(|i| format!("{i}\n")))
+            .collect();
+        std::fs::write(&path, content).unwrap();
+        let mut c = CsvChunks::open(File::open(&path).unwrap(), &path, 8)
+            .unwrap()
+            .ramp_up_from(1);
+        let mut sizes = Vec::new();
+        while let Some(chunk) = c.next_chunk().unwrap() {
+            assert_eq!(chunk.first_row, sizes.iter().sum::<usize>() as u64);
+            sizes.push(chunk.rows);
+        }
+        assert_eq!(sizes, [1, 2, 4, 8, 5]);
     }
 
     #[test]

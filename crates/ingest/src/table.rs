@@ -173,6 +173,10 @@ fn varies<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
 /// Data rows parsed at a time when a whole log is read: bounds the CSV text held in memory.
 const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 18;
 
+/// Data rows of the first chunk of a whole log (each next chunk doubles, up to
+/// [`WHOLE_FILE_CHUNK_ROWS`]).
+const FIRST_CHUNK_ROWS: usize = 1 << 15;
+
 /// Reads and validates a whole log.
 pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     let path = spec.path.as_path();
@@ -183,8 +187,10 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             let header = column_names(&df);
             parts.push(convert(df, &header, Vec::new(), spec, 0)?);
         }
-        RawSource::Csv(mut chunks) => {
-            // the next chunk is read while this one is converted
+        RawSource::Csv(chunks) => {
+            // the next chunk is read while this one is converted; small chunks first, so that
+            // converting starts soon
+            let mut chunks = chunks.ramp_up_from(FIRST_CHUNK_ROWS);
             let mut next = chunks.next_chunk()?;
             while let Some(chunk) = next {
                 let (part, following) =
