@@ -194,10 +194,8 @@ impl FeatureMatrix {
     /// One column's values, copied out.
     pub fn column(&self, j: usize) -> Vec<f64> {
         self.values
-            .iter()
-            .skip(j)
-            .step_by(self.n_cols())
-            .copied()
+            .chunks_exact(self.n_cols())
+            .map(|row| row[j])
             .collect()
     }
     /// Source row id of every row (0-based data row in the input file).

@@ -1,6 +1,7 @@
 //! Order statistics shared by the crates: numpy-compatible medians and linear quantiles.
 
 use crate::FeatureMatrix;
+use rayon::prelude::*;
 
 /// Median of `values` (mean of the two middle values for even length, as numpy); NaN if empty.
 /// Reorders `values`; O(n) (selection, no full sort).
@@ -22,9 +23,10 @@ pub fn median_in_place(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Per-column medians of a matrix.
+/// Per-column medians of a matrix (columns on rayon's threads).
 pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
     (0..data.n_cols())
+        .into_par_iter()
         .map(|j| median_in_place(&mut data.column(j)))
         .collect()
 }

@@ -107,14 +107,14 @@ pub fn fit_with_scores(
             Model::Autoencoder(AutoencoderModel::fit(p, values, d, seed))
         }
     };
-    let scores = model.score(values);
+    let (scores, medians) = rayon::join(|| model.score(values), || stats::column_medians(data));
     let sorted = threshold::sorted(&scores);
     let rule = config.threshold_rule()?;
     let mut fitted = FittedDetector {
         format_version: MODEL_FORMAT_VERSION,
         name,
         features: data.names().to_vec(),
-        medians: stats::column_medians(data),
+        medians,
         rule,
         threshold: 0.0,
         severity: SeverityScale::from_sorted(&sorted),
