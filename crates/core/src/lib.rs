@@ -69,7 +69,7 @@ pub enum MatrixError {
 /// Who a row belongs to: the keys used for per-entity summaries in reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntityKey {
-    /// Source IP address, when the log has one; rows of one address share one allocation.
+    /// Source IP address, when the log has one; rows of one address mostly share one allocation.
     pub src_ip: Option<Arc<str>>,
     /// Destination port, when the log has one.
     pub dst_port: Option<i64>,

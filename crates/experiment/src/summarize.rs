@@ -235,7 +235,7 @@ impl EntityTally {
             s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
             s.max_severity = s.max_severity.max(max_severity[i]);
         };
-        // the rows of one address share one allocation (see `EntityKey`): they are tallied by
+        // the rows of one address mostly share an allocation (see `EntityKey`): they are tallied by
         // allocation, without hashing the text, then merged by address
         let mut by_allocation: HashMap<
             *const u8,

@@ -18,6 +18,10 @@ const WINDOW_START: &str = "__window_start";
 /// Rows a thread lays out at a time.
 const BLOCK_ROWS: usize = 1 << 14;
 
+/// Rows whose entity keys a thread builds at a time (large, so that the rows of an address
+/// mostly share one allocation).
+const ENTITY_BLOCK_ROWS: usize = 1 << 18;
+
 /// Builds the (unscaled) feature matrix, with row ids, entity keys and labels.
 pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatrix, FeatureError> {
     let features = spec.features();
@@ -272,28 +276,36 @@ fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, Fea
     if src.is_none() && port.is_none() && start.is_none() {
         return Ok(Vec::new());
     }
-    let mut src = src.map(|c| c.iter());
-    let mut port = port
-        .as_ref()
-        .map(|c| c.i64())
-        .transpose()?
-        .map(|c| c.iter());
-    let mut start = start
-        .as_ref()
-        .map(|c| c.i64())
-        .transpose()?
-        .map(|c| c.iter());
-    // one allocation per distinct address, shared by its rows
-    let mut interned: HashMap<&str, Arc<str>, foldhash::fast::RandomState> = HashMap::default();
+    let port = port.as_ref().map(|c| c.i64()).transpose()?;
+    let start = start.as_ref().map(|c| c.i64()).transpose()?;
     let window_ms = window_seconds as i64 * 1000;
-    Ok((0..df.height())
-        .map(|_| EntityKey {
-            src_ip: next_of(&mut src)
-                .map(|ip| Arc::clone(interned.entry(ip).or_insert_with(|| ip.into()))),
-            dst_port: next_of(&mut port),
-            // floor(floor(ms / 1000) / w) = floor(ms / 1000w) for positive divisors
-            window_start: next_of(&mut start)
-                .map(|ms| ms.div_euclid(window_ms) * window_seconds as i64),
-        })
-        .collect())
+    let mut keys = vec![EntityKey::default(); df.height()];
+    // blocks of rows across threads, each interning its addresses: the rows of one address
+    // in a block share one allocation
+    keys.par_chunks_mut(ENTITY_BLOCK_ROWS)
+        .enumerate()
+        .for_each(|(b, block)| {
+            let (from, len) = ((b * ENTITY_BLOCK_ROWS) as i64, block.len());
+            let (src, port, start) = (
+                src.map(|c| c.slice(from, len)),
+                port.map(|c| c.slice(from, len)),
+                start.map(|c| c.slice(from, len)),
+            );
+            let mut src = src.as_ref().map(|c| c.iter());
+            let mut port = port.as_ref().map(|c| c.iter());
+            let mut start = start.as_ref().map(|c| c.iter());
+            let mut interned: HashMap<&str, Arc<str>, foldhash::fast::RandomState> =
+                HashMap::default();
+            for key in block {
+                *key = EntityKey {
+                    src_ip: next_of(&mut src)
+                        .map(|ip| Arc::clone(interned.entry(ip).or_insert_with(|| ip.into()))),
+                    dst_port: next_of(&mut port),
+                    // floor(floor(ms / 1000) / w) = floor(ms / 1000w) for positive divisors
+                    window_start: next_of(&mut start)
+                        .map(|ms| ms.div_euclid(window_ms) * window_seconds as i64),
+                };
+            }
+        });
+    Ok(keys)
 }
