@@ -352,7 +352,6 @@ pub(crate) fn feature_spec(
     Ok(FeatureSpec::new(names, config.window_seconds)?)
 }
 
-/// The feature matrix and the report's log columns, built together (both only read the table).
 /// Where a run's scaler comes from.
 enum ScalerSource {
     /// Fitted on the run's own features with this method.

@@ -15,8 +15,8 @@ use webthreat_ingest::canonical::{
 
 const WINDOW_START: &str = "__window_start";
 
-/// Rows a thread lays out at a time.
-const BLOCK_ROWS: usize = 1 << 14;
+/// Rows a thread lays out (or scales) at a time.
+pub(crate) const BLOCK_ROWS: usize = 1 << 14;
 
 /// Rows whose entity keys a thread builds at a time (large, so that the rows of an address
 /// mostly share one allocation).

@@ -7,6 +7,7 @@
 //! - `robust`: (x - median) / IQR with linearly interpolated quartiles; a zero IQR becomes 1.
 //! - `none`: identity.
 
+use crate::build::BLOCK_ROWS;
 use crate::error::FeatureError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,9 +15,6 @@ use smartcore::linalg::basic::arrays::{Array2, ArrayView2};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::quantile_sorted;
-
-/// Rows a thread transforms at a time.
-const TRANSFORM_BLOCK_ROWS: usize = 1 << 14;
 
 /// Scaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -93,7 +91,7 @@ impl Scaler {
         }
         // rows in blocks across threads; each value is computed alone, so the result does not
         // depend on the thread count
-        let block = x.n_cols() * TRANSFORM_BLOCK_ROWS;
+        let block = x.n_cols() * BLOCK_ROWS;
         let mut values = vec![0.0; x.values().len()];
         values
             .par_chunks_mut(block)
