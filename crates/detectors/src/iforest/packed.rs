@@ -619,10 +619,13 @@ mod tests {
 
     #[test]
     fn packed_walk_equals_path_lengths() {
-        // (d, rows, trees, psi): depth 0, 4, 8 (pairs and an odd tree), 10 (large heaps)
+        // (d, rows, trees, psi): depth 0, 4, 6, 7 (the AVX-512 walk's last register level
+        // and first permuted one), 8 (pairs and an odd tree), 10 (large heaps)
         for (i, &(d, n, trees, psi)) in [
             (1, 300, 3, 1),
             (2, 300, 5, 10),
+            (3, 1000, 3, 64),
+            (2, 1000, 5, 100),
             (3, 2000, 7, 256),
             (4, 2000, 11, 256),
             (4, 3000, 4, 600),
