@@ -518,19 +518,19 @@ fn convert(
                 let mut problems = Problems::starting_at(first_row);
                 let col = raw.column(source)?;
                 let mapped = match *canonical_name {
-                    canonical::BYTES_IN | canonical::BYTES_OUT => {
-                        let v =
-                            validate::numbers(col, source, NumberKind::NonNegative, &mut problems)?;
-                        Mapped::Column(Column::new((*canonical_name).into(), v))
-                    }
-                    canonical::DST_PORT => {
-                        let v = validate::numbers(col, source, NumberKind::Port, &mut problems)?;
-                        let ints: Vec<i64> = v
-                            .iter()
-                            .map(|p| if p.is_nan() { 0 } else { *p as i64 })
-                            .collect();
-                        Mapped::Column(Column::new((*canonical_name).into(), ints))
-                    }
+                    canonical::BYTES_IN | canonical::BYTES_OUT => Mapped::Column(
+                        validate::numbers(
+                            col,
+                            source,
+                            NumberKind::NonNegative,
+                            canonical_name,
+                            &mut problems,
+                        )?
+                        .into_column(),
+                    ),
+                    canonical::DST_PORT => Mapped::Column(
+                        validate::ports(col, source, canonical_name, &mut problems)?.into_column(),
+                    ),
                     canonical::START_TIME | canonical::END_TIME => {
                         Mapped::Times(validate::timestamps(col, source, &mut problems)?)
                     }
@@ -549,7 +549,7 @@ fn convert(
         Ok(Some((v, problems)))
     };
     let (validated, labels) = rayon::join(validate_mapped, validate_labels);
-    let mut times: BTreeMap<&str, (Vec<Option<i64>>, &str)> = BTreeMap::new();
+    let mut times: BTreeMap<&str, (Int64Chunked, &str)> = BTreeMap::new();
     for ((canonical_name, source), validated) in mapping.iter().zip(validated) {
         let (mapped, found) = validated.map_err(polars_err)?;
         problems.list.extend(found.list);
@@ -568,9 +568,15 @@ fn convert(
         validate::check_order(start, end, end_col, end_src, start_src, &mut problems)
             .map_err(polars_err)?;
     }
-    for (name, (values, _)) in &times {
-        let ms: Vec<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
-        let datetimes = Int64Chunked::from_vec((*name).into(), ms)
+    for (name, (values, _)) in times {
+        // unparsed values (each a problem) read as 0
+        let ms = if values.null_count() > 0 {
+            values.fill_null_with_values(0).map_err(polars_err)?
+        } else {
+            values
+        };
+        let datetimes = ms
+            .with_name(name.into())
             .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
         out.push(datetimes.into_column());
     }
@@ -599,9 +605,9 @@ fn convert(
             && spec.numeric.is_empty()
             && validate::looks_numeric(col).map_err(polars_err)?;
         if wanted || auto {
-            let v =
-                validate::numbers(col, name, NumberKind::Any, &mut problems).map_err(polars_err)?;
-            out.push(Column::new(name.as_str().into(), v));
+            let v = validate::numbers(col, name, NumberKind::Any, name, &mut problems)
+                .map_err(polars_err)?;
+            out.push(v.into_column());
         } else {
             text_columns.push(ColumnSummary {
                 name: name.clone(),
@@ -626,7 +632,7 @@ fn convert(
 /// A validated mapped column: typed, or timestamps (typed after the start/end order check).
 enum Mapped {
     Column(Column),
-    Times(Vec<Option<i64>>),
+    Times(Int64Chunked),
 }
 
 /// (canonical, source column) pairs for the spec's format.

@@ -72,6 +72,17 @@ pub(crate) fn all_accepted(col: &Column, kind: NumberKind) -> bool {
     if !col.dtype().is_primitive_numeric() || col.null_count() > 0 {
         return false;
     }
+    if let Ok(ints) = col.i64() {
+        // exactly the integers whose f64 `kind` accepts (an i64 is finite and whole)
+        let (low, high) = match kind {
+            NumberKind::Any => (i64::MIN, i64::MAX),
+            NumberKind::NonNegative => (0, i64::MAX),
+            NumberKind::Port => (0, 65535),
+        };
+        return ints
+            .downcast_iter()
+            .all(|a| a.values().iter().all(|v| (low..=high).contains(v)));
+    }
     match col.cast(&DataType::Float64) {
         Ok(c) => c
             .f64()
@@ -80,20 +91,22 @@ pub(crate) fn all_accepted(col: &Column, kind: NumberKind) -> bool {
     }
 }
 
-/// Parses a numeric column; invalid entries become problems and NaN placeholders. A typed
-/// column whose values are all valid is taken as it is.
+/// Parses a numeric column (named `name`); invalid entries become problems and NaN
+/// placeholders. A typed column whose values are all valid is taken as it is, without a copy
+/// when it is Float64.
 pub(crate) fn numbers(
     col: &Column,
     source_name: &str,
     kind: NumberKind,
+    name: &str,
     problems: &mut Problems,
-) -> PolarsResult<Vec<f64>> {
+) -> PolarsResult<Float64Chunked> {
     if all_accepted(col, kind) {
         let values = col.cast(&DataType::Float64)?;
-        return Ok(values.f64()?.into_no_null_iter().collect());
+        return Ok(values.f64()?.clone().with_name(name.into()));
     }
     let values = strings(col)?;
-    Ok(values
+    let parsed: Vec<f64> = values
         .iter()
         .enumerate()
         .map(
@@ -105,7 +118,27 @@ pub(crate) fn numbers(
                 }
             },
         )
-        .collect())
+        .collect();
+    Ok(Float64Chunked::from_vec(name.into(), parsed))
+}
+
+/// Parses a port column (named `name`) like [`numbers`]; invalid entries become problems and
+/// 0 placeholders. An Int64 column whose values are all ports is taken without a copy.
+pub(crate) fn ports(
+    col: &Column,
+    source_name: &str,
+    name: &str,
+    problems: &mut Problems,
+) -> PolarsResult<Int64Chunked> {
+    if col.dtype() == &DataType::Int64 && all_accepted(col, NumberKind::Port) {
+        return Ok(col.i64()?.clone().with_name(name.into()));
+    }
+    let values = numbers(col, source_name, NumberKind::Port, name, problems)?;
+    let ports: Vec<i64> = values
+        .into_no_null_iter()
+        .map(|p| if p.is_nan() { 0 } else { p as i64 })
+        .collect();
+    Ok(Int64Chunked::from_vec(name.into(), ports))
 }
 
 /// True when every non-empty value of the column parses as a finite number (and one exists).
@@ -128,27 +161,26 @@ pub(crate) fn looks_numeric(col: &Column) -> PolarsResult<bool> {
     Ok(any)
 }
 
-/// Parses a timestamp column to epoch milliseconds.
+/// Parses a timestamp column to epoch milliseconds, null where a value is missing or invalid
+/// (each a problem). A Datetime column is taken without a copy.
 pub(crate) fn timestamps(
     col: &Column,
     source_name: &str,
     problems: &mut Problems,
-) -> PolarsResult<Vec<Option<i64>>> {
+) -> PolarsResult<Int64Chunked> {
     if let DataType::Datetime(_, _) = col.dtype() {
         let ms = col
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
             .cast(&DataType::Int64)?;
-        return Ok(ms
-            .i64()?
-            .iter()
-            .enumerate()
-            .map(|(row, v)| {
+        let ms = ms.i64()?.clone();
+        if ms.null_count() > 0 {
+            for (row, v) in ms.iter().enumerate() {
                 if v.is_none() {
                     problems.push(row, source_name, None, "a timestamp");
                 }
-                v
-            })
-            .collect());
+            }
+        }
+        return Ok(ms);
     }
     let values = strings(col)?;
     Ok(values
@@ -192,29 +224,49 @@ pub(crate) fn labels(
 /// Records a problem for every row whose end precedes its start (rows with an unparsed
 /// timestamp already have a problem and are not checked again).
 pub(crate) fn check_order(
-    start: &[Option<i64>],
-    end: &[Option<i64>],
+    start: &Int64Chunked,
+    end: &Int64Chunked,
     end_source: &Column,
     end_name: &str,
     start_name: &str,
     problems: &mut Problems,
 ) -> PolarsResult<()> {
-    // the raw end values are only needed for the problems found
-    let mut raw: Option<StringChunked> = None;
-    for (row, (s, e)) in start.iter().zip(end).enumerate() {
-        if let (Some(s), Some(e)) = (s, e)
-            && e < s
-        {
-            let expected = format!(
-                "a time not before `{start_name}` ({})",
-                crate::timestamp::format_epoch_ms(*s)
+    let aligned = start.null_count() == 0
+        && end.null_count() == 0
+        && start.chunk_lengths().eq(end.chunk_lengths());
+    // (row, start) of every row whose end precedes its start
+    let reversed: Vec<(usize, i64)> = if aligned {
+        let mut offset = 0;
+        let mut found = Vec::new();
+        for (s, e) in start.downcast_iter().zip(end.downcast_iter()) {
+            let (s, e) = (s.values(), e.values());
+            found.extend(
+                (s.iter().zip(e.iter()).enumerate())
+                    .filter(|(_, (s, e))| e < s)
+                    .map(|(row, (s, _))| (offset + row, *s)),
             );
-            let raw = match &mut raw {
-                Some(raw) => raw,
-                None => raw.insert(strings(end_source)?),
-            };
-            problems.push(row, end_name, raw.get(row), &expected);
+            offset += s.len();
         }
+        found
+    } else {
+        (start.iter().zip(end.iter()).enumerate())
+            .filter_map(|(row, times)| match times {
+                (Some(s), Some(e)) if e < s => Some((row, s)),
+                _ => None,
+            })
+            .collect()
+    };
+    if reversed.is_empty() {
+        return Ok(());
+    }
+    // the raw end values are only needed for the problems found
+    let raw = strings(end_source)?;
+    for (row, s) in reversed {
+        let expected = format!(
+            "a time not before `{start_name}` ({})",
+            crate::timestamp::format_epoch_ms(s)
+        );
+        problems.push(row, end_name, raw.get(row), &expected);
     }
     Ok(())
 }

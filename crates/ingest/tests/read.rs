@@ -260,6 +260,47 @@ fn end_before_start_is_an_error_on_end_time() {
 }
 
 #[test]
+fn reversed_times_are_found_beside_unparsed_ones() {
+    // an unparsed timestamp leaves a null in its column; the order check still finds the
+    // reversed row after it, and reports its raw end value
+    let dir = tempfile::tempdir().unwrap();
+    let path = cloudwatch_file(
+        &dir,
+        &[
+            good_row("1.1.1.1"),
+            row("1", "1", "yesterday", "2024-04-25T23:10:00Z", "2.2.2.2"),
+            row(
+                "1",
+                "1",
+                "2024-04-25T23:10:00Z",
+                "2024-04-25T23:09:59Z",
+                "3.3.3.3",
+            ),
+        ],
+    );
+    let mut spec = SourceSpec::cloudwatch(&path);
+    spec.on_bad_rows = BadRowPolicy::Skip;
+    let t = read_log(&spec).unwrap();
+    assert_eq!(t.df.height(), 1);
+    let found: Vec<(u64, &str, &str)> = t
+        .rejected
+        .iter()
+        .flat_map(|r| {
+            r.problems
+                .iter()
+                .map(move |p| (r.row, p.column.as_str(), p.value.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (1, "creation_time", "yesterday"),
+            (2, "end_time", "2024-04-25T23:09:59Z")
+        ]
+    );
+}
+
+#[test]
 fn skip_rejects_bad_rows_with_every_reason() {
     let dir = tempfile::tempdir().unwrap();
     let path = cloudwatch_file(
