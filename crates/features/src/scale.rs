@@ -1,7 +1,7 @@
 //! Feature scaling with parameters that serialize.
 //!
 //! - `standard`: (x - mean) / std, population std as scikit-learn's StandardScaler. Means and
-//!   standard deviations come from smartcore; a zero std (constant column) is replaced by 1, as
+//!   standard deviations come from smartcore (reading the matrix in place); a zero std (constant column) is replaced by 1, as
 //!   scikit-learn does, so constant columns become 0 instead of the ±inf smartcore's own
 //!   transform would produce when the mean is not exactly representable.
 //! - `robust`: (x - median) / IQR with linearly interpolated quartiles; a zero IQR becomes 1.
@@ -11,10 +11,47 @@ use crate::build::BLOCK_ROWS;
 use crate::error::FeatureError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use smartcore::linalg::basic::arrays::{Array2, ArrayView2};
-use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linalg::basic::arrays::{Array, ArrayView2};
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::quantile_sorted;
+
+/// A row-major matrix's values seen as a smartcore matrix, without copying them.
+struct RowMajor<'a> {
+    values: &'a [f64],
+    n_rows: usize,
+    n_cols: usize,
+}
+
+impl std::fmt::Debug for RowMajor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowMajor({} x {})", self.n_rows, self.n_cols)
+    }
+}
+
+impl Array<f64, (usize, usize)> for RowMajor<'_> {
+    fn get(&self, (row, col): (usize, usize)) -> &f64 {
+        &self.values[row * self.n_cols + col]
+    }
+
+    fn shape(&self) -> (usize, usize) {
+        (self.n_rows, self.n_cols)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.n_rows == 0 || self.n_cols == 0
+    }
+
+    fn iterator<'b>(&'b self, axis: u8) -> Box<dyn Iterator<Item = &'b f64> + 'b> {
+        match axis {
+            0 => Box::new(self.values.iter()),
+            _ => Box::new(
+                (0..self.n_cols).flat_map(move |c| (0..self.n_rows).map(move |r| self.get((r, c)))),
+            ),
+        }
+    }
+}
+
+impl ArrayView2<f64> for RowMajor<'_> {}
 
 /// Scaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -53,13 +90,12 @@ impl Scaler {
         let (center, scale) = match method {
             Scaling::None => (vec![0.0; d], vec![1.0; d]),
             Scaling::Standard => {
-                let m = DenseMatrix::new(n, d, x.values().to_vec(), false).map_err(|e| {
-                    FeatureError::Unknown {
-                        name: "standard scaling".into(),
-                        hint: e.to_string(),
-                    }
-                })?;
-                let means: Vec<f64> = m.column_mean();
+                let m = RowMajor {
+                    values: x.values(),
+                    n_rows: n,
+                    n_cols: d,
+                };
+                let means: Vec<f64> = m.mean_by(0);
                 let stds: Vec<f64> = m.std_dev(0);
                 (means, stds.into_iter().map(nonzero).collect())
             }
