@@ -1,9 +1,10 @@
 //! Feature scaling with parameters that serialize.
 //!
 //! - `standard`: (x - mean) / std, population std as scikit-learn's StandardScaler. Means and
-//!   standard deviations come from smartcore (reading the matrix in place); a zero std (constant column) is replaced by 1, as
-//!   scikit-learn does, so constant columns become 0 instead of the ±inf smartcore's own
-//!   transform would produce when the mean is not exactly representable.
+//!   standard deviations come from smartcore, reading each column in place (columns in
+//!   parallel); a zero std (constant column) is replaced by 1, as scikit-learn does, so
+//!   constant columns become 0 instead of the ±inf smartcore's own transform would produce
+//!   when the mean is not exactly representable.
 //! - `robust`: (x - median) / IQR with linearly interpolated quartiles; a zero IQR becomes 1.
 //! - `none`: identity.
 
@@ -15,43 +16,45 @@ use smartcore::linalg::basic::arrays::{Array, ArrayView2};
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::quantile_sorted;
 
-/// A row-major matrix's values seen as a smartcore matrix, without copying them.
-struct RowMajor<'a> {
+/// One column of a row-major matrix's values, seen as a one-column smartcore matrix without
+/// copying it.
+struct ColumnOf<'a> {
     values: &'a [f64],
+    col: usize,
     n_rows: usize,
     n_cols: usize,
 }
 
-impl std::fmt::Debug for RowMajor<'_> {
+impl std::fmt::Debug for ColumnOf<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RowMajor({} x {})", self.n_rows, self.n_cols)
+        write!(
+            f,
+            "column {} of {} x {}",
+            self.col, self.n_rows, self.n_cols
+        )
     }
 }
 
-impl Array<f64, (usize, usize)> for RowMajor<'_> {
+impl Array<f64, (usize, usize)> for ColumnOf<'_> {
     fn get(&self, (row, col): (usize, usize)) -> &f64 {
-        &self.values[row * self.n_cols + col]
+        assert_eq!(col, 0, "a one-column matrix");
+        &self.values[row * self.n_cols + self.col]
     }
 
     fn shape(&self) -> (usize, usize) {
-        (self.n_rows, self.n_cols)
+        (self.n_rows, 1)
     }
 
     fn is_empty(&self) -> bool {
-        self.n_rows == 0 || self.n_cols == 0
+        self.n_rows == 0
     }
 
-    fn iterator<'b>(&'b self, axis: u8) -> Box<dyn Iterator<Item = &'b f64> + 'b> {
-        match axis {
-            0 => Box::new(self.values.iter()),
-            _ => Box::new(
-                (0..self.n_cols).flat_map(move |c| (0..self.n_rows).map(move |r| self.get((r, c)))),
-            ),
-        }
+    fn iterator<'b>(&'b self, _axis: u8) -> Box<dyn Iterator<Item = &'b f64> + 'b> {
+        Box::new((0..self.n_rows).map(move |r| self.get((r, 0))))
     }
 }
 
-impl ArrayView2<f64> for RowMajor<'_> {}
+impl ArrayView2<f64> for ColumnOf<'_> {}
 
 /// Scaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -89,16 +92,20 @@ impl Scaler {
         }
         let (center, scale) = match method {
             Scaling::None => (vec![0.0; d], vec![1.0; d]),
-            Scaling::Standard => {
-                let m = RowMajor {
-                    values: x.values(),
-                    n_rows: n,
-                    n_cols: d,
-                };
-                let means: Vec<f64> = m.mean_by(0);
-                let stds: Vec<f64> = m.std_dev(0);
-                (means, stds.into_iter().map(nonzero).collect())
-            }
+            // one column per task: each column's sums run over its rows in order, as they
+            // would over the whole matrix
+            Scaling::Standard => (0..d)
+                .into_par_iter()
+                .map(|col| {
+                    let m = ColumnOf {
+                        values: x.values(),
+                        col,
+                        n_rows: n,
+                        n_cols: d,
+                    };
+                    (m.mean_by(0)[0], nonzero(m.std_dev(0)[0]))
+                })
+                .unzip(),
             Scaling::Robust => (0..d)
                 .map(|j| {
                     let mut col = x.column(j);
@@ -182,6 +189,28 @@ mod tests {
         let t = s.transform(&x).unwrap();
         assert!((t.row(0)[0] + 1.5 / 1.25f64.sqrt()).abs() < 1e-12);
         assert!(t.column(1).iter().all(|v| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn standard_statistics_are_smartcores_on_the_whole_matrix_bit_for_bit() {
+        use smartcore::linalg::basic::arrays::Array2;
+        use smartcore::linalg::basic::matrix::DenseMatrix;
+        // values whose sums round differently in different orders
+        let rows: Vec<Vec<f64>> = (0..1000)
+            .map(|i| {
+                let v = f64::from(i);
+                vec![(v * 0.37).sin() * 1e6, 1.0 / (v + 0.3), v * v * 1e-3]
+            })
+            .collect();
+        let x = matrix(&rows);
+        let s = Scaler::fit(Scaling::Standard, &x).unwrap();
+        let whole = DenseMatrix::new(1000, 3, x.values().to_vec(), false).unwrap();
+        let means = whole.column_mean();
+        let stds: Vec<f64> = whole.std_dev(0);
+        for j in 0..3 {
+            assert_eq!(s.center[j].to_bits(), means[j].to_bits(), "mean {j}");
+            assert_eq!(s.scale[j].to_bits(), stds[j].to_bits(), "std {j}");
+        }
     }
 
     #[test]
