@@ -29,10 +29,11 @@ pub fn push_fixed<const DECIMALS: u32>(out: &mut String, x: f64) {
     push_u64(out, n / scale);
     if DECIMALS > 0 {
         out.push('.');
-        let mut buf = [0; 20];
-        let digits = u64_digits(n % scale, &mut buf);
-        out.extend(std::iter::repeat_n('0', DECIMALS as usize - digits.len()));
-        out.push_str(digits);
+        let mut buf = [b'0'; 20];
+        let digits = u64_digits(n % scale, &mut buf).len();
+        // the digits with their leading zeros (the buffer starts as zeros)
+        let padded = &buf[buf.len() - digits.max(DECIMALS as usize)..];
+        out.push_str(std::str::from_utf8(padded).expect("ASCII digits"));
     }
 }
 
@@ -42,17 +43,31 @@ pub fn push_u64(out: &mut String, n: u64) {
     out.push_str(u64_digits(n, &mut [0; 20]));
 }
 
-/// The decimal digits of `n`, written at the end of `buf`.
+/// "00" to "99", two digits per number.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// The decimal digits of `n`, written at the end of `buf` two at a time.
 #[inline]
 pub fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut start = buf.len();
-    loop {
+    while n >= 100 {
+        let pair = 2 * (n % 100) as usize;
+        n /= 100;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = 2 * n as usize;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        buf[start] = b'0' + n as u8;
     }
     std::str::from_utf8(&buf[start..]).expect("ASCII digits")
 }
@@ -115,7 +130,11 @@ mod tests {
 
     #[test]
     fn integers() {
-        for n in [0, 7, 10, 99, 1_000_000, u64::MAX] {
+        let powers = (0..20).flat_map(|e| {
+            let p = 10u64.pow(e);
+            [p - 1, p, p + 1]
+        });
+        for n in (0..100_000).chain(powers).chain([u64::MAX]) {
             let mut s = String::new();
             push_u64(&mut s, n);
             assert_eq!(s, n.to_string());
