@@ -69,9 +69,12 @@ pub(crate) fn read(
         return None;
     }
     let names: Vec<PlSmallStr> = header.iter().map(|h| h.as_str().into()).collect();
+    // records per piece, estimated from its share of the bytes (the vectors grow if it is
+    // short, and capacity beyond what is written is never touched)
+    let capacity = |piece: &[u8]| piece.len() * rows / body.len().max(1) * 9 / 8 + 16;
     let pieces: Vec<Option<Piece<'_>>> = split_at_lines(body, rows)
         .into_par_iter()
-        .map(|piece| Piece::read(piece, &plan, &names))
+        .map(|piece| Piece::read(piece, capacity(piece), &plan, &names))
         .collect();
     let mut pieces = pieces.into_iter();
     let mut whole = pieces.next()??;
@@ -161,13 +164,18 @@ struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    /// Reads the records of `piece` (whole lines); `None` if one is not plain.
-    fn read(piece: &'a [u8], plan: &[ReadAs], names: &[PlSmallStr]) -> Option<Piece<'a>> {
+    /// Reads the records of `piece` (whole lines, about `capacity` of them); `None` if one is
+    /// not plain.
+    fn read(
+        piece: &'a [u8],
+        capacity: usize,
+        plan: &[ReadAs],
+        names: &[PlSmallStr],
+    ) -> Option<Piece<'a>> {
         if !is_plain(piece) {
             return None;
         }
         let piece = std::str::from_utf8(piece).ok()?;
-        let capacity = memchr::memchr_iter(b'\n', piece.as_bytes()).count();
         let mut columns: Vec<Builder<'a>> = plan
             .iter()
             .zip(names)
