@@ -171,7 +171,10 @@ fn varies<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
 }
 
 /// Data rows parsed at a time when a whole log is read: bounds the CSV text held in memory.
-const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 18;
+/// Two chunk buffers take turns (one read while the other is converted), so their size is
+/// memory the kernel must supply: on a 1M-row log 2^17 rows (about 28 MB of text) took 0.29 s
+/// to read on 2 threads and 107k page faults, against 0.33 s and 122k for 2^18.
+const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 17;
 
 /// Data rows of the first chunk of a whole log (each next chunk doubles, up to
 /// [`WHOLE_FILE_CHUNK_ROWS`]).
