@@ -374,19 +374,32 @@ impl ScoresWriter {
     ) -> Result<(), ExperimentError> {
         let rows = raw.n_rows();
         let group = FORMAT_BLOCK_ROWS * 4 * rayon::current_num_threads();
-        for first in (0..rows).step_by(group) {
+        let format_group = |first: usize| -> Vec<String> {
             let last = (first + group).min(rows);
-            let blocks: Vec<String> = (first..last)
+            (first..last)
                 .step_by(FORMAT_BLOCK_ROWS)
                 .collect::<Vec<_>>()
                 .into_par_iter()
                 .map(|from| format_rows(raw, detectors, from..(from + FORMAT_BLOCK_ROWS).min(last)))
-                .collect();
-            for text in blocks {
-                self.out
-                    .write_all(text.as_bytes())
-                    .map_err(io_err(&self.path))?;
-            }
+                .collect()
+        };
+        // each group is written while the next one is formatted
+        let mut formatted: Vec<String> = Vec::new();
+        for first in (0..rows).step_by(group) {
+            let (written, next) =
+                rayon::join(|| self.write_blocks(&formatted), || format_group(first));
+            written?;
+            formatted = next;
+        }
+        self.write_blocks(&formatted)
+    }
+
+    /// Writes formatted blocks of lines in order.
+    fn write_blocks(&mut self, blocks: &[String]) -> Result<(), ExperimentError> {
+        for text in blocks {
+            self.out
+                .write_all(text.as_bytes())
+                .map_err(io_err(&self.path))?;
         }
         Ok(())
     }
@@ -518,7 +531,9 @@ mod tests {
 
     #[test]
     fn scores_are_written_in_row_order_across_format_blocks() {
-        let rows = 2 * FORMAT_BLOCK_ROWS + 5;
+        // more than two groups of blocks (a group is 4 blocks per thread), so that groups are
+        // written while the next is formatted
+        let rows = 9 * FORMAT_BLOCK_ROWS * rayon::current_num_threads() + 5;
         let values: Vec<f64> = (0..rows).map(|i| i as f64).collect();
         let ip: Arc<str> = "10.0.0.1".into();
         let entities = (0..rows)
