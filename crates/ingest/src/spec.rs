@@ -108,11 +108,17 @@ impl LabelSpec {
     pub fn parse(&self, raw: &str) -> Option<bool> {
         let raw = raw.trim();
         match self {
-            LabelSpec::Column(_) => match raw.to_ascii_lowercase().as_str() {
-                "1" | "true" | "1.0" => Some(true),
-                "0" | "false" | "0.0" => Some(false),
-                _ => None,
-            },
+            LabelSpec::Column(_) => {
+                // ASCII case is ignored, without a lowercased copy per value
+                let is = |words: [&str; 3]| words.iter().any(|w| raw.eq_ignore_ascii_case(w));
+                if is(["1", "true", "1.0"]) {
+                    Some(true)
+                } else if is(["0", "false", "0.0"]) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
             LabelSpec::Mapped {
                 anomaly, normal, ..
             } => {
@@ -185,6 +191,31 @@ impl SourceSpec {
             columns: ColumnMap::default(),
             numeric: Vec::new(),
             on_bad_rows: BadRowPolicy::Fail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_labels_ignore_ascii_case_and_surrounding_space() {
+        let spec = LabelSpec::Column("label".into());
+        for (raw, want) in [
+            ("1", Some(true)),
+            ("TRUE", Some(true)),
+            (" True ", Some(true)),
+            ("1.0", Some(true)),
+            ("0", Some(false)),
+            ("False", Some(false)),
+            ("0.0\t", Some(false)),
+            ("yes", None),
+            ("", None),
+            ("2", None),
+            ("1.00", None),
+        ] {
+            assert_eq!(spec.parse(raw), want, "{raw:?}");
         }
     }
 }
