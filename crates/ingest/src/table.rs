@@ -363,16 +363,16 @@ fn read_plain(
     (ordered && typed_values_valid(&direct.df, spec, typed)).then_some(direct)
 }
 
-/// Whether no row of `df` has its `end` Datetime before its `start` (`None` on a polars error).
+/// Whether every row of `df` has both Datetimes and its `end` not before its `start` (`None`
+/// on a polars error).
 fn ends_not_before_starts(df: &DataFrame, start: &str, end: &str) -> Option<bool> {
     let millis = |name: &str| df.column(name).ok()?.cast(&DataType::Int64).ok();
     let (start, end) = (millis(start)?, millis(end)?);
     let (start, end) = (start.i64().ok()?, end.i64().ok()?);
     Some(
-        start
-            .iter()
-            .zip(end.iter())
-            .all(|(s, e)| matches!((s, e), (Some(s), Some(e)) if e >= s)),
+        start.null_count() == 0
+            && end.null_count() == 0
+            && validate::reversed_rows(start, end).is_empty(),
     )
 }
 

@@ -221,6 +221,34 @@ pub(crate) fn labels(
         .collect())
 }
 
+/// (row, start) of every row whose end precedes its start; rows missing either are skipped.
+pub(crate) fn reversed_rows(start: &Int64Chunked, end: &Int64Chunked) -> Vec<(usize, i64)> {
+    let aligned = start.null_count() == 0
+        && end.null_count() == 0
+        && start.chunk_lengths().eq(end.chunk_lengths());
+    if !aligned {
+        return (start.iter().zip(end.iter()).enumerate())
+            .filter_map(|(row, times)| match times {
+                (Some(s), Some(e)) if e < s => Some((row, s)),
+                _ => None,
+            })
+            .collect();
+    }
+    // the arrays' values directly, chunk by chunk
+    let mut offset = 0;
+    let mut found = Vec::new();
+    for (s, e) in start.downcast_iter().zip(end.downcast_iter()) {
+        let (s, e) = (s.values(), e.values());
+        found.extend(
+            (s.iter().zip(e.iter()).enumerate())
+                .filter(|(_, (s, e))| e < s)
+                .map(|(row, (s, _))| (offset + row, *s)),
+        );
+        offset += s.len();
+    }
+    found
+}
+
 /// Records a problem for every row whose end precedes its start (rows with an unparsed
 /// timestamp already have a problem and are not checked again).
 pub(crate) fn check_order(
@@ -231,31 +259,7 @@ pub(crate) fn check_order(
     start_name: &str,
     problems: &mut Problems,
 ) -> PolarsResult<()> {
-    let aligned = start.null_count() == 0
-        && end.null_count() == 0
-        && start.chunk_lengths().eq(end.chunk_lengths());
-    // (row, start) of every row whose end precedes its start
-    let reversed: Vec<(usize, i64)> = if aligned {
-        let mut offset = 0;
-        let mut found = Vec::new();
-        for (s, e) in start.downcast_iter().zip(end.downcast_iter()) {
-            let (s, e) = (s.values(), e.values());
-            found.extend(
-                (s.iter().zip(e.iter()).enumerate())
-                    .filter(|(_, (s, e))| e < s)
-                    .map(|(row, (s, _))| (offset + row, *s)),
-            );
-            offset += s.len();
-        }
-        found
-    } else {
-        (start.iter().zip(end.iter()).enumerate())
-            .filter_map(|(row, times)| match times {
-                (Some(s), Some(e)) if e < s => Some((row, s)),
-                _ => None,
-            })
-            .collect()
-    };
+    let reversed = reversed_rows(start, end);
     if reversed.is_empty() {
         return Ok(());
     }
