@@ -16,16 +16,10 @@ const FAST_LIMIT: f64 = 4_294_967_296.0;
 /// Appends `x` with `DECIMALS` digits after the point, exactly as `{:.DECIMALS}` formats it.
 pub fn push_fixed<const DECIMALS: u32>(out: &mut String, x: f64) {
     let scale = 10u64.pow(DECIMALS);
-    let y = x * scale as f64;
-    let whole = y.floor();
-    let fraction = y - whole;
-    // core::fmt for NaN, infinities, large values, -0.0 and negatives (its sign handling), and
-    // products too close to a tie to round from
-    if y.is_nan() || y >= FAST_LIMIT || x.is_sign_negative() || (fraction - 0.5).abs() <= 1e-6 {
+    let Some(n) = rounded(x, scale) else {
         let _ = write!(out, "{x:.prec$}", prec = DECIMALS as usize);
         return;
-    }
-    let n = whole as u64 + u64::from(fraction > 0.5);
+    };
     push_u64(out, n / scale);
     if DECIMALS > 0 {
         out.push('.');
@@ -35,6 +29,24 @@ pub fn push_fixed<const DECIMALS: u32>(out: &mut String, x: f64) {
         let padded = &buf[buf.len() - digits.max(DECIMALS as usize)..];
         out.push_str(std::str::from_utf8(padded).expect("ASCII digits"));
     }
+}
+
+/// `x * scale` rounded to the nearest integer, when that is surely what `core::fmt` prints:
+/// `None` for NaN, infinities, large values, -0.0 and negatives (its sign handling), and
+/// products too close to a tie to round from.
+fn rounded(x: f64, scale: u64) -> Option<u64> {
+    let y = x * scale as f64;
+    if y.is_nan() || y >= FAST_LIMIT || x.is_sign_negative() {
+        return None;
+    }
+    // y is in [0, 2^32): truncation is its floor, exactly (and needs no libm call on baseline
+    // x86-64, unlike `floor`)
+    let whole = y as u64;
+    let fraction = y - whole as f64;
+    if (fraction - 0.5).abs() <= 1e-6 {
+        return None;
+    }
+    Some(whole + u64::from(fraction > 0.5))
 }
 
 /// Appends the decimal digits of `n`.
