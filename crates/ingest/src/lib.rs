@@ -14,6 +14,7 @@ mod error;
 mod plain;
 mod raw;
 mod spec;
+mod split;
 mod table;
 pub mod timestamp;
 mod validate;

@@ -13,6 +13,7 @@
 //! both paths give the same bits.
 
 use crate::raw::split_csv_line;
+use crate::split::Separators;
 use crate::table::Distinct;
 use crate::timestamp::parse_epoch_ms;
 use polars::prelude::*;
@@ -127,7 +128,9 @@ enum Values<'a> {
 enum Builder<'a> {
     Float(Vec<f64>),
     Int(Vec<i64>),
-    Time(Vec<i64>),
+    /// The values so far, and the last text parsed with its value (rows of an export mostly
+    /// repeat the timestamp before them, which is then not parsed again).
+    Time(Vec<i64>, Option<(&'a str, i64)>),
     Text(StringChunkedBuilder),
     Summary(Summary<'a>),
 }
@@ -182,7 +185,7 @@ impl<'a> Piece<'a> {
             .map(|(how, name)| match how {
                 ReadAs::Float => Builder::Float(Vec::with_capacity(capacity)),
                 ReadAs::Int => Builder::Int(Vec::with_capacity(capacity)),
-                ReadAs::Time => Builder::Time(Vec::with_capacity(capacity)),
+                ReadAs::Time => Builder::Time(Vec::with_capacity(capacity), None),
                 ReadAs::Text => Builder::Text(StringChunkedBuilder::new(name.clone(), capacity)),
                 ReadAs::Summary => Builder::Summary(Summary::default()),
             })
@@ -191,7 +194,7 @@ impl<'a> Piece<'a> {
         let mut field = 0;
         let mut start = 0;
         let mut rows = 0;
-        for end in memchr::memchr2_iter(b',', b'\n', bytes) {
+        for end in Separators::new(bytes) {
             let line_end = bytes[end] == b'\n';
             let mut value = &piece[start..end];
             if line_end {
@@ -200,7 +203,17 @@ impl<'a> Piece<'a> {
             match columns.get_mut(field)? {
                 Builder::Float(v) => v.push(parse_float(value)?),
                 Builder::Int(v) => v.push(parse_int(value)?),
-                Builder::Time(v) => v.push(parse_epoch_ms(value)?),
+                Builder::Time(v, last) => {
+                    let ms = match *last {
+                        Some((text, ms)) if text == value => ms,
+                        _ => {
+                            let ms = parse_epoch_ms(value)?;
+                            *last = Some((value, ms));
+                            ms
+                        }
+                    };
+                    v.push(ms);
+                }
                 Builder::Text(v) if value.is_empty() => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
                 Builder::Summary(s) => s.add(value),
@@ -222,7 +235,7 @@ impl<'a> Piece<'a> {
             .map(|(b, name)| match b {
                 Builder::Float(v) => Values::Built(Column::new(name.clone(), v)),
                 Builder::Int(v) => Values::Built(Column::new(name.clone(), v)),
-                Builder::Time(v) => Values::Built(
+                Builder::Time(v, _) => Values::Built(
                     Int64Chunked::from_vec(name.clone(), v)
                         .into_datetime(TimeUnit::Milliseconds, None)
                         .into_column(),
