@@ -374,7 +374,7 @@ impl ScoresWriter {
     ) -> Result<(), ExperimentError> {
         let rows = raw.n_rows();
         let group = FORMAT_BLOCK_ROWS * 4 * rayon::current_num_threads();
-        let format_group = |first: usize| -> Vec<String> {
+        let format_group = |first: usize| -> Vec<Vec<u8>> {
             let last = (first + group).min(rows);
             (first..last)
                 .step_by(FORMAT_BLOCK_ROWS)
@@ -384,7 +384,7 @@ impl ScoresWriter {
                 .collect()
         };
         // each group is written while the next one is formatted
-        let mut formatted: Vec<String> = Vec::new();
+        let mut formatted: Vec<Vec<u8>> = Vec::new();
         for first in (0..rows).step_by(group) {
             let (written, next) =
                 rayon::join(|| self.write_blocks(&formatted), || format_group(first));
@@ -395,11 +395,9 @@ impl ScoresWriter {
     }
 
     /// Writes formatted blocks of lines in order.
-    fn write_blocks(&mut self, blocks: &[String]) -> Result<(), ExperimentError> {
+    fn write_blocks(&mut self, blocks: &[Vec<u8>]) -> Result<(), ExperimentError> {
         for text in blocks {
-            self.out
-                .write_all(text.as_bytes())
-                .map_err(io_err(&self.path))?;
+            self.out.write_all(text).map_err(io_err(&self.path))?;
         }
         Ok(())
     }
@@ -415,17 +413,17 @@ fn format_rows(
     raw: &FeatureMatrix,
     detectors: &[ScoreColumns<'_>],
     rows: std::ops::Range<usize>,
-) -> String {
+) -> Vec<u8> {
     let entities = raw.entities();
-    let mut text = String::with_capacity(rows.len() * 64);
+    let mut text = Vec::with_capacity(rows.len() * 64);
     // consecutive rows mostly share a window: each window start is formatted once
     let mut window: Option<(i64, String)> = None;
     for i in rows {
         push_u64(&mut text, raw.row_ids()[i]);
         if let Some(e) = entities.get(i) {
-            text.push(',');
-            text.push_str(&csv_cell(e.src_ip.as_deref().unwrap_or("")));
-            text.push(',');
+            text.push(b',');
+            text.extend_from_slice(csv_cell(e.src_ip.as_deref().unwrap_or("")).as_bytes());
+            text.push(b',');
             if let Some(p) = e.dst_port {
                 match u64::try_from(p) {
                     Ok(port) => push_u64(&mut text, port),
@@ -434,27 +432,27 @@ fn format_rows(
                     }
                 }
             }
-            text.push(',');
+            text.push(b',');
             if let Some(s) = e.window_start {
                 if window.as_ref().is_none_or(|(w, _)| *w != s) {
                     window = Some((s, format_epoch_ms(s * 1000)));
                 }
                 if let Some((_, formatted)) = &window {
-                    text.push_str(formatted);
+                    text.extend_from_slice(formatted.as_bytes());
                 }
             }
         }
         for d in detectors {
-            text.push(',');
+            text.push(b',');
             push_fixed::<6>(&mut text, d.scores[i]);
-            text.push(',');
+            text.push(b',');
             push_fixed::<1>(&mut text, d.severity[i]);
-            text.push_str(if d.flags[i] { ",1" } else { ",0" });
+            text.extend_from_slice(if d.flags[i] { b",1" } else { b",0" });
         }
         if let Some(labels) = raw.labels() {
-            text.push_str(if labels[i] { ",1" } else { ",0" });
+            text.extend_from_slice(if labels[i] { b",1" } else { b",0" });
         }
-        text.push('\n');
+        text.push(b'\n');
     }
     text
 }
@@ -574,7 +572,10 @@ mod tests {
         let body: Vec<&str> = lines.collect();
         assert_eq!(body.len(), rows);
         // one block holding every row formats the same lines
-        assert_eq!(body.join("\n") + "\n", format_rows(&raw, &columns, 0..rows));
+        assert_eq!(
+            (body.join("\n") + "\n").as_bytes(),
+            format_rows(&raw, &columns, 0..rows)
+        );
         assert_eq!(body[0], "7,,-1,1970-01-01T00:00:00Z,0.000000,0.0,1,1");
         let last = rows - 1;
         assert!(

@@ -1,12 +1,6 @@
 //! Allocation-free formatting of CSV fields into a reused byte buffer.
 
-use webthreat_core::decimal::u64_digits;
-
-/// Appends the decimal digits of `v`.
-#[inline]
-pub(crate) fn push_u64(buf: &mut Vec<u8>, v: u64) {
-    buf.extend_from_slice(u64_digits(v, &mut [0; 20]).as_bytes());
-}
+pub(crate) use webthreat_core::decimal::push_u64;
 
 /// Appends a dotted-quad IPv4 address given as a big-endian `u32`.
 #[inline]
