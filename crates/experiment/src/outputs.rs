@@ -361,7 +361,9 @@ impl ScoresWriter {
             line.push_str(",label");
         }
         line.push('\n');
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        // a formatted block of rows (hundreds of KB) is larger than the buffer, so it goes to
+        // the file as it is instead of being copied into the buffer first
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         out.write_all(line.as_bytes()).map_err(io_err(&path))?;
         Ok(Self { path, out })
     }

@@ -549,7 +549,7 @@ impl Tally {
                     .unwrap_or(0)
             })
             .collect();
-        self.has_src_ip |= cols.distinct_src_ips.is_some();
+        self.has_src_ip |= cols.has_src_ip;
         self.entities
             .add(raw.entities(), cols, &any_flag, &max_severity);
         self.add_context(cols, raw.row_ids(), &any_flag);

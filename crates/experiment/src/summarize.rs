@@ -85,6 +85,7 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
         &any_flag,
         &max_severity,
     );
+    let distinct_ips = entities.distinct_ips() as u64;
     let (ip_summary, port_summary, flagged_by_src_ip, flagged_by_dst_port) = entities.finish();
     let plots = if plots_on {
         PlotData {
@@ -99,7 +100,7 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
         title: format!("webthreat report: {}", a.config.name),
         experiment: a.config.name.clone(),
         run_id: String::new(),
-        data: data_summary(a)?,
+        data: data_summary(a, distinct_ips)?,
         detectors,
         agreement,
         flagged_rows: flagged_rows(a)?,
@@ -109,7 +110,8 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
     })
 }
 
-fn data_summary(a: &Analysis<'_>) -> Result<DataSummary, ExperimentError> {
+/// The data section; `distinct_ips` is the number of distinct non-empty source IPs.
+fn data_summary(a: &Analysis<'_>, distinct_ips: u64) -> Result<DataSummary, ExperimentError> {
     let cols = &a.prepared.columns;
     let (first, last) = match &cols.start_ms {
         Some(ms) if !ms.is_empty() => (
@@ -124,7 +126,7 @@ fn data_summary(a: &Analysis<'_>) -> Result<DataSummary, ExperimentError> {
         rejected_rows: a.table.rejected.len() as u64,
         first_timestamp: first,
         last_timestamp: last,
-        distinct_src_ips: cols.distinct_src_ips,
+        distinct_src_ips: cols.has_src_ip.then_some(distinct_ips),
         constant_columns: a.table.constant_columns()?,
         feature_names: a.prepared.raw.names().to_vec(),
     })

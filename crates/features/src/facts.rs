@@ -20,8 +20,9 @@ pub struct LogColumns {
     pub protocol: Option<BTreeMap<String, u64>>,
     /// Rows per source country (empty values count as "").
     pub country: Option<BTreeMap<String, u64>>,
-    /// Number of distinct source IPs, when the log has them.
-    pub distinct_src_ips: Option<u64>,
+    /// Whether the log has a source IP column (its distinct values are counted from the
+    /// entity keys).
+    pub has_src_ip: bool,
 }
 
 impl LogColumns {
@@ -66,17 +67,13 @@ impl LogColumns {
             ),
             Err(_) => None,
         };
-        let distinct_src_ips = match df.column(SRC_IP) {
-            Ok(c) => Some(c.n_unique()? as u64),
-            Err(_) => None,
-        };
         Ok(Self {
             bytes_in: floats(BYTES_IN)?,
             bytes_out: floats(BYTES_OUT)?,
             start_ms,
             protocol: counts(PROTOCOL)?,
             country: counts(COUNTRY)?,
-            distinct_src_ips,
+            has_src_ip: df.column(SRC_IP).is_ok(),
         })
     }
 }
