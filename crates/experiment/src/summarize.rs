@@ -139,15 +139,23 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
     for (k, d) in a.detectors.iter().enumerate() {
         candidates.extend((0..d.flags.len()).filter(|i| d.flags[*i]).map(|i| (k, i)));
     }
-    candidates.sort_by(|&(ka, ia), &(kb, ib)| {
+    let order = |&(ka, ia): &(usize, usize), &(kb, ib): &(usize, usize)| {
         let (da, db) = (&a.detectors[ka], &a.detectors[kb]);
         db.severity[ib]
             .total_cmp(&da.severity[ia])
             .then(db.scores[ib].total_cmp(&da.scores[ia]))
             .then(ka.cmp(&kb))
             .then(ia.cmp(&ib))
-    });
-    candidates.truncate(options.top_flagged);
+    };
+    // the order is total (no ties), so selecting the first `top_flagged` and sorting only them
+    // gives the same rows as sorting every candidate
+    if candidates.len() > options.top_flagged {
+        if options.top_flagged > 0 {
+            candidates.select_nth_unstable_by(options.top_flagged - 1, order);
+        }
+        candidates.truncate(options.top_flagged);
+    }
+    candidates.sort_unstable_by(order);
     let raw = &a.prepared.raw;
     let raw_medians = if candidates.is_empty() {
         Vec::new()
