@@ -2,7 +2,7 @@
 //!
 //! [`FeatureMatrix`] is the hand-off between the `features` crate (which knows polars) and the
 //! `detectors` crate (which does not): a dense row-major `f64` matrix with feature names, the
-//! source row of every row, optional entity keys and optional ground-truth labels.
+//! source row of every row, optional entity keys ([`Entities`]) and optional ground-truth labels.
 //!
 //! Invariant: every value in a constructed matrix is finite; construction rejects NaN and
 //! infinity with the row and feature that carried it. [`stats`] holds the order statistics
@@ -10,9 +10,10 @@
 //! large CSV outputs.
 
 pub mod decimal;
+mod entities;
 pub mod stats;
 
-use std::sync::Arc;
+pub use entities::{Entities, EntityError};
 use thiserror::Error;
 
 /// Errors raised when a [`FeatureMatrix`] is built from inconsistent parts.
@@ -66,24 +67,13 @@ pub enum MatrixError {
     DuplicateFeature(String),
 }
 
-/// Who a row belongs to: the keys used for per-entity summaries in reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EntityKey {
-    /// Source IP address, when the log has one; rows of one address mostly share one allocation.
-    pub src_ip: Option<Arc<str>>,
-    /// Destination port, when the log has one.
-    pub dst_port: Option<i64>,
-    /// Start of the aggregation window (seconds since the Unix epoch), when time is known.
-    pub window_start: Option<i64>,
-}
-
 /// Dense, row-major matrix of finite features, one row per log record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureMatrix {
     names: Vec<String>,
     values: Vec<f64>,
     row_ids: Vec<u64>,
-    entities: Vec<EntityKey>,
+    entities: Entities,
     labels: Option<Vec<bool>>,
 }
 
@@ -95,7 +85,7 @@ impl FeatureMatrix {
         names: Vec<String>,
         values: Vec<f64>,
         row_ids: Vec<u64>,
-        entities: Vec<EntityKey>,
+        entities: Entities,
         labels: Option<Vec<bool>>,
     ) -> Result<Self, MatrixError> {
         let cols = names.len();
@@ -162,7 +152,7 @@ impl FeatureMatrix {
             values.extend_from_slice(row);
         }
         let row_ids = (0..rows.len() as u64).collect();
-        Self::new(names, values, row_ids, Vec::new(), None)
+        Self::new(names, values, row_ids, Entities::default(), None)
     }
 
     /// Returns a copy with the given labels attached (checked like [`FeatureMatrix::new`]).
@@ -203,7 +193,7 @@ impl FeatureMatrix {
         &self.row_ids
     }
     /// Entity keys, one per row, or empty when the source had none.
-    pub fn entities(&self) -> &[EntityKey] {
+    pub fn entities(&self) -> &Entities {
         &self.entities
     }
     /// Ground-truth labels (true = anomaly), when the source had them.
@@ -249,7 +239,13 @@ mod tests {
     #[test]
     fn shape_and_names_are_checked() {
         assert_eq!(
-            FeatureMatrix::new(names(&["a"]), vec![1.0, 2.0], vec![0], vec![], None),
+            FeatureMatrix::new(
+                names(&["a"]),
+                vec![1.0, 2.0],
+                vec![0],
+                Entities::default(),
+                None
+            ),
             Err(MatrixError::Shape {
                 values: 2,
                 rows: 1,
@@ -257,11 +253,17 @@ mod tests {
             })
         );
         assert_eq!(
-            FeatureMatrix::new(vec![], vec![], vec![], vec![], None),
+            FeatureMatrix::new(vec![], vec![], vec![], Entities::default(), None),
             Err(MatrixError::NoFeatures)
         );
         assert_eq!(
-            FeatureMatrix::new(names(&["a", "a"]), vec![1.0, 2.0], vec![0], vec![], None),
+            FeatureMatrix::new(
+                names(&["a", "a"]),
+                vec![1.0, 2.0],
+                vec![0],
+                Entities::default(),
+                None
+            ),
             Err(MatrixError::DuplicateFeature("a".into()))
         );
         assert!(matches!(
@@ -269,7 +271,7 @@ mod tests {
                 names(&["a"]),
                 vec![1.0],
                 vec![0],
-                vec![],
+                Entities::default(),
                 Some(vec![true, false])
             ),
             Err(MatrixError::RowCount { what: "labels", .. })

@@ -25,7 +25,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         values[row * COLS + k % COLS] = 8.0 + k as f64;
     }
     let names = (0..COLS).map(|j| format!("f{j}")).collect();
-    let data = FeatureMatrix::new(names, values, (0..ROWS as u64).collect(), Vec::new(), None)?;
+    let data = FeatureMatrix::new(
+        names,
+        values,
+        (0..ROWS as u64).collect(),
+        webthreat_core::Entities::default(),
+        None,
+    )?;
 
     println!(
         "rows {ROWS}, features {COLS}, rayon threads {}",

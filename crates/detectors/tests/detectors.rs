@@ -281,7 +281,7 @@ fn constant_columns_work_everywhere() {
 fn input_problems_are_clear_errors() {
     let m = matrix(&data(100, 3, 13));
     let det = fit(&configs()[0], &m, 0).unwrap();
-    let empty = FeatureMatrix::new(names(3), vec![], vec![], vec![], None).unwrap();
+    let empty = FeatureMatrix::new(names(3), vec![], vec![], Default::default(), None).unwrap();
     let err = fit(&configs()[1], &empty, 0).unwrap_err();
     assert!(err.to_string().contains("0 rows"), "{err}");
     assert!(matches!(

@@ -8,6 +8,7 @@ use crate::provenance::{self, Origin};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -375,6 +376,9 @@ impl ScoresWriter {
         detectors: &[ScoreColumns<'_>],
     ) -> Result<(), ExperimentError> {
         let rows = raw.n_rows();
+        // each address's cell is escaped once
+        let ip_cells: Vec<Cow<'_, str>> =
+            raw.entities().ips().iter().map(|ip| csv_cell(ip)).collect();
         let group = FORMAT_BLOCK_ROWS * 4 * rayon::current_num_threads();
         let format_group = |first: usize| -> Vec<Vec<u8>> {
             let last = (first + group).min(rows);
@@ -382,7 +386,10 @@ impl ScoresWriter {
                 .step_by(FORMAT_BLOCK_ROWS)
                 .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|from| format_rows(raw, detectors, from..(from + FORMAT_BLOCK_ROWS).min(last)))
+                .map(|from| {
+                    let block = from..(from + FORMAT_BLOCK_ROWS).min(last);
+                    format_rows(raw, &ip_cells, detectors, block)
+                })
                 .collect()
         };
         // each group is written while the next one is formatted
@@ -410,9 +417,10 @@ impl ScoresWriter {
     }
 }
 
-/// The `scores.csv` lines of `rows`.
+/// The `scores.csv` lines of `rows`; `ip_cells` are the escaped source IPs of `raw`.
 fn format_rows(
     raw: &FeatureMatrix,
+    ip_cells: &[Cow<'_, str>],
     detectors: &[ScoreColumns<'_>],
     rows: std::ops::Range<usize>,
 ) -> Vec<u8> {
@@ -422,20 +430,17 @@ fn format_rows(
     let mut window: Option<(i64, String)> = None;
     for i in rows {
         push_u64(&mut text, raw.row_ids()[i]);
-        if let Some(e) = entities.get(i) {
+        if !entities.is_empty() {
             text.push(b',');
-            text.extend_from_slice(csv_cell(e.src_ip.as_deref().unwrap_or("")).as_bytes());
-            text.push(b',');
-            if let Some(p) = e.dst_port {
-                match u64::try_from(p) {
-                    Ok(port) => push_u64(&mut text, port),
-                    Err(_) => {
-                        let _ = write!(text, "{p}");
-                    }
-                }
+            if let Some(ip) = entities.src_ip_index(i) {
+                text.extend_from_slice(ip_cells[ip].as_bytes());
             }
             text.push(b',');
-            if let Some(s) = e.window_start {
+            if let Some(port) = entities.dst_port(i) {
+                push_u64(&mut text, port.into());
+            }
+            text.push(b',');
+            if let Some(s) = entities.window_start(i) {
                 if window.as_ref().is_none_or(|(w, _)| *w != s) {
                     window = Some((s, format_epoch_ms(s * 1000)));
                 }
@@ -526,8 +531,7 @@ pub fn read_run(dir: &Path) -> Result<(RunRecord, MetricsFile), ExperimentError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use webthreat_core::EntityKey;
+    use webthreat_core::Entities;
 
     #[test]
     fn scores_are_written_in_row_order_across_format_blocks() {
@@ -535,14 +539,25 @@ mod tests {
         // written while the next is formatted
         let rows = 9 * FORMAT_BLOCK_ROWS * rayon::current_num_threads() + 5;
         let values: Vec<f64> = (0..rows).map(|i| i as f64).collect();
-        let ip: Arc<str> = "10.0.0.1".into();
-        let entities = (0..rows)
-            .map(|i| EntityKey {
-                src_ip: (i % 3 != 0).then(|| Arc::clone(&ip)),
-                dst_port: Some(i as i64 % 70_000 - 1),
-                window_start: Some(600 * (i as i64 / 1000)),
-            })
-            .collect();
+        // a second address that needs escaping, no address in every third row
+        let entities = Entities::new(
+            vec!["10.0.0.1".into(), "=x,y".into()],
+            (0..rows)
+                .map(|i| match i % 3 {
+                    0 => Entities::NO_IP,
+                    r => r as u32 - 1,
+                })
+                .collect(),
+            (0..rows)
+                .map(|i| Entities::port_code(i, (i % 7 != 1).then_some(i as i64 % 65_536)))
+                .collect::<Result<_, _>>()
+                .unwrap(),
+            (0..rows)
+                .map(|i| Entities::window_code(i, Some(600 * (i as i64 / 1000))))
+                .collect::<Result<_, _>>()
+                .unwrap(),
+        )
+        .unwrap();
         let labels = Some((0..rows).map(|i| i % 2 == 0).collect());
         let raw = FeatureMatrix::new(
             vec!["x".into()],
@@ -574,16 +589,18 @@ mod tests {
         let body: Vec<&str> = lines.collect();
         assert_eq!(body.len(), rows);
         // one block holding every row formats the same lines
+        let cells: Vec<_> = raw.entities().ips().iter().map(|ip| csv_cell(ip)).collect();
         assert_eq!(
             (body.join("\n") + "\n").as_bytes(),
-            format_rows(&raw, &columns, 0..rows)
+            format_rows(&raw, &cells, &columns, 0..rows)
         );
-        assert_eq!(body[0], "7,,-1,1970-01-01T00:00:00Z,0.000000,0.0,1,1");
-        let last = rows - 1;
-        assert!(
-            body[last].starts_with(&format!("{},10.0.0.1,", last + 7)),
-            "{}",
-            body[last]
-        );
+        assert_eq!(body[0], "7,,0,1970-01-01T00:00:00Z,0.000000,0.0,1,1");
+        for (row, start) in [
+            (1, "8,10.0.0.1,,1970-01-01T00:00:00Z,"),
+            (2, "9,\"'=x,y\",2,1970-01-01T00:00:00Z,"),
+            (1000, "1007,10.0.0.1,1000,1970-01-01T00:10:00Z,"),
+        ] {
+            assert!(body[row].starts_with(start), "{}", body[row]);
+        }
     }
 }

@@ -39,7 +39,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::path::Path;
 use std::time::Instant;
-use webthreat_core::FeatureMatrix;
+use webthreat_core::{Entities, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix};
 use webthreat_ingest::timestamp::format_epoch_ms;
@@ -398,7 +398,7 @@ impl RowSample {
         let labels: Option<Vec<bool>> = rows.iter().map(|r| r.2).collect();
         let ids = rows.iter().map(|r| r.0).collect();
         let values = rows.into_iter().flat_map(|r| r.1).collect();
-        FeatureMatrix::new(self.names, values, ids, Vec::new(), labels)
+        FeatureMatrix::new(self.names, values, ids, Entities::default(), labels)
             .map_err(|e| ExperimentError::Report(e.to_string()))
     }
 }
@@ -642,11 +642,10 @@ impl Tally {
                 break;
             }
             let model = &fitted[c.detector];
-            let entity = entities.get(i);
             c.entry = FlaggedRow {
                 row: c.row,
-                src_ip: entity.and_then(|e| e.src_ip.as_deref().map(str::to_string)),
-                dst_port: entity.and_then(|e| e.dst_port).map(|p| p as u32),
+                src_ip: entities.src_ip(i).map(str::to_string),
+                dst_port: entities.dst_port(i).map(u32::from),
                 timestamp: cols.start_ms.as_ref().map(|ms| format_epoch_ms(ms[i])),
                 detector: model.name().to_string(),
                 score: c.score,

@@ -5,7 +5,7 @@ use crate::error::ExperimentError;
 use crate::pipeline::Analysis;
 use std::collections::{BTreeMap, HashMap};
 pub(crate) use webthreat_core::stats::column_medians;
-use webthreat_core::{EntityKey, FeatureMatrix};
+use webthreat_core::{Entities, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::LogColumns;
 use webthreat_ingest::timestamp::format_epoch_ms;
@@ -167,11 +167,10 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
         .into_iter()
         .map(|(k, i)| {
             let d = &a.detectors[k];
-            let entity = entities.get(i);
             Ok(FlaggedRow {
                 row: raw.row_ids()[i],
-                src_ip: entity.and_then(|e| e.src_ip.as_deref().map(str::to_string)),
-                dst_port: entity.and_then(|e| e.dst_port).map(|p| p as u32),
+                src_ip: entities.src_ip(i).map(str::to_string),
+                dst_port: entities.dst_port(i).map(u32::from),
                 timestamp: a
                     .prepared
                     .columns
@@ -226,14 +225,14 @@ pub(crate) fn explain_row(
 pub(crate) struct EntityTally {
     /// Hashed rather than ordered: one lookup per row (ordered by key in `finish`).
     ips: HashMap<String, EntitySummary, foldhash::fast::RandomState>,
-    ports: HashMap<i64, EntitySummary, foldhash::fast::RandomState>,
+    ports: HashMap<u16, EntitySummary, foldhash::fast::RandomState>,
 }
 
 impl EntityTally {
     /// Adds rows with their entity keys, context columns, any-detector flag and severity.
     pub(crate) fn add(
         &mut self,
-        entities: &[EntityKey],
+        entities: &Entities,
         cols: &LogColumns,
         any_flag: &[bool],
         max_severity: &[u8],
@@ -245,25 +244,20 @@ impl EntityTally {
             s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
             s.max_severity = s.max_severity.max(max_severity[i]);
         };
-        // the rows of one address mostly share an allocation (see `EntityKey`): they are tallied by
-        // allocation, without hashing the text, then merged by address
-        let mut by_allocation: HashMap<
-            *const u8,
-            (&str, EntitySummary),
-            foldhash::fast::RandomState,
-        > = HashMap::default();
-        for (i, e) in entities.iter().enumerate() {
-            if let Some(ip) = &e.src_ip {
-                let (_, s) = by_allocation
-                    .entry(ip.as_ptr())
-                    .or_insert_with(|| (&**ip, EntitySummary::default()));
-                fold(s, i);
+        // rows are tallied by address index, then merged by address
+        let mut by_ip = vec![EntitySummary::default(); entities.ips().len()];
+        for i in 0..entities.len() {
+            if let Some(ip) = entities.src_ip_index(i) {
+                fold(&mut by_ip[ip], i);
             }
-            if let Some(port) = e.dst_port {
+            if let Some(port) = entities.dst_port(i) {
                 fold(self.ports.entry(port).or_default(), i);
             }
         }
-        for (ip, part) in by_allocation.into_values() {
+        for (ip, part) in entities.ips().iter().zip(by_ip) {
+            if part.rows == 0 {
+                continue;
+            }
             let total = self
                 .ips
                 .entry(ip.to_string())

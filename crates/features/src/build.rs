@@ -7,7 +7,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
-use webthreat_core::{EntityKey, FeatureMatrix};
+use webthreat_core::{Entities, EntityError, FeatureMatrix};
 use webthreat_ingest::LogTable;
 use webthreat_ingest::canonical::{
     BYTES_IN, BYTES_OUT, DST_IP, DST_PORT, END_TIME, LABEL, ROW_ID, SRC_IP, START_TIME,
@@ -18,9 +18,8 @@ const WINDOW_START: &str = "__window_start";
 /// Rows a thread lays out (or scales) at a time.
 pub(crate) const BLOCK_ROWS: usize = 1 << 14;
 
-/// Rows whose entity keys a thread builds at a time (large, so that the rows of an address
-/// mostly share one allocation).
-const ENTITY_BLOCK_ROWS: usize = 1 << 18;
+/// Rows whose source IPs a thread numbers at a time.
+const ENTITY_BLOCK_ROWS: usize = 1 << 17;
 
 /// Builds the (unscaled) feature matrix, with row ids, entity keys and labels.
 pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatrix, FeatureError> {
@@ -257,13 +256,7 @@ impl Context<'_> {
     }
 }
 
-/// The next value of an optional column's iterator: `None` when the column is missing or the
-/// value null.
-fn next_of<T>(column: &mut Option<impl Iterator<Item = Option<T>>>) -> Option<T> {
-    column.as_mut().and_then(Iterator::next).flatten()
-}
-
-fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, FeatureError> {
+fn entities(table: &LogTable, window_seconds: u64) -> Result<Entities, FeatureError> {
     let df = &table.df;
     let int64 = |name: &str| -> Result<Option<Column>, FeatureError> {
         match df.column(name) {
@@ -273,39 +266,127 @@ fn entities(table: &LogTable, window_seconds: u64) -> Result<Vec<EntityKey>, Fea
     };
     let (port, start) = (int64(DST_PORT)?, int64(START_TIME)?);
     let src = df.column(SRC_IP).ok().map(|c| c.str()).transpose()?;
-    if src.is_none() && port.is_none() && start.is_none() {
-        return Ok(Vec::new());
-    }
     let port = port.as_ref().map(|c| c.i64()).transpose()?;
     let start = start.as_ref().map(|c| c.i64()).transpose()?;
     let window_ms = window_seconds as i64 * 1000;
-    let mut keys = vec![EntityKey::default(); df.height()];
-    // blocks of rows across threads, each interning its addresses: the rows of one address
-    // in a block share one allocation
-    keys.par_chunks_mut(ENTITY_BLOCK_ROWS)
-        .enumerate()
-        .for_each(|(b, block)| {
-            let (from, len) = ((b * ENTITY_BLOCK_ROWS) as i64, block.len());
-            let (src, port, start) = (
-                src.map(|c| c.slice(from, len)),
-                port.map(|c| c.slice(from, len)),
-                start.map(|c| c.slice(from, len)),
-            );
-            let mut src = src.as_ref().map(|c| c.iter());
-            let mut port = port.as_ref().map(|c| c.iter());
-            let mut start = start.as_ref().map(|c| c.iter());
-            let mut interned: HashMap<&str, Arc<str>, foldhash::fast::RandomState> =
-                HashMap::default();
-            for key in block {
-                *key = EntityKey {
-                    src_ip: next_of(&mut src)
-                        .map(|ip| Arc::clone(interned.entry(ip).or_insert_with(|| ip.into()))),
-                    dst_port: next_of(&mut port),
+    let ((ips, ip_of_row), (port_of_row, window_of_row)) = rayon::join(
+        || src.map_or_else(Default::default, |src| intern_ips(src, ENTITY_BLOCK_ROWS)),
+        || {
+            rayon::join(
+                || codes(port, Entities::port_code),
+                || {
                     // floor(floor(ms / 1000) / w) = floor(ms / 1000w) for positive divisors
-                    window_start: next_of(&mut start)
-                        .map(|ms| ms.div_euclid(window_ms) * window_seconds as i64),
+                    codes(start, |row, ms| {
+                        let start = ms.map(|ms| ms.div_euclid(window_ms) * window_seconds as i64);
+                        Entities::window_code(row, start)
+                    })
+                },
+            )
+        },
+    );
+    Ok(Entities::new(ips, ip_of_row, port_of_row?, window_of_row?)?)
+}
+
+/// One code per row of `column` (none without the column).
+fn codes<T>(
+    column: Option<&Int64Chunked>,
+    code: impl Fn(usize, Option<i64>) -> Result<T, EntityError>,
+) -> Result<Vec<T>, EntityError> {
+    column.map_or(Ok(Vec::new()), |c| {
+        c.iter().enumerate().map(|(row, v)| code(row, v)).collect()
+    })
+}
+
+/// The distinct addresses of `src`, in order of first appearance, and each row's index into
+/// them ([`Entities::NO_IP`] for a null). Blocks of at most `block_rows` rows are interned
+/// across threads, then their addresses numbered in block order, so the numbers do not depend
+/// on the thread count.
+fn intern_ips(src: &StringChunked, block_rows: usize) -> (Vec<Box<str>>, Vec<u32>) {
+    let blocks: Vec<_> = src
+        .downcast_iter()
+        .flat_map(|array| {
+            (0..array.len())
+                .step_by(block_rows)
+                .map(move |from| (array, from..(from + block_rows).min(array.len())))
+        })
+        .collect();
+    // per block: its distinct addresses and each row's index among them
+    let interned: Vec<(Vec<&str>, Vec<u32>)> = blocks
+        .into_par_iter()
+        .map(|(array, rows)| {
+            let mut index: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
+            let mut distinct = Vec::new();
+            let ids = rows
+                .map(|i| {
+                    let Some(ip) = array.get(i) else {
+                        return Entities::NO_IP;
+                    };
+                    *index.entry(ip).or_insert_with(|| {
+                        distinct.push(ip);
+                        distinct.len() as u32 - 1
+                    })
+                })
+                .collect();
+            (distinct, ids)
+        })
+        .collect();
+    let mut global: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
+    let mut ips = Vec::new();
+    let renumbered: Vec<Vec<u32>> = interned
+        .iter()
+        .map(|(distinct, _)| {
+            distinct
+                .iter()
+                .map(|&ip| {
+                    *global.entry(ip).or_insert_with(|| {
+                        ips.push(Box::<str>::from(ip));
+                        ips.len() as u32 - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut ip_of_row = vec![Entities::NO_IP; src.len()];
+    let mut rest = &mut ip_of_row[..];
+    let mut parts = Vec::with_capacity(interned.len());
+    for (_, ids) in &interned {
+        let (part, later) = rest.split_at_mut(ids.len());
+        parts.push(part);
+        rest = later;
+    }
+    parts
+        .into_par_iter()
+        .zip(&interned)
+        .zip(&renumbered)
+        .for_each(|((out, (_, ids)), numbers)| {
+            for (o, &id) in out.iter_mut().zip(ids) {
+                *o = if id == Entities::NO_IP {
+                    id
+                } else {
+                    numbers[id as usize]
                 };
             }
         });
-    Ok(keys)
+    (ips, ip_of_row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_numbered_by_first_appearance_whatever_the_blocks() {
+        let values = [Some("b"), Some("a"), None, Some("b"), Some("c"), Some("a")];
+        let mut src = StringChunked::new("ip".into(), &values[..4]);
+        // a second chunk, as a log read in chunks has
+        src.append(&StringChunked::new("ip".into(), &values[4..]))
+            .unwrap();
+        let want = (
+            vec!["b".into(), "a".into(), "c".into()],
+            vec![0, 1, Entities::NO_IP, 0, 2, 1],
+        );
+        for block_rows in [1, 2, 3, 1 << 17] {
+            assert_eq!(intern_ips(&src, block_rows), want, "blocks of {block_rows}");
+        }
+    }
 }

@@ -70,6 +70,9 @@ pub enum FeatureError {
     /// The assembled matrix is inconsistent.
     #[error(transparent)]
     Matrix(#[from] webthreat_core::MatrixError),
+    /// An entity key cannot be stored.
+    #[error(transparent)]
+    Entities(#[from] webthreat_core::EntityError),
 }
 
 fn mapping_hint(column: &str) -> String {

@@ -13,8 +13,8 @@ use crate::error::FeatureError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::{Array, ArrayView2};
-use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::quantile_sorted;
+use webthreat_core::{Entities, FeatureMatrix};
 
 /// One column of a row-major matrix's values, seen as a one-column smartcore matrix without
 /// copying it.
@@ -155,7 +155,7 @@ impl Scaler {
             x.names().to_vec(),
             values,
             x.row_ids().to_vec(),
-            Vec::new(),
+            Entities::default(),
             x.labels().map(<[bool]>::to_vec),
         )?)
     }

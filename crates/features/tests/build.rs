@@ -58,9 +58,20 @@ fn seed_features_are_exact() {
         assert_eq!(r[3], (r[0] + r[1]) / r[2]);
     }
     assert_eq!(m.row_ids()[281], 281);
-    assert_eq!(m.entities()[0].src_ip.as_deref(), Some("147.161.161.82"));
-    assert_eq!(m.entities()[0].dst_port, Some(443));
-    assert_eq!(m.entities()[0].window_start, Some(1_714_086_000));
+    let e = m.entities();
+    assert_eq!(e.src_ip(0), Some("147.161.161.82"));
+    assert_eq!(e.dst_port(0), Some(443));
+    assert_eq!(e.window_start(0), Some(1_714_086_000));
+    // every address once, numbered in order of first appearance
+    let mut seen: Vec<&str> = Vec::new();
+    for i in 0..m.n_rows() {
+        let ip = e.src_ip(i).expect("every seed row has an address");
+        if !seen.contains(&ip) {
+            seen.push(ip);
+        }
+        assert_eq!(e.src_ip_index(i), seen.iter().position(|s| *s == ip));
+    }
+    assert_eq!(e.ips().len(), seen.len());
     assert!(m.labels().is_none());
 }
 
@@ -210,7 +221,7 @@ fn window_aggregates_expose_scanning_and_flooding() {
     assert_eq!(m.row(2), &[3.0, 6.0, 3.0, 2.0]);
     assert_eq!(m.row(3), &[1.0, 10.0, 1.0, 1.0]);
     assert_eq!(m.row(4), &[1.0, 300.0, 1.0, 1.0]);
-    assert_eq!(m.entities()[3].window_start, Some(1_704_067_800));
+    assert_eq!(m.entities().window_start(3), Some(1_704_067_800));
 }
 
 #[test]
