@@ -121,7 +121,7 @@ pub fn fit_with_scores(
         model,
         config,
     };
-    fitted.threshold = fitted.threshold_for(rule, &sorted)?;
+    fitted.threshold = fitted.threshold_for_sorted(rule, &sorted)?;
     Ok((fitted, scores))
 }
 
@@ -200,6 +200,21 @@ impl FittedDetector {
         rule: ThresholdRule,
         training_scores: &[f64],
     ) -> Result<f64, DetectorError> {
+        let sorted = match rule {
+            ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_) => {
+                threshold::sorted(training_scores)
+            }
+            _ => Vec::new(),
+        };
+        self.threshold_for_sorted(rule, &sorted)
+    }
+
+    /// [`FittedDetector::threshold_for`] on the training scores sorted ascending.
+    fn threshold_for_sorted(
+        &self,
+        rule: ThresholdRule,
+        sorted: &[f64],
+    ) -> Result<f64, DetectorError> {
         rule.check_for(self.kind())
             .map_err(|message| DetectorError::InvalidThreshold {
                 rule: rule.to_string(),
@@ -218,14 +233,13 @@ impl FittedDetector {
             rule,
             ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_)
         );
-        if needs_data && training_scores.is_empty() {
+        if needs_data && sorted.is_empty() {
             return Err(DetectorError::InvalidThreshold {
                 rule: rule.to_string(),
                 message: "needs the training scores, but none were given".into(),
             });
         }
-        let sorted = threshold::sorted(training_scores);
-        threshold::from_training(rule, &sorted).ok_or_else(|| DetectorError::InvalidThreshold {
+        threshold::from_training(rule, sorted).ok_or_else(|| DetectorError::InvalidThreshold {
             rule: rule.to_string(),
             message: "cannot be computed from training scores".into(),
         })

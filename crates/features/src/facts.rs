@@ -47,8 +47,21 @@ impl LogColumns {
             };
             let c = c.cast(&DataType::String)?;
             let mut by_value: HashMap<&str, u64, foldhash::fast::RandomState> = HashMap::default();
+            // runs of one value (most rows of a log share its protocol) are counted, then added
+            let mut run: Option<(&str, u64)> = None;
             for v in c.str()?.iter() {
-                *by_value.entry(v.unwrap_or("")).or_default() += 1;
+                let v = v.unwrap_or("");
+                match &mut run {
+                    Some((value, n)) if *value == v => *n += 1,
+                    _ => {
+                        if let Some((value, n)) = run.replace((v, 1)) {
+                            *by_value.entry(value).or_default() += n;
+                        }
+                    }
+                }
+            }
+            if let Some((value, n)) = run {
+                *by_value.entry(value).or_default() += n;
             }
             Ok(Some(
                 by_value

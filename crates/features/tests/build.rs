@@ -273,3 +273,30 @@ fn table_defaults_to_all_numeric_columns_with_labels() {
     let mean: f64 = scaled.column(0).iter().sum::<f64>() / 3772.0;
     assert!(mean.abs() < 1e-9);
 }
+
+#[test]
+fn log_columns_count_every_protocol_and_country() {
+    let dir = tempfile::tempdir().unwrap();
+    // runs of one value, values that come back, and an empty country
+    let path = dir.path().join("log.csv");
+    let mut text = HEADER.to_string();
+    for (country, protocol) in [
+        ("US", "HTTPS"),
+        ("US", "HTTPS"),
+        ("CA", "HTTPS"),
+        ("", "HTTP"),
+        ("US", "HTTPS"),
+        ("CA", "HTTP"),
+    ] {
+        text.push_str(&format!(
+            "\n1,2,2024-04-25T23:00:00Z,2024-04-25T23:10:00Z,1.2.3.4,{country},{protocol},200,443,10.0.0.1,r,o,m,n,t,w"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let table = read_log(&SourceSpec::cloudwatch(&path)).unwrap();
+    let columns = webthreat_features::LogColumns::extract(&table).unwrap();
+    let counts =
+        |pairs: &[(&str, u64)]| Some(pairs.iter().map(|&(k, n)| (k.to_string(), n)).collect());
+    assert_eq!(columns.protocol, counts(&[("HTTP", 2), ("HTTPS", 4)]));
+    assert_eq!(columns.country, counts(&[("", 1), ("CA", 2), ("US", 3)]));
+}
