@@ -620,7 +620,10 @@ fn convert(
     }
     drop(raw);
     let row_ids: Vec<u64> = (first_row..first_row + height as u64).collect();
-    out.insert(0, Column::new(ROW_ID.into(), row_ids));
+    out.insert(
+        0,
+        UInt64Chunked::from_vec(ROW_ID.into(), row_ids).into_column(),
+    );
     let df = DataFrame::new(height, out).map_err(polars_err)?;
     Ok(Converted {
         df,
