@@ -92,6 +92,16 @@ pub fn fit_with_scores(
     data: &FeatureMatrix,
     seed: u64,
 ) -> Result<(FittedDetector, Vec<f64>), DetectorError> {
+    fit_with_sorted_scores(config, data, seed).map(|(fitted, scores, _)| (fitted, scores))
+}
+
+/// Like [`fit_with_scores`], also returning the training scores sorted ascending
+/// ([`f64::total_cmp`]), which the fit sorts anyway (for rank metrics without a second sort).
+pub fn fit_with_sorted_scores(
+    config: &DetectorConfig,
+    data: &FeatureMatrix,
+    seed: u64,
+) -> Result<(FittedDetector, Vec<f64>, Vec<f64>), DetectorError> {
     let config = config.resolved()?;
     let name = config.name().to_string();
     stats::require_rows(data, "fit", &name)?;
@@ -122,7 +132,7 @@ pub fn fit_with_scores(
         config,
     };
     fitted.threshold = fitted.threshold_for_sorted(rule, &sorted)?;
-    Ok((fitted, scores))
+    Ok((fitted, scores, sorted))
 }
 
 impl FittedDetector {

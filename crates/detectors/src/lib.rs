@@ -32,5 +32,5 @@ pub use config::{
 };
 pub use error::DetectorError;
 pub use explain::Explanation;
-pub use fitted::{FittedDetector, Model, fit, fit_with_scores};
+pub use fitted::{FittedDetector, Model, fit, fit_with_scores, fit_with_sorted_scores};
 pub use threshold::ThresholdRule;

@@ -107,6 +107,8 @@ pub(crate) struct Prepared {
 pub(crate) struct DetectorRun {
     pub fitted: FittedDetector,
     pub scores: Vec<f64>,
+    /// The scores sorted ascending, when the fit sorted them (training rows).
+    pub sorted_scores: Option<Vec<f64>>,
     pub flags: Vec<bool>,
     pub severity: Vec<f64>,
 }
@@ -120,12 +122,13 @@ impl DetectorRun {
         }
     }
 
-    fn new(fitted: FittedDetector, scores: Vec<f64>) -> Self {
+    fn new(fitted: FittedDetector, scores: Vec<f64>, sorted_scores: Option<Vec<f64>>) -> Self {
         let flags = fitted.flags(&scores);
         let severity = scores.par_iter().map(|s| fitted.severity(*s)).collect();
         Self {
             fitted,
             scores,
+            sorted_scores,
             flags,
             severity,
         }
@@ -173,17 +176,17 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
             detector.name(),
             prepared.scaled.n_rows()
         ));
-        let (model, scores) =
-            webthreat_detectors::fit_with_scores(detector, &prepared.scaled, config.seed)
+        let fit =
+            webthreat_detectors::fit_with_sorted_scores(detector, &prepared.scaled, config.seed)
                 .map_err(|e| detector_error(detector.name(), e))?;
-        fitted.push((model, scores));
+        fitted.push(fit);
     }
     seconds.fit = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
     let detectors = fitted
         .into_iter()
-        .map(|(model, scores)| DetectorRun::new(model, scores))
+        .map(|(model, scores, sorted)| DetectorRun::new(model, scores, Some(sorted)))
         .collect();
     seconds.score = clock.elapsed().as_secs_f64();
 
@@ -269,7 +272,7 @@ pub fn score_with_run(
             let scores = model
                 .score(&prepared.scaled)
                 .map_err(|e| detector_error(model.name(), e))?;
-            Ok(DetectorRun::new(model, scores))
+            Ok(DetectorRun::new(model, scores, None))
         })
         .collect::<Result<Vec<_>, ExperimentError>>()?;
     seconds.score = clock.elapsed().as_secs_f64();

@@ -50,7 +50,7 @@ pub(crate) fn report_model(a: &Analysis<'_>) -> Result<ReportModel, ExperimentEr
             };
             match labels {
                 Some(l) if l.iter().any(|x| *x) && l.iter().any(|x| !*x) => summary
-                    .with_labels(&d.scores, &d.flags, l)
+                    .with_labels(&d.scores, d.sorted_scores.as_deref(), &d.flags, l)
                     .map_err(report_error),
                 _ => Ok(summary),
             }

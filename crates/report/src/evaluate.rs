@@ -179,6 +179,33 @@ fn threshold_steps(scores: &[f64], labels: &[bool]) -> Vec<ThresholdStep> {
     steps
 }
 
+/// [`threshold_steps`] from the scores sorted ascending (`f64::total_cmp`): walking down
+/// the groups of equal scores (-0 and 0 are adjacent in that order and equal, so one group, as
+/// above), the positives of a group are counted in the positives' scores, sorted the same way.
+fn threshold_steps_sorted(scores: &[f64], labels: &[bool], sorted: &[f64]) -> Vec<ThresholdStep> {
+    let mut positive: Vec<f64> = (scores.iter().zip(labels))
+        .filter(|&(_, &label)| label)
+        .map(|(&score, _)| score)
+        .collect();
+    positive.sort_unstable_by(f64::total_cmp);
+    let mut steps = Vec::new();
+    let (mut tp, mut fp) = (0, 0);
+    let mut rest = sorted;
+    while let Some(&score) = rest.last() {
+        let group = rest.iter().rev().take_while(|&&s| s == score).count();
+        rest = &rest[..rest.len() - group];
+        let mut hits = 0;
+        while positive.last() == Some(&score) {
+            positive.pop();
+            hits += 1;
+        }
+        tp += hits;
+        fp += group - hits;
+        steps.push(ThresholdStep { tp, fp });
+    }
+    steps
+}
+
 /// Every ranking metric of a detector from one sort of its scores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
@@ -197,9 +224,32 @@ impl Ranking {
     /// area under the tie-grouped ROC curve, which equals the Mann-Whitney statistic with ties
     /// counted 1/2 (what [`roc_auc`] computes with smartcore's ranks).
     pub fn compute(scores: &[f64], labels: &[bool]) -> Result<Self, EvalError> {
+        Self::compute_with(scores, labels, None)
+    }
+
+    /// [`Ranking::compute`] given the scores also sorted ascending ([`f64::total_cmp`]), as
+    /// a fit sorts its training scores: only the positives' scores are sorted here. The
+    /// result is the same.
+    pub fn compute_sorted(
+        scores: &[f64],
+        labels: &[bool],
+        sorted: &[f64],
+    ) -> Result<Self, EvalError> {
+        check_lengths("scores", scores.len(), "sorted scores", sorted.len())?;
+        Self::compute_with(scores, labels, Some(sorted))
+    }
+
+    fn compute_with(
+        scores: &[f64],
+        labels: &[bool],
+        sorted: Option<&[f64]>,
+    ) -> Result<Self, EvalError> {
         let (positives, negatives) = validate_ranking(scores, labels)?;
         let (p, n) = (positives as f64, negatives as f64);
-        let steps = threshold_steps(scores, labels);
+        let steps = match sorted {
+            Some(sorted) => threshold_steps_sorted(scores, labels, sorted),
+            None => threshold_steps(scores, labels),
+        };
         let (mut area, mut previous) = (0.0, ThresholdStep { tp: 0, fp: 0 });
         let mut ap = 0.0;
         let mut roc = vec![CurvePoint { x: 0.0, y: 0.0 }];
@@ -365,6 +415,24 @@ mod tests {
         ));
         assert_eq!(r.roc_curve, roc_curve(&scores, &labels).unwrap());
         assert_eq!(r.pr_curve, pr_curve(&scores, &labels).unwrap());
+        // from sorted scores, with -0 and 0 among the ties: the same, bit for bit
+        scores[..200].iter_mut().for_each(|s| *s = 0.0);
+        scores[200..300].iter_mut().for_each(|s| *s = -0.0);
+        let mut sorted = scores.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let bits = |r: &Ranking| {
+            let points = r.roc_curve.iter().chain(&r.pr_curve);
+            let mut bits: Vec<u64> = points
+                .flat_map(|p| [p.x.to_bits(), p.y.to_bits()])
+                .collect();
+            bits.extend([r.roc_auc.to_bits(), r.average_precision.to_bits()]);
+            bits
+        };
+        assert_eq!(
+            bits(&Ranking::compute_sorted(&scores, &labels, &sorted).unwrap()),
+            bits(&Ranking::compute(&scores, &labels).unwrap())
+        );
+        assert!(Ranking::compute_sorted(&scores, &labels, &sorted[1..]).is_err());
     }
 
     #[test]

@@ -79,14 +79,19 @@ pub struct DetectorSummary {
 }
 
 impl DetectorSummary {
-    /// Fills `metrics`, `roc_curve` and `pr_curve` from the detector's scores and flags.
+    /// Fills `metrics`, `roc_curve` and `pr_curve` from the detector's scores (also sorted
+    /// ascending, when at hand: see [`Ranking::compute_sorted`]) and flags.
     pub fn with_labels(
         mut self,
         scores: &[f64],
+        sorted: Option<&[f64]>,
         flags: &[bool],
         labels: &[bool],
     ) -> Result<Self, EvalError> {
-        let ranking = Ranking::compute(scores, labels)?;
+        let ranking = match sorted {
+            Some(sorted) => Ranking::compute_sorted(scores, labels, sorted)?,
+            None => Ranking::compute(scores, labels)?,
+        };
         let counts = confusion(flags, labels)?;
         self.metrics = Some(DetectorMetrics {
             roc_auc: ranking.roc_auc,
@@ -257,7 +262,7 @@ mod tests {
         assert!((m.pr_auc - 5.0 / 6.0).abs() < 1e-12);
         assert_eq!((m.precision, m.recall, m.f1), (0.5, 0.5, 0.5));
         let summary = DetectorSummary::default()
-            .with_labels(&scores, &flags, &labels)
+            .with_labels(&scores, None, &flags, &labels)
             .unwrap();
         assert_eq!(summary.roc_curve.len(), 5);
         assert_eq!(summary.pr_curve.len(), 5);

@@ -49,7 +49,7 @@ fn detector(name: &str, offset: usize) -> DetectorSummary {
         score_histogram: Some(linear_histogram(&scores, 30)),
         ..DetectorSummary::default()
     }
-    .with_labels(&scores, &flags, &labels)
+    .with_labels(&scores, None, &flags, &labels)
     .expect("fixture has both classes")
 }
 
