@@ -3,9 +3,7 @@
 use std::time::Instant;
 
 /// Median of `values` (mean of the two middle values for an even count); NaN when empty.
-pub fn median(values: &[f64]) -> f64 {
-    webthreat_core::stats::median_in_place(&mut values.to_vec())
-}
+pub use webthreat_core::stats::median;
 
 /// Runs `f` `reps` times (at least once), returning the wall-clock seconds of each repetition
 /// and the last repetition's output. `f` gets the repetition index.

@@ -3,7 +3,7 @@
 use crate::error::DetectorError;
 use webthreat_core::FeatureMatrix;
 
-pub use webthreat_core::stats::{column_medians, median_in_place};
+pub use webthreat_core::stats::{column_medians, median};
 
 /// Mean and population standard deviation (ddof = 0) of `values` (two-pass, non-empty).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {

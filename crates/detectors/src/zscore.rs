@@ -8,7 +8,7 @@
 //! or sum_j z_j^2 (`combine: sum_sq`).
 
 use crate::config::{Center, Combine, ZScoreParams};
-use crate::stats::{mean_std, median_in_place};
+use crate::stats::{mean_std, median};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -42,9 +42,9 @@ impl ZScoreModel {
                     spread.push(std);
                 }
                 Center::Median => {
-                    let med = median_in_place(&mut col);
+                    let med = median(&col);
                     col.iter_mut().for_each(|v| *v = (*v - med).abs());
-                    let mad = median_in_place(&mut col) * MAD_TO_SIGMA;
+                    let mad = median(&col) * MAD_TO_SIGMA;
                     center.push(med);
                     spread.push(if mad > 0.0 { mad } else { std });
                 }
