@@ -133,15 +133,18 @@ where
     out
 }
 
+/// A feature's values, shared by the features computed from it.
+type Shared = Arc<Vec<f64>>;
+
 struct Context<'a> {
     table: &'a LogTable,
     window_seconds: u64,
     /// Feature values by name (shared, not copied, when a feature is needed again).
-    cache: HashMap<String, Arc<Vec<f64>>>,
+    cache: HashMap<String, Shared>,
 }
 
 impl Context<'_> {
-    fn values(&mut self, f: &Feature) -> Result<Arc<Vec<f64>>, FeatureError> {
+    fn values(&mut self, f: &Feature) -> Result<Shared, FeatureError> {
         let key = f.name();
         if let Some(v) = self.cache.get(&key) {
             return Ok(Arc::clone(v));
@@ -149,28 +152,44 @@ impl Context<'_> {
         let v = match f {
             Feature::Column(c) => self.numeric(c)?,
             Feature::SessionDuration => {
-                let start = self.millis(START_TIME)?;
-                let end = self.millis(END_TIME)?;
-                start
-                    .iter()
-                    .zip(&end)
-                    .map(|(s, e)| (e - s) as f64 / 1000.0)
-                    .collect()
+                let start = self.int64(START_TIME)?;
+                let end = self.int64(END_TIME)?;
+                let (start, end) = (start.i64()?, end.i64()?);
+                let seconds = |s: i64, e: i64| (e - s) as f64 / 1000.0;
+                // over the columns' chunks, without copying them out first: chunk by chunk
+                // when they line up and hold no nulls (read as 0), else value by value
+                let no_nulls = start.null_count() == 0 && end.null_count() == 0;
+                let lined_up = (start.downcast_iter().map(|a| a.len()))
+                    .eq(end.downcast_iter().map(|a| a.len()));
+                if no_nulls && lined_up {
+                    let mut out = Vec::with_capacity(start.len());
+                    for (s, e) in start.downcast_iter().zip(end.downcast_iter()) {
+                        out.extend(
+                            s.values()
+                                .iter()
+                                .zip(e.values().iter())
+                                .map(|(&s, &e)| seconds(s, e)),
+                        );
+                    }
+                    out
+                } else {
+                    (start.iter().zip(end.iter()))
+                        .map(|(s, e)| seconds(s.unwrap_or(0), e.unwrap_or(0)))
+                        .collect()
+                }
             }
             Feature::AvgPacketSize => {
                 let duration = self.values(&Feature::SessionDuration)?;
-                let total = self.total_bytes()?;
-                total
-                    .iter()
+                let (bin, bout) = self.bytes()?;
+                (bin.iter().zip(bout.iter()))
                     .zip(duration.iter())
-                    .map(|(t, d)| t / d.max(1.0))
+                    .map(|((i, o), d)| (i + o) / d.max(1.0))
                     .collect()
             }
             Feature::BytesRatio => {
-                let bin = self.numeric(BYTES_IN)?;
-                let bout = self.numeric(BYTES_OUT)?;
+                let (bin, bout) = self.bytes()?;
                 bin.iter()
-                    .zip(&bout)
+                    .zip(bout.iter())
                     .map(|(i, o)| (o + 1.0) / (i + 1.0))
                     .collect()
             }
@@ -213,14 +232,19 @@ impl Context<'_> {
     }
 
     fn millis(&self, name: &str) -> Result<Vec<i64>, FeatureError> {
-        let col = self.table.df.column(name)?.cast(&DataType::Int64)?;
-        Ok(values_or(col.i64()?, 0))
+        Ok(values_or(self.int64(name)?.i64()?, 0))
     }
 
-    fn total_bytes(&self) -> Result<Vec<f64>, FeatureError> {
-        let bin = self.numeric(BYTES_IN)?;
-        let bout = self.numeric(BYTES_OUT)?;
-        Ok(bin.iter().zip(&bout).map(|(i, o)| i + o).collect())
+    /// A time column as Int64 milliseconds.
+    fn int64(&self, name: &str) -> Result<Column, FeatureError> {
+        Ok(self.table.df.column(name)?.cast(&DataType::Int64)?)
+    }
+
+    /// Bytes in and out: the feature columns of those names (computed once, shared).
+    fn bytes(&mut self) -> Result<(Shared, Shared), FeatureError> {
+        let bin = self.values(&Feature::Column(BYTES_IN.to_string()))?;
+        let bout = self.values(&Feature::Column(BYTES_OUT.to_string()))?;
+        Ok((bin, bout))
     }
 
     /// Per (src_ip, window) aggregates broadcast back to every row with `over`.
