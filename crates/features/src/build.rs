@@ -59,12 +59,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
     );
     let (columns, entities) = (columns?, entities?);
     let rows = table.df.height();
-    let row_ids: Vec<u64> = table
-        .df
-        .column(ROW_ID)?
-        .u64()?
-        .into_no_null_iter()
-        .collect();
+    let row_ids = values_or(table.df.column(ROW_ID)?.u64()?, 0);
     // row-major values, in row blocks across threads; the first non-finite value in row-major
     // order is reported whatever the thread count
     let width = columns.len();
@@ -118,7 +113,7 @@ pub fn numeric_columns(table: &LogTable) -> Vec<String> {
 }
 
 /// A column's values, nulls replaced by `null`; chunks without nulls are copied whole.
-fn values_or<T>(column: &ChunkedArray<T>, null: T::Native) -> Vec<T::Native>
+pub(crate) fn values_or<T>(column: &ChunkedArray<T>, null: T::Native) -> Vec<T::Native>
 where
     T: PolarsNumericType,
 {

@@ -1,6 +1,7 @@
 //! Plain-Rust copies of the log columns that reports summarise (bytes, times; protocol and
 //! country as counts), so that crates downstream of features need no polars.
 
+use crate::build::values_or;
 use crate::error::FeatureError;
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -31,13 +32,7 @@ impl LogColumns {
         let df = &table.df;
         let floats = |name: &str| -> Result<Option<Vec<f64>>, FeatureError> {
             match df.column(name) {
-                Ok(c) => Ok(Some(
-                    c.cast(&DataType::Float64)?
-                        .f64()?
-                        .iter()
-                        .map(|v| v.unwrap_or(0.0))
-                        .collect(),
-                )),
+                Ok(c) => Ok(Some(values_or(c.cast(&DataType::Float64)?.f64()?, 0.0))),
                 Err(_) => Ok(None),
             }
         };
@@ -71,13 +66,7 @@ impl LogColumns {
             ))
         };
         let start_ms = match df.column(START_TIME) {
-            Ok(c) => Some(
-                c.cast(&DataType::Int64)?
-                    .i64()?
-                    .iter()
-                    .map(|v| v.unwrap_or(0))
-                    .collect(),
-            ),
+            Ok(c) => Some(values_or(c.cast(&DataType::Int64)?.i64()?, 0)),
             Err(_) => None,
         };
         Ok(Self {
