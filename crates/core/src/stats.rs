@@ -17,8 +17,8 @@ pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
         .into_par_iter()
         .map_init(Vec::new, |keys, j| {
             keys.clear();
-            let column = data.values().iter().skip(j).step_by(cols);
-            keys.extend(column.map(|&v| order_key(v)));
+            let rows = data.values().chunks_exact(cols);
+            keys.extend(rows.map(|row| order_key(row[j])));
             median_of_keys(keys)
         })
         .collect()
