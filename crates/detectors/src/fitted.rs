@@ -210,11 +210,10 @@ impl FittedDetector {
         rule: ThresholdRule,
         training_scores: &[f64],
     ) -> Result<f64, DetectorError> {
-        let sorted = match rule {
-            ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_) => {
-                threshold::sorted(training_scores)
-            }
-            _ => Vec::new(),
+        let sorted = if rule.uses_training_scores() {
+            threshold::sorted(training_scores)
+        } else {
+            Vec::new()
         };
         self.threshold_for_sorted(rule, &sorted)
     }
@@ -239,11 +238,7 @@ impl FittedDetector {
                 }),
             };
         }
-        let needs_data = matches!(
-            rule,
-            ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_)
-        );
-        if needs_data && sorted.is_empty() {
+        if rule.uses_training_scores() && sorted.is_empty() {
             return Err(DetectorError::InvalidThreshold {
                 rule: rule.to_string(),
                 message: "needs the training scores, but none were given".into(),

@@ -40,6 +40,14 @@ impl fmt::Display for ThresholdRule {
 }
 
 impl ThresholdRule {
+    /// Whether the threshold is computed from the training scores (a percentile of them).
+    pub fn uses_training_scores(&self) -> bool {
+        matches!(
+            self,
+            ThresholdRule::Contamination(_) | ThresholdRule::Quantile(_)
+        )
+    }
+
     /// The config key the rule comes from (`contamination` or `threshold`).
     pub fn key(&self) -> &'static str {
         match self {
