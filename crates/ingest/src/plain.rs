@@ -185,6 +185,72 @@ fn same_text(a: &str, b: &str) -> bool {
     }
 }
 
+/// Runs of two or more consecutive columns whose values a row may repeat from the row before
+/// without being read again: summarised columns (a value seen before leaves the summary as it
+/// is) and timestamps (the last value is pushed again). Exports mostly repeat such columns, and
+/// a run's bytes compared with the row before in one go cost less than finding and comparing
+/// its fields one by one.
+struct Repeats<'a> {
+    /// The run starting at each field (as the range of its fields), if any.
+    starts: Vec<Option<std::ops::Range<usize>>>,
+    /// The first field of the run each field ends, if it ends one.
+    ends: Vec<Option<usize>>,
+    /// Per run, by its first field: where its text starts in the current row, and its text in
+    /// the row before with the separator after it.
+    texts: Vec<(usize, &'a [u8])>,
+}
+
+impl<'a> Repeats<'a> {
+    fn new(plan: &[ReadAs]) -> Self {
+        let repeatable = |how: &ReadAs| matches!(how, ReadAs::Summary | ReadAs::Time);
+        let mut starts = vec![None; plan.len()];
+        let mut ends = vec![None; plan.len()];
+        let mut first = 0;
+        while first < plan.len() {
+            let len = plan[first..].iter().take_while(|h| repeatable(h)).count();
+            if len >= 2 {
+                starts[first] = Some(first..first + len);
+                ends[first + len - 1] = Some(first);
+            }
+            first += len.max(1);
+        }
+        Self {
+            starts,
+            ends,
+            texts: vec![(0, &[][..]); plan.len()],
+        }
+    }
+
+    /// Notes the field just read, `upto_end` being the text up to its separator.
+    #[inline]
+    fn field_read(&mut self, field: usize, upto_end: &'a [u8]) {
+        if let Some(first) = self.ends[field] {
+            let (from, text) = &mut self.texts[first];
+            *text = &upto_end[*from..];
+        }
+    }
+
+    /// The run starting at `field`, at `start` in `bytes`, when its text and the separator after
+    /// it are those of the row before (the text then takes [`Repeats::len`] bytes).
+    #[inline]
+    fn repeated(
+        &mut self,
+        field: usize,
+        bytes: &[u8],
+        start: usize,
+    ) -> Option<std::ops::Range<usize>> {
+        let run = self.starts.get(field)?.as_ref()?;
+        let (from, text) = &mut self.texts[field];
+        *from = start;
+        (!text.is_empty() && bytes[start..].starts_with(text)).then(|| run.clone())
+    }
+
+    /// The length of the text of the run starting at `field`, with its separator.
+    fn len(&self, field: usize) -> usize {
+        self.texts[field].1.len()
+    }
+}
+
 /// The columns of consecutive records.
 struct Piece<'a> {
     columns: Vec<Values<'a>>,
@@ -216,10 +282,12 @@ impl<'a> Piece<'a> {
             })
             .collect();
         let bytes = piece.as_bytes();
+        let mut runs = Repeats::new(plan);
+        let mut separators = Separators::new(bytes);
         let mut field = 0;
         let mut start = 0;
         let mut rows = 0;
-        for end in Separators::new(bytes) {
+        while let Some(end) = separators.next() {
             let line_end = bytes[end] == b'\n';
             let mut value = &piece[start..end];
             if line_end {
@@ -243,6 +311,7 @@ impl<'a> Piece<'a> {
                 Builder::Text(v) => v.append_value(value),
                 Builder::Summary(s) => s.add(value),
             }
+            runs.field_read(field, &bytes[..=end]);
             start = end + 1;
             if line_end {
                 if field + 1 != columns.len() {
@@ -252,6 +321,25 @@ impl<'a> Piece<'a> {
                 rows += 1;
             } else {
                 field += 1;
+            }
+            // fields that repeat the row before are not split or read again
+            while let Some(run) = runs.repeated(field, bytes, start) {
+                for column in &mut columns[run.clone()] {
+                    if let Builder::Time(v, Some((_, ms))) = column {
+                        v.push(*ms);
+                    }
+                }
+                start += runs.len(field);
+                separators.skip_to(start);
+                if bytes[start - 1] == b'\n' {
+                    if run.end != columns.len() {
+                        return None;
+                    }
+                    field = 0;
+                    rows += 1;
+                } else {
+                    field = run.end;
+                }
             }
         }
         let columns = columns
@@ -411,6 +499,7 @@ mod tests {
             "x" => ReadAs::Float,
             "p" => ReadAs::Int,
             "s" => ReadAs::Text,
+            "t" | "u" => ReadAs::Time,
             _ => ReadAs::Summary,
         }
     }
@@ -431,6 +520,43 @@ mod tests {
                 ("c".to_string(), Distinct::One(Some("k".into()))),
                 ("v".to_string(), Distinct::Many),
                 ("e".to_string(), Distinct::One(None)),
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_repeating_the_row_before_are_read_as_they_are() {
+        // t..d and the trailing e,f are runs; rows repeat them whole, in part, or with another
+        // line end
+        let text = b"x,t,u,c,d,s,e,f\n\
+            1,2024-01-01T00:00:00Z,2024-01-01T00:10:00Z,k,m,a,z,q\r\n\
+            2,2024-01-01T00:00:00Z,2024-01-01T00:10:00Z,k,m,b,z,q\r\n\
+            3,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,m,c,z,q\n\
+            4,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,n,d,z,w\n\
+            5,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,n,e,z,w\n";
+        let got = read(text, 5, plan).expect("plain");
+        let millis = |name: &str| -> Vec<i64> {
+            let c = got.df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+            c.i64().unwrap().into_no_null_iter().collect()
+        };
+        let start = 1_704_067_200_000;
+        assert_eq!(millis("t"), [start; 5]);
+        let minute = 60_000;
+        assert_eq!(
+            millis("u"),
+            [10, 10, 20, 20, 20].map(|m| start + m * minute)
+        );
+        let s = got.df.column("s").unwrap();
+        let s: Vec<Option<&str>> = (0..5).map(|i| s.str().unwrap().get(i)).collect();
+        assert_eq!(s, ["a", "b", "c", "d", "e"].map(Some));
+        let one = |v: &str| Distinct::One(Some(v.into()));
+        assert_eq!(
+            got.summaries,
+            vec![
+                ("c".to_string(), one("k")),
+                ("d".to_string(), Distinct::Many),
+                ("e".to_string(), one("z")),
+                ("f".to_string(), Distinct::Many),
             ]
         );
     }

@@ -35,6 +35,24 @@ impl<'a> Separators<'a> {
     }
 }
 
+impl Separators<'_> {
+    /// Moves on to the separators at or after `pos`, which must be after every separator
+    /// returned so far.
+    #[inline]
+    pub(crate) fn skip_to(&mut self, pos: usize) {
+        if pos >= self.base + BLOCK {
+            // blocks stay at multiples of BLOCK from the start
+            self.base = pos - pos % BLOCK;
+            if self.base >= self.bytes.len() {
+                self.mask = 0;
+                return;
+            }
+            self.mask = block_mask(&self.bytes[self.base..]);
+        }
+        self.mask &= u64::MAX << (pos - self.base);
+    }
+}
+
 impl Iterator for Separators<'_> {
     type Item = usize;
 
@@ -131,6 +149,24 @@ mod tests {
         for len in 0..text.len() {
             let bytes = &text[..len];
             assert_eq!(Separators::new(bytes).collect::<Vec<_>>(), expected(bytes));
+        }
+    }
+
+    #[test]
+    fn skipping_ahead_finds_the_separators_from_there() {
+        let line = b"16662,17560,2024-04-25T23:00:00Z,104.129.23.198,,US\n";
+        let text: Vec<u8> = line.iter().copied().cycle().take(300).collect();
+        let all = expected(&text);
+        for read in 0..=all.len() {
+            // `read` separators returned, then a jump to each later position
+            let from = if read == 0 { 0 } else { all[read - 1] + 1 };
+            for to in from..=text.len() {
+                let mut seps = Separators::new(&text);
+                assert!(seps.by_ref().take(read).eq(all[..read].iter().copied()));
+                seps.skip_to(to);
+                let want: Vec<usize> = all.iter().copied().filter(|&i| i >= to).collect();
+                assert_eq!(seps.collect::<Vec<_>>(), want, "after {read}, to {to}");
+            }
         }
     }
 
