@@ -223,7 +223,8 @@ pub(crate) fn explain_row(
 /// batch): rows, flagged rows, bytes and highest severity.
 #[derive(Default)]
 pub(crate) struct EntityTally {
-    /// Hashed rather than ordered: one lookup per row (ordered by key in `finish`).
+    /// Hashed rather than ordered: one lookup per distinct key of a batch (ordered by key in
+    /// `finish`).
     ips: HashMap<String, EntitySummary, foldhash::fast::RandomState>,
     ports: HashMap<u16, EntitySummary, foldhash::fast::RandomState>,
 }
