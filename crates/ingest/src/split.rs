@@ -33,9 +33,7 @@ impl<'a> Separators<'a> {
             mask: block_mask(bytes),
         }
     }
-}
 
-impl Separators<'_> {
     /// Moves on to the separators at or after `pos`, which must be after every separator
     /// returned so far.
     #[inline]
