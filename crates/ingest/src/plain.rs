@@ -6,13 +6,15 @@
 //! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
 //! of fields than the header, a typed value that is empty or not in plain decimal syntax, or a
-//! timestamp the log's parser does not accept. A declined chunk goes to the polars CSV reader
+//! timestamp the log's parser does not accept, or a label its [`LabelSpec`] does not recognise.
+//! A declined chunk goes to the polars CSV reader
 //! as before, so the values read and the errors reported do not depend on which path read it.
 //! Accepted numbers are converted by the standard library's correctly rounded parser (integers
 //! of up to 15 digits, which convert exactly, directly), as polars' reader converts them, so
 //! both paths give the same bits.
 
 use crate::raw::split_csv_line;
+use crate::spec::LabelSpec;
 use crate::split::Separators;
 use crate::table::Distinct;
 use crate::timestamp::parse_epoch_ms;
@@ -21,7 +23,7 @@ use rayon::prelude::*;
 
 /// How one column of a chunk is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadAs {
+pub(crate) enum ReadAs<'s> {
     /// Float64 (plain decimal syntax, optional exponent).
     Float,
     /// Int64 (optional minus sign, digits).
@@ -30,6 +32,9 @@ pub(crate) enum ReadAs {
     Text,
     /// A timestamp, as milliseconds since the epoch ([`parse_epoch_ms`]) in a Datetime column.
     Time,
+    /// Ground truth, parsed by the spec ([`LabelSpec::parse`]) into a Boolean column: a label
+    /// costs one byte instead of a 16-byte string view, and is not parsed again later.
+    Label(&'s LabelSpec),
     /// Not built, only summarised (see [`Distinct`]).
     Summary,
 }
@@ -49,10 +54,10 @@ const PIECE_ROWS: usize = 8192;
 
 /// Reads `text` (a header line, then `rows` records each ending in a newline), each column
 /// as `read_as` says; `None` when the chunk is not plain (see the module doc).
-pub(crate) fn read(
+pub(crate) fn read<'s>(
     text: &[u8],
     rows: usize,
-    read_as: impl Fn(&str) -> ReadAs,
+    read_as: impl Fn(&str) -> ReadAs<'s>,
 ) -> Option<PlainChunk> {
     if text.starts_with(b"\xEF\xBB\xBF") {
         return None;
@@ -64,7 +69,7 @@ pub(crate) fn read(
     }
     let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
     let header = split_csv_line(header_line.strip_suffix('\r').unwrap_or(header_line));
-    let plan: Vec<ReadAs> = header.iter().map(|h| read_as(h)).collect();
+    let plan: Vec<ReadAs<'s>> = header.iter().map(|h| read_as(h)).collect();
     let body = &text[header_end + 1..];
     if !body.is_empty() && !body.ends_with(b"\n") {
         return None;
@@ -131,6 +136,8 @@ enum Builder<'a> {
     /// The values so far, and the last text parsed with its value (rows of an export mostly
     /// repeat the timestamp before them, which is then not parsed again).
     Time(Vec<i64>, Option<(&'a str, i64)>),
+    /// The labels so far, how they are parsed, and the last text parsed with its label.
+    Label(Vec<bool>, &'a LabelSpec, Option<(&'a str, bool)>),
     Text(StringChunkedBuilder),
     Summary(Summary<'a>),
 }
@@ -201,8 +208,8 @@ struct Repeats<'a> {
 }
 
 impl<'a> Repeats<'a> {
-    fn new(plan: &[ReadAs]) -> Self {
-        let repeatable = |how: &ReadAs| matches!(how, ReadAs::Summary | ReadAs::Time);
+    fn new(plan: &[ReadAs<'_>]) -> Self {
+        let repeatable = |how: &ReadAs<'_>| matches!(how, ReadAs::Summary | ReadAs::Time);
         let mut starts = vec![None; plan.len()];
         let mut ends = vec![None; plan.len()];
         let mut first = 0;
@@ -263,7 +270,7 @@ impl<'a> Piece<'a> {
     fn read(
         piece: &'a [u8],
         capacity: usize,
-        plan: &[ReadAs],
+        plan: &[ReadAs<'a>],
         names: &[PlSmallStr],
     ) -> Option<Piece<'a>> {
         if !is_plain(piece) {
@@ -277,6 +284,7 @@ impl<'a> Piece<'a> {
                 ReadAs::Float => Builder::Float(Vec::with_capacity(capacity)),
                 ReadAs::Int => Builder::Int(Vec::with_capacity(capacity)),
                 ReadAs::Time => Builder::Time(Vec::with_capacity(capacity), None),
+                ReadAs::Label(spec) => Builder::Label(Vec::with_capacity(capacity), spec, None),
                 ReadAs::Text => Builder::Text(StringChunkedBuilder::new(name.clone(), capacity)),
                 ReadAs::Summary => Builder::Summary(Summary::default()),
             })
@@ -306,6 +314,17 @@ impl<'a> Piece<'a> {
                         }
                     };
                     v.push(ms);
+                }
+                Builder::Label(v, spec, last) => {
+                    let label = match *last {
+                        Some((text, label)) if same_text(text, value) => label,
+                        _ => {
+                            let label = spec.parse(value)?;
+                            *last = Some((value, label));
+                            label
+                        }
+                    };
+                    v.push(label);
                 }
                 Builder::Text(v) if value.is_empty() => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
@@ -358,6 +377,9 @@ impl<'a> Piece<'a> {
                         .into_datetime(TimeUnit::Milliseconds, None)
                         .into_column(),
                 ),
+                Builder::Label(v, _, _) => {
+                    Values::Built(BooleanChunked::from_slice(name.clone(), &v).into_column())
+                }
                 Builder::Text(v) => Values::Built(v.finish().into_column()),
                 Builder::Summary(s) => Values::Summary(s),
             })
@@ -494,7 +516,7 @@ mod tests {
         }
     }
 
-    fn plan(name: &str) -> ReadAs {
+    fn plan(name: &str) -> ReadAs<'static> {
         match name {
             "x" => ReadAs::Float,
             "p" => ReadAs::Int,
@@ -581,6 +603,44 @@ mod tests {
         }
         // the row count must match
         assert!(read(b"x,c\n1,a\n", 2, plan).is_none());
+    }
+
+    #[test]
+    fn labels_are_parsed_as_their_spec_says_or_the_chunk_is_declined() {
+        let column = LabelSpec::Column("l".into());
+        let mapped = LabelSpec::Mapped {
+            column: "l".into(),
+            anomaly: vec!["attack".into()],
+            normal: vec!["benign".into()],
+        };
+        let plan_with = |spec| {
+            move |name: &str| {
+                if name == "l" {
+                    ReadAs::Label(spec)
+                } else {
+                    plan(name)
+                }
+            }
+        };
+        let labels = |got: PlainChunk| -> Vec<bool> {
+            let l = got.df.column("l").unwrap();
+            l.bool().unwrap().iter().map(Option::unwrap).collect()
+        };
+        let text = b"x,l\n1,1\n2,TRUE\n3,0\n4,0.0\n5, false\n";
+        let got = read(text, 5, plan_with(&column)).expect("plain");
+        assert_eq!(labels(got), [true, true, false, false, false]);
+        let text = b"x,l\n1,attack\n2,benign\n3,benign\n";
+        let got = read(text, 3, plan_with(&mapped)).expect("plain");
+        assert_eq!(labels(got), [true, false, false]);
+        // a value the spec does not know, or none, leaves the chunk to the polars path, which
+        // reports it
+        for (text, spec) in [
+            (&b"x,l\n1,1\n2,yes\n"[..], &column),
+            (b"x,l\n1,1\n2,\n", &column),
+            (b"x,l\n1,attack\n2,1\n", &mapped),
+        ] {
+            assert!(read(text, 2, plan_with(spec)).is_none());
+        }
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     match open_source(path, WHOLE_FILE_CHUNK_ROWS)? {
         RawSource::Parquet(df) => {
             let header = column_names(&df);
-            parts.push(convert(df, &header, Vec::new(), spec, 0)?);
+            parts.push(convert(df, &header, Vec::new(), spec, 0, false)?);
         }
         RawSource::Csv(chunks) => {
             // the next chunk is read while this one is converted; small chunks first, so that
@@ -298,6 +298,7 @@ fn convert_chunk_via(
             direct.summaries,
             spec,
             chunk.first_row,
+            true,
         );
     }
     let fast = parse_csv(&chunk.text, &typed)
@@ -319,11 +320,11 @@ fn convert_chunk_via(
         });
     }
     let header = column_names(&df);
-    convert(df, &header, Vec::new(), spec, chunk.first_row)
+    convert(df, &header, Vec::new(), spec, chunk.first_row, false)
 }
 
-/// The chunk read by [`plain::read`]: typed columns as polars would type them, mapped and label
-/// columns as strings, the rest summarised. `None` when it declines or a typed value is not
+/// The chunk read by [`plain::read`]: typed columns as polars would type them, mapped columns as
+/// strings, the label parsed into booleans, the rest summarised. `None` when it declines or a typed value is not
 /// valid, and when unlisted numeric columns must be detected (which needs their values).
 fn read_plain(
     chunk: &Chunk,
@@ -341,18 +342,17 @@ fn read_plain(
             .map(|(_, source)| source.as_str())
     };
     let (start, end) = (time_source(START_TIME), time_source(END_TIME));
-    let kept: Vec<&str> = mapping
-        .iter()
-        .map(|(_, source)| source.as_str())
-        .chain(spec.label.as_ref().map(|l| l.column()))
-        .collect();
+    let kept: Vec<&str> = mapping.iter().map(|(_, source)| source.as_str()).collect();
     let direct = plain::read(&chunk.text, chunk.rows, |name| {
         match typed.iter().find(|(n, _)| n == name) {
             Some((_, DataType::Int64)) => ReadAs::Int,
             Some(_) => ReadAs::Float,
             None if Some(name) == start || Some(name) == end => ReadAs::Time,
-            None if kept.contains(&name) => ReadAs::Text,
-            None => ReadAs::Summary,
+            None => match &spec.label {
+                Some(label) if label.column() == name => ReadAs::Label(label),
+                _ if kept.contains(&name) => ReadAs::Text,
+                _ => ReadAs::Summary,
+            },
         }
     })?;
     // an end before its start is reported with the raw text, which only the polars path keeps
@@ -492,13 +492,15 @@ impl Converted {
 
 /// Validates and types the columns of one raw part whose first row is data row `first_row`.
 /// `header` names the source's columns in order: those of `raw`, and the text columns already
-/// reduced to `summaries`.
+/// reduced to `summaries`. `labels_read`: a Boolean label column of `raw` holds labels the plain
+/// reader parsed already (a Parquet file's Boolean column is parsed as text, like any other).
 fn convert(
     raw: DataFrame,
     header: &[String],
     summaries: Vec<(String, Distinct)>,
     spec: &SourceSpec,
     first_row: u64,
+    labels_read: bool,
 ) -> Result<Converted, IngestError> {
     let path = spec.path.as_path();
     let polars_err = |e: PolarsError| IngestError::Polars {
@@ -543,13 +545,17 @@ fn convert(
             })
             .collect::<Vec<PolarsResult<(Mapped, Problems)>>>()
     };
-    let validate_labels = || -> PolarsResult<Option<(Vec<bool>, Problems)>> {
+    let validate_labels = || -> PolarsResult<Option<(Column, Problems)>> {
         let Some(label) = &spec.label else {
             return Ok(None);
         };
         let mut problems = Problems::starting_at(first_row);
-        let v = validate::labels(raw.column(label.column())?, label, &mut problems)?;
-        Ok(Some((v, problems)))
+        let col = raw.column(label.column())?;
+        if labels_read && col.dtype() == &DataType::Boolean {
+            return Ok(Some((col.clone().with_name(LABEL.into()), problems)));
+        }
+        let v = validate::labels(col, label, &mut problems)?;
+        Ok(Some((Column::new(LABEL.into(), v), problems)))
     };
     let (validated, labels) = rayon::join(validate_mapped, validate_labels);
     let mut times: BTreeMap<&str, (Int64Chunked, &str)> = BTreeMap::new();
@@ -586,7 +592,7 @@ fn convert(
     if let (Some(label), Some((v, found))) = (&spec.label, labels.map_err(polars_err)?) {
         mapped_sources.push(label.column().to_string());
         problems.list.extend(found.list);
-        out.push(Column::new(LABEL.into(), v));
+        out.push(v);
     }
 
     let mut text_columns = Vec::new();
@@ -798,6 +804,10 @@ mod tests {
                 "{bytes_in},2e3,2024-04-25T23:00:00Z,2024-04-25T23:10:00Z,1.2.3.4,{country},HTTPS,443,10.0.0.1,{note},{flag},0"
             )
         };
+        let labelled = |label: &str| {
+            let row = row("1", "US", "a", "x");
+            format!("{},{label}", row.strip_suffix(",0").unwrap())
+        };
         let cases: Vec<(Vec<String>, bool)> = vec![
             // CRLF is handled by both; empty mapped text is null, empty summaries are null
             (
@@ -816,6 +826,12 @@ mod tests {
             (vec![row("1", "US", "a", "x") + ",extra"], false),
             // long integers take the general number parser
             (vec![row("12345678901234567", "US", "a", "x")], true),
+            // labels are parsed as the spec says; one it does not know: the polars path
+            (
+                vec![labelled("TRUE"), labelled(" 0"), labelled("1.0")],
+                true,
+            ),
+            (vec![labelled("1"), labelled("maybe")], false),
             // an end before its start, or a timestamp the parser rejects: the polars path
             (
                 vec![
