@@ -6,12 +6,18 @@ use rayon::prelude::*;
 /// Median of `values` (mean of the two middle values for even length, as numpy); NaN if empty.
 /// O(n): a selection (no full sort) in [`f64::total_cmp`] order, on integer keys of that order.
 pub fn median(values: &[f64]) -> f64 {
-    median_of_keys(&mut values.iter().map(|&v| order_key(v)).collect::<Vec<_>>())
+    middle_of_keys(&mut values.iter().map(|&v| order_key(v)).collect::<Vec<_>>()).median()
 }
 
-/// Per-column medians of a matrix (columns on rayon's threads, each thread reusing one buffer:
-/// a fresh one per column had its pages faulted in anew, which took longer than the selection).
+/// Per-column medians of a matrix.
 pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
+    column_middles(data).iter().map(Middle::median).collect()
+}
+
+/// Per-column [`Middle`]s of a matrix (columns on rayon's threads, each thread reusing one
+/// buffer: a fresh one per column had its pages faulted in anew, which took longer than the
+/// selection).
+pub fn column_middles(data: &FeatureMatrix) -> Vec<Middle> {
     let cols = data.n_cols();
     (0..cols)
         .into_par_iter()
@@ -19,9 +25,39 @@ pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
             keys.clear();
             let rows = data.values().chunks_exact(cols);
             keys.extend(rows.map(|row| order_key(row[j])));
-            median_of_keys(keys)
+            middle_of_keys(keys)
         })
         .collect()
+}
+
+/// The order statistics a median is taken from ([`f64::total_cmp`] order): the middle value of
+/// an odd count, the two middle values of an even one. A map that keeps that order (such as
+/// `(x - c) / s` with `s > 0`) takes the middle values of a column to those of its image, so
+/// the image's median is [`Middle::map`] then [`Middle::median`], without a second selection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Middle {
+    /// The lower middle value (an even count), else `None`.
+    lower: Option<f64>,
+    /// The upper middle value (NaN for no values).
+    upper: f64,
+}
+
+impl Middle {
+    /// The median: the middle value, or the mean of the two as numpy computes it.
+    pub fn median(&self) -> f64 {
+        match self.lower {
+            None => self.upper,
+            Some(lower) => lower + (self.upper - lower) / 2.0,
+        }
+    }
+
+    /// The middle values mapped by `f`.
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Middle {
+        Middle {
+            lower: self.lower.map(&f),
+            upper: f(self.upper),
+        }
+    }
 }
 
 /// An integer whose order is [`f64::total_cmp`]'s: negative values have their other bits
@@ -35,24 +71,27 @@ fn from_order_key(key: i64) -> f64 {
     f64::from_bits(order_key(f64::from_bits(key as u64)) as u64)
 }
 
-/// [`median`] of the values whose [`order_key`]s these are (reordered): selecting on integers
-/// selects the same values as on `total_cmp`.
-fn median_of_keys(keys: &mut [i64]) -> f64 {
+/// The [`Middle`] of the values whose [`order_key`]s these are (reordered): selecting on
+/// integers selects the same values as on `total_cmp`.
+fn middle_of_keys(keys: &mut [i64]) -> Middle {
     let n = keys.len();
     if n == 0 {
-        return f64::NAN;
+        return Middle {
+            lower: None,
+            upper: f64::NAN,
+        };
     }
     let mid = n / 2;
     let (lower, &mut upper, _) = keys.select_nth_unstable(mid);
-    let upper = from_order_key(upper);
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = lower
+    let lower = n.is_multiple_of(2).then(|| {
+        lower
             .iter()
             .map(|&k| from_order_key(k))
-            .fold(f64::NEG_INFINITY, f64::max);
-        lower + (upper - lower) / 2.0
+            .fold(f64::NEG_INFINITY, f64::max)
+    });
+    Middle {
+        lower,
+        upper: from_order_key(upper),
     }
 }
 

@@ -92,15 +92,18 @@ pub fn fit_with_scores(
     data: &FeatureMatrix,
     seed: u64,
 ) -> Result<(FittedDetector, Vec<f64>), DetectorError> {
-    fit_with_sorted_scores(config, data, seed).map(|(fitted, scores, _)| (fitted, scores))
+    fit_with_sorted_scores(config, data, seed, None).map(|(fitted, scores, _)| (fitted, scores))
 }
 
 /// Like [`fit_with_scores`], also returning the training scores sorted ascending
 /// ([`f64::total_cmp`]), which the fit sorts anyway (for rank metrics without a second sort).
+/// `medians`: the column medians of `data` when the caller has them (e.g. from the unscaled
+/// features' middle values); they are computed otherwise.
 pub fn fit_with_sorted_scores(
     config: &DetectorConfig,
     data: &FeatureMatrix,
     seed: u64,
+    medians: Option<Vec<f64>>,
 ) -> Result<(FittedDetector, Vec<f64>, Vec<f64>), DetectorError> {
     let config = config.resolved()?;
     let name = config.name().to_string();
@@ -117,7 +120,11 @@ pub fn fit_with_sorted_scores(
             Model::Autoencoder(AutoencoderModel::fit(p, values, d, seed))
         }
     };
-    let (scores, medians) = rayon::join(|| model.score(values), || stats::column_medians(data));
+    let medians = medians.filter(|m| m.len() == d);
+    let (scores, medians) = rayon::join(
+        || model.score(values),
+        || medians.unwrap_or_else(|| stats::column_medians(data)),
+    );
     let sorted = threshold::sorted(&scores);
     let rule = config.threshold_rule()?;
     let mut fitted = FittedDetector {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use webthreat_core::FeatureMatrix;
+use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, Scaling, build_matrix, numeric_columns};
 use webthreat_ingest::{Format, IngestError, LogTable, SourceSpec, read_log};
@@ -99,6 +100,11 @@ pub(crate) struct Prepared {
     pub raw: FeatureMatrix,
     /// Scaled features (detector input).
     pub scaled: FeatureMatrix,
+    /// Column medians of `raw` (the typical values of explanations).
+    pub raw_medians: Vec<f64>,
+    /// Column medians of `scaled`, taken from the middle values of `raw` (`None` when the
+    /// scaler cannot give them).
+    pub scaled_medians: Option<Vec<f64>>,
     /// Context columns for the report.
     pub columns: LogColumns,
 }
@@ -176,9 +182,13 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
             detector.name(),
             prepared.scaled.n_rows()
         ));
-        let fit =
-            webthreat_detectors::fit_with_sorted_scores(detector, &prepared.scaled, config.seed)
-                .map_err(|e| detector_error(detector.name(), e))?;
+        let fit = webthreat_detectors::fit_with_sorted_scores(
+            detector,
+            &prepared.scaled,
+            config.seed,
+            prepared.scaled_medians.clone(),
+        )
+        .map_err(|e| detector_error(detector.name(), e))?;
         fitted.push(fit);
     }
     seconds.fit = clock.elapsed().as_secs_f64();
@@ -376,15 +386,21 @@ fn prepare(
             ScalerSource::Fit(method) => Scaler::fit(method, &raw)?,
         };
         let scaled = scaler.transform(&raw)?;
-        Ok((raw, scaler, scaled))
+        // one selection per column gives the medians of both matrices
+        let middles = column_middles(&raw);
+        let raw_medians = middles.iter().map(Middle::median).collect();
+        let scaled_medians = scaler.scaled_medians(&middles);
+        Ok((raw, scaler, scaled, raw_medians, scaled_medians))
     };
     let (features, columns) = rayon::join(features, || LogColumns::extract(table));
-    let (raw, scaler, scaled) = features?;
+    let (raw, scaler, scaled, raw_medians, scaled_medians) = features?;
     Ok(Prepared {
         columns: columns?,
         pipeline: FeaturePipeline { spec, scaler },
         raw,
         scaled,
+        raw_medians,
+        scaled_medians,
     })
 }
 

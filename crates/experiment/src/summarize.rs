@@ -157,11 +157,6 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
     }
     candidates.sort_unstable_by(order);
     let raw = &a.prepared.raw;
-    let raw_medians = if candidates.is_empty() {
-        Vec::new()
-    } else {
-        column_medians(raw)
-    };
     let entities = raw.entities();
     candidates
         .into_iter()
@@ -186,7 +181,7 @@ fn flagged_rows(a: &Analysis<'_>) -> Result<Vec<FlaggedRow>, ExperimentError> {
                     raw,
                     i,
                     options.explain_features,
-                    &raw_medians,
+                    &a.prepared.raw_medians,
                 )?,
             })
         })

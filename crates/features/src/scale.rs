@@ -13,7 +13,7 @@ use crate::error::FeatureError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::{Array, ArrayView2};
-use webthreat_core::stats::quantile_sorted;
+use webthreat_core::stats::{Middle, quantile_sorted};
 use webthreat_core::{Entities, FeatureMatrix};
 
 /// One column of a row-major matrix's values, seen as a one-column smartcore matrix without
@@ -123,6 +123,26 @@ impl Scaler {
         })
     }
 
+    /// Feature `j`'s value `v`, scaled.
+    #[inline]
+    fn transform_value(&self, j: usize, v: f64) -> f64 {
+        (v - self.center[j]) / self.scale[j]
+    }
+
+    /// The medians of the scaled columns, from the [`Middle`]s of the unscaled ones (`None` if
+    /// a center or scale is not finite or a scale not above 0). Scaling keeps the order of
+    /// values (a finite `s > 0` and rounding keep it), so the middle values of a scaled column
+    /// are the scaled middle values, and its median the same number a selection on it gives.
+    pub fn scaled_medians(&self, raw: &[Middle]) -> Option<Vec<f64>> {
+        let keeps_order = (self.center.iter()).all(|c| c.is_finite())
+            && (self.scale.iter()).all(|s| s.is_finite() && *s > 0.0);
+        (keeps_order && raw.len() == self.scale.len()).then(|| {
+            (raw.iter().enumerate())
+                .map(|(j, m)| m.map(|v| self.transform_value(j, v)).median())
+                .collect()
+        })
+    }
+
     /// Applies the scaler, keeping row ids and labels. Entity keys are not copied: the scaled
     /// matrix is detector input, and the unscaled one keeps them for reports.
     pub fn transform(&self, x: &FeatureMatrix) -> Result<FeatureMatrix, FeatureError> {
@@ -144,10 +164,8 @@ impl Scaler {
                     .chunks_exact_mut(x.n_cols())
                     .zip(input.chunks_exact(x.n_cols()))
                 {
-                    for (((o, v), c), s) in
-                        out.iter_mut().zip(input).zip(&self.center).zip(&self.scale)
-                    {
-                        *o = (v - c) / s;
+                    for (j, (o, v)) in out.iter_mut().zip(input).enumerate() {
+                        *o = self.transform_value(j, *v);
                     }
                 }
             });
@@ -189,6 +207,41 @@ mod tests {
         let t = s.transform(&x).unwrap();
         assert!((t.row(0)[0] + 1.5 / 1.25f64.sqrt()).abs() < 1e-12);
         assert!(t.column(1).iter().all(|v| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn scaled_medians_are_the_medians_of_the_scaled_columns_bit_for_bit() {
+        use webthreat_core::stats::{column_medians, column_middles};
+        // long-tailed, tied, signed-zero and constant columns, odd and even row counts
+        for n in [1, 2, 7, 1000, 1001] {
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|i| {
+                    let x = i as f64;
+                    let wave = ((i * 7919) % 1013) as f64;
+                    vec![
+                        (wave / 3.0).exp2() * 1e-3,
+                        (wave * 0.37).round() - 200.0,
+                        if i % 3 == 0 { -0.0 } else { 0.0 },
+                        0.1,
+                        x * 1e300 - wave,
+                    ]
+                })
+                .collect();
+            let x = matrix(&rows);
+            let middles = column_middles(&x);
+            for method in [Scaling::None, Scaling::Standard, Scaling::Robust] {
+                let s = Scaler::fit(method, &x).unwrap();
+                let want = column_medians(&s.transform(&x).unwrap());
+                let got = s.scaled_medians(&middles).unwrap();
+                let bits = |v: &[f64]| v.iter().map(|m| m.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{method:?}, {n} rows");
+            }
+        }
+        // a scale that could reverse the order is refused
+        let x = matrix(&[vec![1.0], vec![2.0]]);
+        let mut s = Scaler::fit(Scaling::Standard, &x).unwrap();
+        s.scale[0] = -1.0;
+        assert_eq!(s.scaled_medians(&column_middles(&x)), None);
     }
 
     #[test]
