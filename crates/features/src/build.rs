@@ -306,14 +306,29 @@ fn entities(table: &LogTable, window_seconds: u64) -> Result<Entities, FeatureEr
     Ok(Entities::new(ips, ip_of_row, port_of_row?, window_of_row?)?)
 }
 
-/// One code per row of `column` (none without the column).
+/// One code per row of `column` (none without the column); a chunk without nulls is read from
+/// its values directly, not through polars' optional-value iterator.
 fn codes<T>(
     column: Option<&Int64Chunked>,
     code: impl Fn(usize, Option<i64>) -> Result<T, EntityError>,
 ) -> Result<Vec<T>, EntityError> {
-    column.map_or(Ok(Vec::new()), |c| {
-        c.iter().enumerate().map(|(row, v)| code(row, v)).collect()
-    })
+    let Some(column) = column else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(column.len());
+    for array in column.downcast_iter() {
+        let first = out.len();
+        if array.validity().is_none_or(|v| v.unset_bits() == 0) {
+            for (k, v) in array.values().iter().enumerate() {
+                out.push(code(first + k, Some(*v))?);
+            }
+        } else {
+            for (k, v) in array.iter().enumerate() {
+                out.push(code(first + k, v.copied())?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The distinct addresses of `src`, in order of first appearance, and each row's index into
@@ -392,6 +407,33 @@ fn intern_ips(src: &StringChunked, block_rows: usize) -> (Vec<Box<str>>, Vec<u32
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_follow_the_rows_across_chunks_with_and_without_nulls() {
+        let mut ports = Int64Chunked::from_slice("p".into(), &[80, 443]);
+        ports
+            .append(&Int64Chunked::new("p".into(), &[None, Some(22)]))
+            .unwrap();
+        ports
+            .append(&Int64Chunked::from_slice("p".into(), &[8080]))
+            .unwrap();
+        let got = codes(Some(&ports), Entities::port_code).unwrap();
+        let none = Entities::port_code(0, None).unwrap();
+        assert_eq!(got, [80, 443, none, 22, 8080]);
+        // an error names the row of the whole column
+        ports
+            .append(&Int64Chunked::from_slice("p".into(), &[70_000]))
+            .unwrap();
+        let err = codes(Some(&ports), Entities::port_code).unwrap_err();
+        assert_eq!(
+            err,
+            EntityError::Port {
+                row: 5,
+                port: 70_000
+            }
+        );
+        assert!(codes(None, Entities::port_code).unwrap().is_empty());
+    }
 
     #[test]
     fn addresses_are_numbered_by_first_appearance_whatever_the_blocks() {
