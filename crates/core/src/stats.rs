@@ -62,12 +62,13 @@ impl Middle {
 
 /// An integer whose order is [`f64::total_cmp`]'s: negative values have their other bits
 /// flipped. The map is its own inverse.
-fn order_key(x: f64) -> i64 {
+pub fn order_key(x: f64) -> i64 {
     let bits = x.to_bits() as i64;
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
-fn from_order_key(key: i64) -> f64 {
+/// The value whose [`order_key`] this is.
+pub fn from_order_key(key: i64) -> f64 {
     f64::from_bits(order_key(f64::from_bits(key as u64)) as u64)
 }
 

@@ -85,13 +85,15 @@ impl ThresholdRule {
 
 /// Sorts a copy of `scores` ascending (`f64::total_cmp`), on rayon's threads (values equal
 /// under `total_cmp` are the same bits, so the result does not depend on the thread count).
+/// The copy is sorted as integer order keys: their comparisons cost less than `total_cmp`'s.
 pub fn sorted(scores: &[f64]) -> Vec<f64> {
-    let mut out = scores.to_vec();
-    out.par_sort_unstable_by(f64::total_cmp);
-    out
+    let mut keys: Vec<i64> = scores.iter().map(|&s| order_key(s)).collect();
+    keys.par_sort_unstable();
+    keys.into_iter().map(from_order_key).collect()
 }
 
 pub use webthreat_core::stats::quantile_sorted;
+use webthreat_core::stats::{from_order_key, order_key};
 
 /// Threshold of a data-driven rule from ascending training scores. `KSigma` and `Fixed` do not
 /// depend on the data and are handled by the caller; for them this returns `None`.
@@ -160,6 +162,18 @@ impl SeverityScale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_is_total_cmp_order_bit_for_bit() {
+        let mut scores: Vec<f64> = (0..5000)
+            .map(|i| ((i * 7919) % 1013) as f64 / 7.0 - 60.0)
+            .collect();
+        scores.extend([-0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 1e-310, -1e-310]);
+        let mut want = scores.clone();
+        want.sort_by(f64::total_cmp);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&sorted(&scores)), bits(&want));
+    }
 
     #[test]
     fn contamination_five_percent_of_282_distinct_scores_flags_15() {
