@@ -5,10 +5,10 @@
 //!
 //! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
-//! of fields than the header, a typed value that is empty or not in plain decimal syntax, or a
+//! of fields than the header, a typed value that is empty or not in plain decimal syntax, a
 //! timestamp the log's parser does not accept, or a label its [`LabelSpec`] does not recognise.
-//! A declined chunk goes to the polars CSV reader
-//! as before, so the values read and the errors reported do not depend on which path read it.
+//! A declined chunk goes to the polars CSV reader as before, so the values read and the errors
+//! reported do not depend on which path read it.
 //! Accepted numbers are converted by the standard library's correctly rounded parser (integers
 //! of up to 15 digits, which convert exactly, directly), as polars' reader converts them, so
 //! both paths give the same bits.

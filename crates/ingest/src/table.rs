@@ -324,8 +324,9 @@ fn convert_chunk_via(
 }
 
 /// The chunk read by [`plain::read`]: typed columns as polars would type them, mapped columns as
-/// strings, the label parsed into booleans, the rest summarised. `None` when it declines or a typed value is not
-/// valid, and when unlisted numeric columns must be detected (which needs their values).
+/// strings, the label parsed into booleans (unless a mapped column reads it too), the rest
+/// summarised. `None` when it declines or a typed value is not valid, and when unlisted numeric
+/// columns must be detected (which needs their values).
 fn read_plain(
     chunk: &Chunk,
     spec: &SourceSpec,
@@ -349,7 +350,9 @@ fn read_plain(
             Some(_) => ReadAs::Float,
             None if Some(name) == start || Some(name) == end => ReadAs::Time,
             None => match &spec.label {
-                Some(label) if label.column() == name => ReadAs::Label(label),
+                Some(label) if label.column() == name && !kept.contains(&name) => {
+                    ReadAs::Label(label)
+                }
                 _ if kept.contains(&name) => ReadAs::Text,
                 _ => ReadAs::Summary,
             },
