@@ -304,27 +304,9 @@ impl<'a> Piece<'a> {
             match columns.get_mut(field)? {
                 Builder::Float(v) => v.push(parse_float(value)?),
                 Builder::Int(v) => v.push(parse_int(value)?),
-                Builder::Time(v, last) => {
-                    let ms = match *last {
-                        Some((text, ms)) if same_text(text, value) => ms,
-                        _ => {
-                            let ms = parse_epoch_ms(value)?;
-                            *last = Some((value, ms));
-                            ms
-                        }
-                    };
-                    v.push(ms);
-                }
+                Builder::Time(v, last) => v.push(parse_cached(last, value, parse_epoch_ms)?),
                 Builder::Label(v, spec, last) => {
-                    let label = match *last {
-                        Some((text, label)) if same_text(text, value) => label,
-                        _ => {
-                            let label = spec.parse(value)?;
-                            *last = Some((value, label));
-                            label
-                        }
-                    };
-                    v.push(label);
+                    v.push(parse_cached(last, value, |text| spec.parse(text))?);
                 }
                 Builder::Text(v) if value.is_empty() => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
@@ -405,6 +387,23 @@ impl<'a> Piece<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// `value` parsed, or the last value's result again when `value` repeats its text (columns of
+/// an export mostly repeat the row before); `last` then holds this value and its result.
+fn parse_cached<'a, T: Copy>(
+    last: &mut Option<(&'a str, T)>,
+    value: &'a str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    match *last {
+        Some((text, parsed)) if same_text(text, value) => Some(parsed),
+        _ => {
+            let parsed = parse(value)?;
+            *last = Some((value, parsed));
+            Some(parsed)
+        }
     }
 }
 
