@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 use webthreat_core::FeatureMatrix;
-use webthreat_detectors::{DetectorConfig, Model, fit};
+use webthreat_detectors::{DetectorConfig, Model, train};
 
 const ROWS: usize = 1_000_000;
 const COLS: usize = 4;
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let config: DetectorConfig = serde_json::from_str(json)?;
         let start = Instant::now();
-        let detector = fit(&config, &data, 7)?;
+        let detector = train(&config, &data, 7, None)?.detector;
         let fit_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let scores = detector.score(&data)?;

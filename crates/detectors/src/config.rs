@@ -1,234 +1,53 @@
 //! Detector configuration: what a `detectors:` entry of an experiment YAML file may say.
 //!
-//! [`DetectorConfig`] is internally tagged by `kind` (`iforest`, `zscore`, `autoencoder`); each
-//! variant's params struct rejects unknown keys and fills in defaults. Every variant accepts the
-//! common keys `name` (defaults to the kind) and one threshold rule: `contamination: <fraction>`
-//! (`contamination: auto` for `iforest` only) or `threshold: {quantile: q}` /
-//! `threshold: {fixed: v}` / `threshold: {k_sigma: k}` (`zscore` only). Without a rule the
-//! default is `contamination: 0.05` for every detector.
+//! A [`DetectorConfig`] is `kind` + the common keys + the kind's parameters ([`Params`]). The
+//! common keys, parsed once into [`CommonKeys`] whatever the kind, are `name` (defaults to the
+//! kind) and one threshold rule: `contamination: <fraction>` (`contamination: auto` for kinds
+//! that support it, `iforest`) or `threshold: {quantile: q}` / `threshold: {fixed: v}` /
+//! `threshold: {k_sigma: k}` (`zscore` only). Without a rule the default is
+//! `contamination: 0.05`. Unknown keys are rejected when parsing; values are checked by
+//! [`DetectorConfig::check`], which returns a [`CheckedConfig`] that is never checked again.
 //!
 //! ```
 //! use webthreat_detectors::DetectorConfig;
 //! let cfg: DetectorConfig = serde_json::from_str(
 //!     r#"{"kind": "iforest", "n_estimators": 100, "max_samples": "auto", "contamination": 0.05}"#,
 //! ).unwrap();
-//! cfg.validate().unwrap();
+//! let checked = cfg.check().unwrap();
+//! assert_eq!(checked.name(), "iforest");
 //! assert_eq!(cfg.name(), "iforest");
 //! ```
 
+use crate::checked_config::CheckedConfig;
+use crate::detector::CommonKeys;
 use crate::error::DetectorError;
+use crate::kinds::{Params, RawConfig};
+use crate::number_or_auto;
 use crate::threshold::ThresholdRule;
-use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 /// Contamination used when a config names no threshold rule.
 pub const DEFAULT_CONTAMINATION: f64 = 0.05;
 
-/// One detector entry of an experiment config.
+/// One detector entry of an experiment config, as written (absent keys stay absent, so it
+/// serializes back to what was given; [`DetectorConfig::resolved`] writes the defaults out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind")]
-pub enum DetectorConfig {
-    /// Isolation Forest (`kind: iforest`).
-    #[serde(rename = "iforest")]
-    IsolationForest(IsolationForestParams),
-    /// Per-feature standard scores (`kind: zscore`).
-    #[serde(rename = "zscore")]
-    ZScore(ZScoreParams),
-    /// Reconstruction error of a small MLP autoencoder (`kind: autoencoder`).
-    #[serde(rename = "autoencoder")]
-    Autoencoder(AutoencoderParams),
+#[serde(from = "RawConfig", into = "RawConfig")]
+pub struct DetectorConfig {
+    common: CommonKeys,
+    params: Params,
 }
 
-/// Parameters of `kind: iforest` (names and meaning as scikit-learn's `IsolationForest`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IsolationForestParams {
-    /// Name in outputs; defaults to `iforest`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Number of trees (default 100).
-    #[serde(default = "default_n_estimators")]
-    pub n_estimators: usize,
-    /// Rows drawn per tree: `auto` = min(256, n), an integer (capped at n) or a fraction of n.
-    #[serde(default)]
-    pub max_samples: MaxSamples,
-    /// Features drawn per tree: an integer or a fraction of the features (default 1.0 = all).
-    #[serde(default)]
-    pub max_features: MaxFeatures,
-    /// Draw each tree's rows with replacement (default false).
-    #[serde(default)]
-    pub bootstrap: bool,
-    /// Fraction of training rows to flag, or `auto` (flag score > 0.5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contamination: Option<Contamination>,
-    /// Alternative threshold rule: `{quantile: q}` or `{fixed: v}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<ThresholdSpec>,
-}
-
-/// Parameters of `kind: zscore`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZScoreParams {
-    /// Name in outputs; defaults to `zscore`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Center and spread: `mean` (mean / standard deviation, the default) or `median`
-    /// (median / MAD x 1.4826).
-    #[serde(default)]
-    pub center: Center,
-    /// How per-feature scores combine into a row score: `max` |z| (default) or `sum_sq` (sum of z^2).
-    #[serde(default)]
-    pub combine: Combine,
-    /// Fraction of training rows to flag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contamination: Option<Contamination>,
-    /// Alternative threshold rule: `{quantile: q}`, `{fixed: v}` or `{k_sigma: k}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<ThresholdSpec>,
-}
-
-/// Parameters of `kind: autoencoder`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AutoencoderParams {
-    /// Name in outputs; defaults to `autoencoder`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Encoder layer widths; the decoder mirrors them. `[8, 3]` builds d-8-3-8-d (default).
-    #[serde(default = "default_hidden")]
-    pub hidden: Vec<usize>,
-    /// Passes over the training rows (default 100).
-    #[serde(default = "default_epochs")]
-    pub epochs: usize,
-    /// Adam step size (default 0.001).
-    #[serde(default = "default_learning_rate")]
-    pub learning_rate: f64,
-    /// Rows per minibatch (default 64).
-    #[serde(default = "default_batch_size")]
-    pub batch_size: usize,
-    /// Train on a seeded subsample of this many rows when the data is larger (default 20000).
-    #[serde(default = "default_max_train_rows")]
-    pub max_train_rows: usize,
-    /// Fraction of training rows to flag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contamination: Option<Contamination>,
-    /// Alternative threshold rule: `{quantile: q}` or `{fixed: v}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<ThresholdSpec>,
-}
-
-fn default_n_estimators() -> usize {
-    100
-}
-fn default_hidden() -> Vec<usize> {
-    vec![8, 3]
-}
-fn default_epochs() -> usize {
-    100
-}
-fn default_learning_rate() -> f64 {
-    1e-3
-}
-fn default_batch_size() -> usize {
-    64
-}
-fn default_max_train_rows() -> usize {
-    20_000
-}
-
-impl Default for IsolationForestParams {
-    fn default() -> Self {
-        Self {
-            name: None,
-            n_estimators: default_n_estimators(),
-            max_samples: MaxSamples::Auto,
-            max_features: MaxFeatures::default(),
-            bootstrap: false,
-            contamination: None,
-            threshold: None,
-        }
+impl From<RawConfig> for DetectorConfig {
+    fn from(raw: RawConfig) -> Self {
+        let (common, params) = raw.into_parts();
+        Self { common, params }
     }
 }
 
-impl Default for ZScoreParams {
-    fn default() -> Self {
-        Self {
-            name: None,
-            center: Center::Mean,
-            combine: Combine::Max,
-            contamination: None,
-            threshold: None,
-        }
-    }
-}
-
-impl Default for AutoencoderParams {
-    fn default() -> Self {
-        Self {
-            name: None,
-            hidden: default_hidden(),
-            epochs: default_epochs(),
-            learning_rate: default_learning_rate(),
-            batch_size: default_batch_size(),
-            max_train_rows: default_max_train_rows(),
-            contamination: None,
-            threshold: None,
-        }
-    }
-}
-
-/// `max_samples`: how many training rows each tree sees.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum MaxSamples {
-    /// min(256, n) (scikit-learn's `"auto"`).
-    #[default]
-    Auto,
-    /// This many rows, capped at n.
-    Count(usize),
-    /// floor(fraction x n) rows (at least 1); fraction in (0, 1].
-    Fraction(f64),
-}
-
-impl MaxSamples {
-    /// The subsample size psi for `n` training rows (n >= 1).
-    pub fn resolve(&self, n: usize) -> usize {
-        match *self {
-            MaxSamples::Auto => n.min(256),
-            MaxSamples::Count(c) => c.min(n),
-            MaxSamples::Fraction(f) => ((f * n as f64) as usize).clamp(1, n),
-        }
-    }
-}
-
-/// `max_features`: how many features each tree may split on.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum MaxFeatures {
-    /// Exactly this many features (at most the number of features).
-    Count(usize),
-    /// max(1, floor(fraction x d)) features; fraction in (0, 1].
-    Fraction(f64),
-}
-
-impl Default for MaxFeatures {
-    fn default() -> Self {
-        MaxFeatures::Fraction(1.0)
-    }
-}
-
-impl MaxFeatures {
-    /// Features per tree for `d` features, or an error when a count exceeds `d`.
-    pub fn resolve(&self, d: usize, detector: &str) -> Result<usize, DetectorError> {
-        match *self {
-            MaxFeatures::Count(c) if c > d => Err(DetectorError::InvalidConfig {
-                detector: detector.to_string(),
-                key: "max_features",
-                message: format!("is {c} but the data has only {d} features"),
-            }),
-            MaxFeatures::Count(c) => Ok(c),
-            MaxFeatures::Fraction(f) => Ok(((f * d as f64) as usize).clamp(1, d)),
-        }
+impl From<DetectorConfig> for RawConfig {
+    fn from(config: DetectorConfig) -> Self {
+        RawConfig::from_parts(config.common, config.params)
     }
 }
 
@@ -253,65 +72,34 @@ pub enum ThresholdSpec {
     KSigma(f64),
 }
 
-/// Center and spread of the z-score detector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Center {
-    /// Mean and population standard deviation.
-    #[default]
-    Mean,
-    /// Median and MAD x 1.4826 (consistent with the standard deviation for normal data).
-    Median,
-}
-
-/// How the z-score detector combines per-feature scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Combine {
-    /// The largest |z| of the row.
-    #[default]
-    Max,
-    /// The sum of z^2 over the row's features.
-    SumSq,
-}
-
 impl DetectorConfig {
+    /// A config of the kind `params` belong to, with no name and no threshold rule (the
+    /// defaults: the kind, `contamination: 0.05`).
+    pub fn new(params: impl Into<Params>) -> Self {
+        Self {
+            common: CommonKeys::default(),
+            params: params.into(),
+        }
+    }
+
     /// The detector kind as written in YAML (`iforest`, `zscore`, `autoencoder`).
     pub fn kind(&self) -> &'static str {
-        match self {
-            DetectorConfig::IsolationForest(_) => "iforest",
-            DetectorConfig::ZScore(_) => "zscore",
-            DetectorConfig::Autoencoder(_) => "autoencoder",
-        }
+        self.params.kind()
     }
 
     /// The detector's name in outputs: `name` when given, else the kind.
     pub fn name(&self) -> &str {
-        self.name_field().unwrap_or(self.kind())
+        self.common.name.as_deref().unwrap_or(self.kind())
     }
 
-    fn name_field(&self) -> Option<&str> {
-        match self {
-            DetectorConfig::IsolationForest(p) => p.name.as_deref(),
-            DetectorConfig::ZScore(p) => p.name.as_deref(),
-            DetectorConfig::Autoencoder(p) => p.name.as_deref(),
-        }
+    /// The kind's parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
     }
 
-    fn rule_fields(&self) -> (Option<Contamination>, Option<ThresholdSpec>) {
-        match self {
-            DetectorConfig::IsolationForest(p) => (p.contamination, p.threshold),
-            DetectorConfig::ZScore(p) => (p.contamination, p.threshold),
-            DetectorConfig::Autoencoder(p) => (p.contamination, p.threshold),
-        }
-    }
-
-    fn rule_fields_mut(&mut self) -> (&mut Option<Contamination>, &mut Option<ThresholdSpec>) {
-        match self {
-            DetectorConfig::IsolationForest(p) => (&mut p.contamination, &mut p.threshold),
-            DetectorConfig::ZScore(p) => (&mut p.contamination, &mut p.threshold),
-            DetectorConfig::Autoencoder(p) => (&mut p.contamination, &mut p.threshold),
-        }
+    /// The common keys as written.
+    pub fn common(&self) -> &CommonKeys {
+        &self.common
     }
 
     fn invalid(&self, key: &'static str, message: String) -> DetectorError {
@@ -322,11 +110,12 @@ impl DetectorConfig {
         }
     }
 
-    /// The threshold rule this config asks for (`contamination: 0.05` when none is given).
+    /// The threshold rule this config asks for (`contamination: 0.05` when none is given),
+    /// its value not yet checked (see [`DetectorConfig::check`]).
     ///
     /// Fails when both `contamination` and `threshold` are given.
     pub fn threshold_rule(&self) -> Result<ThresholdRule, DetectorError> {
-        match self.rule_fields() {
+        match (self.common.contamination, self.common.threshold) {
             (Some(_), Some(_)) => Err(self.invalid(
                 "threshold",
                 "and `contamination` are both set: give exactly one threshold rule".to_string(),
@@ -340,41 +129,28 @@ impl DetectorConfig {
         }
     }
 
-    /// Replaces the threshold rule (the rule is assumed valid for this kind; see
-    /// [`ThresholdRule::check_for`]).
+    /// Replaces the threshold rule (checked by the next [`DetectorConfig::check`]).
     pub fn set_threshold_rule(&mut self, rule: ThresholdRule) {
-        let (contamination, threshold) = self.rule_fields_mut();
-        *contamination = None;
-        *threshold = None;
+        self.common.contamination = None;
+        self.common.threshold = None;
         match rule {
-            ThresholdRule::Contamination(c) => *contamination = Some(Contamination::Fraction(c)),
-            ThresholdRule::ContaminationAuto => *contamination = Some(Contamination::Auto),
-            ThresholdRule::Quantile(q) => *threshold = Some(ThresholdSpec::Quantile(q)),
-            ThresholdRule::Fixed(v) => *threshold = Some(ThresholdSpec::Fixed(v)),
-            ThresholdRule::KSigma(k) => *threshold = Some(ThresholdSpec::KSigma(k)),
+            ThresholdRule::Contamination(c) => {
+                self.common.contamination = Some(Contamination::Fraction(c))
+            }
+            ThresholdRule::ContaminationAuto => {
+                self.common.contamination = Some(Contamination::Auto)
+            }
+            ThresholdRule::Quantile(q) => self.common.threshold = Some(ThresholdSpec::Quantile(q)),
+            ThresholdRule::Fixed(v) => self.common.threshold = Some(ThresholdSpec::Fixed(v)),
+            ThresholdRule::KSigma(k) => self.common.threshold = Some(ThresholdSpec::KSigma(k)),
         }
     }
 
-    /// The same config with every default made explicit: `name` set (to the kind when absent)
-    /// and the threshold rule written out. Serializing a resolved config and reading it back
-    /// gives an equal config.
-    pub fn resolved(&self) -> Result<DetectorConfig, DetectorError> {
-        self.validate()?;
-        let mut out = self.clone();
-        let name = self.name().to_string();
-        let rule = self.threshold_rule()?;
-        match &mut out {
-            DetectorConfig::IsolationForest(p) => p.name = Some(name),
-            DetectorConfig::ZScore(p) => p.name = Some(name),
-            DetectorConfig::Autoencoder(p) => p.name = Some(name),
-        }
-        out.set_threshold_rule(rule);
-        Ok(out)
-    }
-
-    /// Checks every value; the error names the key, the value and what was expected.
-    pub fn validate(&self) -> Result<(), DetectorError> {
-        if let Some(name) = self.name_field() {
+    /// Checks every value once: the name, the kind's parameters, then the threshold rule
+    /// (exactly one, in range, supported by the kind). The error names the key, the value and
+    /// what was expected.
+    pub fn check(&self) -> Result<CheckedConfig, DetectorError> {
+        if let Some(name) = &self.common.name {
             let ok = !name.is_empty()
                 && !name.starts_with('.')
                 && name
@@ -390,183 +166,46 @@ impl DetectorConfig {
                 ));
             }
         }
-        match self {
-            DetectorConfig::IsolationForest(p) => self.validate_iforest(p)?,
-            DetectorConfig::ZScore(_) => {}
-            DetectorConfig::Autoencoder(p) => self.validate_autoencoder(p)?,
-        }
+        self.params
+            .check()
+            .map_err(|e| self.invalid(e.key, e.message))?;
         let rule = self.threshold_rule()?;
         rule.check_for(self.kind())
-            .map_err(|message| self.invalid(rule.key(), message))
+            .map_err(|message| self.invalid(rule.key(), message))?;
+        Ok(CheckedConfig::new(
+            self.name().to_string(),
+            rule,
+            self.params.clone(),
+        ))
     }
 
-    fn validate_iforest(&self, p: &IsolationForestParams) -> Result<(), DetectorError> {
-        if p.n_estimators == 0 {
-            return Err(self.invalid("n_estimators", "is 0: expected at least 1 tree".into()));
-        }
-        match p.max_samples {
-            MaxSamples::Count(0) => {
-                return Err(self.invalid(
-                    "max_samples",
-                    "is 0: expected `auto`, an integer >= 1 or a fraction in (0, 1]".into(),
-                ));
-            }
-            MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                return Err(self.invalid(
-                    "max_samples",
-                    format!("is {f}: expected `auto`, an integer >= 1 or a fraction in (0, 1]"),
-                ));
-            }
-            _ => {}
-        }
-        match p.max_features {
-            MaxFeatures::Count(0) => Err(self.invalid(
-                "max_features",
-                "is 0: expected an integer >= 1 or a fraction in (0, 1]".into(),
-            )),
-            MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => Err(self.invalid(
-                "max_features",
-                format!("is {f}: expected an integer >= 1 or a fraction in (0, 1]"),
-            )),
-            _ => Ok(()),
-        }
+    /// [`DetectorConfig::check`], keeping only the verdict.
+    pub fn validate(&self) -> Result<(), DetectorError> {
+        self.check().map(drop)
     }
 
-    fn validate_autoencoder(&self, p: &AutoencoderParams) -> Result<(), DetectorError> {
-        if p.hidden.is_empty() {
-            return Err(self.invalid(
-                "hidden",
-                "is empty: expected at least one hidden layer width, e.g. [8, 3]".into(),
-            ));
-        }
-        if let Some(pos) = p.hidden.iter().position(|&h| h == 0) {
-            return Err(self.invalid(
-                "hidden",
-                format!(
-                    "{:?} has width 0 at position {pos}: every layer needs at least 1 unit",
-                    p.hidden
-                ),
-            ));
-        }
-        if p.epochs == 0 {
-            return Err(self.invalid("epochs", "is 0: expected at least 1".into()));
-        }
-        if !(p.learning_rate.is_finite() && p.learning_rate > 0.0) {
-            return Err(self.invalid(
-                "learning_rate",
-                format!(
-                    "is {}: expected a positive number such as 0.001",
-                    p.learning_rate
-                ),
-            ));
-        }
-        if p.batch_size == 0 {
-            return Err(self.invalid("batch_size", "is 0: expected at least 1".into()));
-        }
-        if p.max_train_rows == 0 {
-            return Err(self.invalid("max_train_rows", "is 0: expected at least 1".into()));
-        }
-        Ok(())
+    /// The same config with every default made explicit: `name` set (to the kind when absent)
+    /// and the threshold rule written out. Serializing a resolved config and reading it back
+    /// gives an equal config.
+    pub fn resolved(&self) -> Result<DetectorConfig, DetectorError> {
+        Ok(self.check()?.to_config())
+    }
+
+    /// A config with every key written out (what [`CheckedConfig::to_config`] builds).
+    pub(crate) fn explicit(name: &str, rule: ThresholdRule, params: Params) -> Self {
+        let mut config = Self {
+            common: CommonKeys {
+                name: Some(name.to_string()),
+                ..CommonKeys::default()
+            },
+            params,
+        };
+        config.set_threshold_rule(rule);
+        config
     }
 }
 
-// ---- serde for the number-or-keyword values ----
-
-fn number_or_auto<'de, D, T>(
-    deserializer: D,
-    expecting: &'static str,
-    auto: T,
-    from_int: fn(u64) -> T,
-    from_float: fn(f64) -> T,
-) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    struct V<T> {
-        expecting: &'static str,
-        auto: Option<T>,
-        from_int: fn(u64) -> T,
-        from_float: fn(f64) -> T,
-    }
-    impl<T> Visitor<'_> for V<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str(self.expecting)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-            Ok((self.from_int)(v))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-            u64::try_from(v)
-                .map(self.from_int)
-                .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-            Ok((self.from_float)(v))
-        }
-        fn visit_str<E: de::Error>(mut self, v: &str) -> Result<T, E> {
-            match self.auto.take() {
-                Some(auto) if v == "auto" => Ok(auto),
-                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-            }
-        }
-    }
-    deserializer.deserialize_any(V {
-        expecting,
-        auto: Some(auto),
-        from_int,
-        from_float,
-    })
-}
-
-impl Serialize for MaxSamples {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            MaxSamples::Auto => s.serialize_str("auto"),
-            MaxSamples::Count(c) => s.serialize_u64(c as u64),
-            MaxSamples::Fraction(f) => s.serialize_f64(f),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for MaxSamples {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        number_or_auto(
-            d,
-            "`auto`, an integer number of rows or a fraction in (0, 1]",
-            MaxSamples::Auto,
-            |v| MaxSamples::Count(usize::try_from(v).unwrap_or(usize::MAX)),
-            MaxSamples::Fraction,
-        )
-    }
-}
-
-impl Serialize for MaxFeatures {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            MaxFeatures::Count(c) => s.serialize_u64(c as u64),
-            MaxFeatures::Fraction(f) => s.serialize_f64(f),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for MaxFeatures {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let parsed = number_or_auto(
-            d,
-            "an integer number of features or a fraction in (0, 1]",
-            None::<MaxFeatures>,
-            |v| Some(MaxFeatures::Count(usize::try_from(v).unwrap_or(usize::MAX))),
-            |f| Some(MaxFeatures::Fraction(f)),
-        )?;
-        parsed.ok_or_else(|| {
-            de::Error::invalid_value(
-                de::Unexpected::Str("auto"),
-                &"an integer number of features or a fraction in (0, 1]",
-            )
-        })
-    }
-}
+// ---- serde for the number-or-keyword value ----
 
 impl Serialize for Contamination {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -579,7 +218,7 @@ impl Serialize for Contamination {
 
 impl<'de> Deserialize<'de> for Contamination {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        number_or_auto(
+        number_or_auto::number_or_auto(
             d,
             "a fraction in (0, 0.5] or `auto`",
             Contamination::Auto,
@@ -592,6 +231,8 @@ impl<'de> Deserialize<'de> for Contamination {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iforest::{MaxFeatures, MaxSamples};
+    use crate::zscore::ZScoreParams;
 
     fn parse(json: &str) -> Result<DetectorConfig, serde_json::Error> {
         serde_json::from_str(json)
@@ -602,7 +243,7 @@ mod tests {
         let c = parse(r#"{"kind": "iforest", "n_estimators": 100, "max_samples": "auto", "contamination": 0.05}"#)
             .unwrap();
         c.validate().unwrap();
-        let DetectorConfig::IsolationForest(p) = &c else {
+        let Params::IsolationForest(p) = c.params() else {
             panic!("{c:?}")
         };
         assert_eq!(p.max_samples, MaxSamples::Auto);
@@ -618,10 +259,13 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(
             c,
-            DetectorConfig::ZScore(ZScoreParams {
-                contamination: Some(Contamination::Fraction(0.05)),
-                ..Default::default()
-            })
+            DetectorConfig {
+                common: CommonKeys {
+                    contamination: Some(Contamination::Fraction(0.05)),
+                    ..Default::default()
+                },
+                params: Params::ZScore(ZScoreParams::default()),
+            }
         );
 
         let c = parse(
@@ -629,7 +273,7 @@ mod tests {
         )
         .unwrap();
         c.validate().unwrap();
-        let DetectorConfig::Autoencoder(p) = &c else {
+        let Params::Autoencoder(p) = c.params() else {
             panic!("{c:?}")
         };
         assert_eq!(
@@ -643,7 +287,7 @@ mod tests {
         let c = parse(r#"{"kind": "iforest", "max_samples": 128, "max_features": 2, "contamination": "auto", "name": "forest-a"}"#)
             .unwrap();
         c.validate().unwrap();
-        let DetectorConfig::IsolationForest(p) = &c else {
+        let Params::IsolationForest(p) = c.params() else {
             panic!()
         };
         assert_eq!(p.max_samples, MaxSamples::Count(128));
@@ -654,7 +298,7 @@ mod tests {
         );
         assert_eq!(c.name(), "forest-a");
         let c = parse(r#"{"kind": "iforest", "max_samples": 0.5, "max_features": 0.5}"#).unwrap();
-        let DetectorConfig::IsolationForest(p) = &c else {
+        let Params::IsolationForest(p) = c.params() else {
             panic!()
         };
         assert_eq!(p.max_samples, MaxSamples::Fraction(0.5));

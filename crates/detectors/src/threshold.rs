@@ -7,6 +7,8 @@
 //! scores. With 282 distinct training scores and `c = 0.05` the virtual index is
 //! 0.95 x 281 = 266.95, so the 15 largest scores are flagged.
 
+use crate::error::DetectorError;
+use crate::kinds::{self, Model};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -56,15 +58,16 @@ impl ThresholdRule {
         }
     }
 
-    /// Checks the rule's value and that the detector `kind` supports it; the error text says
-    /// what was wrong and what is expected.
+    /// Checks that the detector `kind` supports the rule (see [`crate::Detector::accepts`]),
+    /// then the rule's value; the error text says what was wrong and what is expected.
     pub fn check_for(&self, kind: &str) -> Result<(), String> {
+        if !kinds::accepts(kind, self) {
+            return Err(self.unsupported_by(kind));
+        }
         match *self {
             ThresholdRule::Contamination(c) if !(c > 0.0 && c <= 0.5) => Err(format!(
-                "is {c}: expected a fraction in (0, 0.5] (or `auto` for iforest)"
-            )),
-            ThresholdRule::ContaminationAuto if kind != "iforest" => Err(format!(
-                "is `auto`, which only `iforest` supports (score > 0.5); give {kind} a fraction in (0, 0.5]"
+                "is {c}: expected a fraction in (0, 0.5] (or `auto` for {})",
+                kinds::accepting(&ThresholdRule::ContaminationAuto).join(", ")
             )),
             ThresholdRule::Quantile(q) if !(0.0..=1.0).contains(&q) => Err(format!(
                 "{{quantile: {q}}} is out of range: expected a quantile in [0, 1], e.g. 0.99"
@@ -72,14 +75,48 @@ impl ThresholdRule {
             ThresholdRule::Fixed(v) if !v.is_finite() => {
                 Err(format!("{{fixed: {v}}} is not a finite number"))
             }
-            ThresholdRule::KSigma(k) if kind != "zscore" => Err(format!(
-                "{{k_sigma: {k}}} only applies to `zscore`; use contamination, quantile or fixed for {kind}"
-            )),
             ThresholdRule::KSigma(k) if !(k.is_finite() && k > 0.0) => Err(format!(
                 "{{k_sigma: {k}}}: expected a positive number of standard deviations, e.g. 3.0"
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Why `kind` cannot use this rule, naming the kinds that can.
+    fn unsupported_by(&self, kind: &str) -> String {
+        let only = kinds::accepting(self)
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            ThresholdRule::ContaminationAuto => format!(
+                "is `auto`, which only {only} supports (score > 0.5); give {kind} a fraction in (0, 0.5]"
+            ),
+            ThresholdRule::KSigma(k) => format!(
+                "{{k_sigma: {k}}} only applies to {only}; use contamination, quantile or fixed for {kind}"
+            ),
+            other => format!("{other} is not supported by {kind}; {only} support it"),
+        }
+    }
+
+    /// The threshold of this (checked) rule for a fitted `model` whose training scores,
+    /// sorted ascending, are `sorted_scores` (unused, and may be empty, for rules that do not
+    /// depend on the training scores).
+    pub(crate) fn apply(&self, model: &Model, sorted_scores: &[f64]) -> Result<f64, DetectorError> {
+        if let Some(threshold) = model.rule_threshold(*self) {
+            return Ok(threshold);
+        }
+        if self.uses_training_scores() && sorted_scores.is_empty() {
+            return Err(DetectorError::InvalidThreshold {
+                rule: self.to_string(),
+                message: "needs the training scores, but none were given".into(),
+            });
+        }
+        from_training(*self, sorted_scores).ok_or_else(|| DetectorError::InvalidThreshold {
+            rule: self.to_string(),
+            message: "cannot be computed from training scores".into(),
+        })
     }
 }
 

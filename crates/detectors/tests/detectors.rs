@@ -2,9 +2,25 @@
 //! explanations, JSON round trips and thread-count determinism, for all three kinds.
 
 use webthreat_core::FeatureMatrix;
-use webthreat_detectors::{
-    DetectorConfig, DetectorError, FittedDetector, ThresholdRule, fit, fit_with_scores,
-};
+use webthreat_detectors::{DetectorConfig, DetectorError, FittedDetector, ThresholdRule, train};
+
+/// Fits without keeping the training scores.
+fn fit(
+    config: &DetectorConfig,
+    m: &FeatureMatrix,
+    seed: u64,
+) -> Result<FittedDetector, DetectorError> {
+    train(config, m, seed, None).map(|t| t.detector)
+}
+
+/// Fits, keeping the training scores in row order.
+fn fit_with_scores(
+    config: &DetectorConfig,
+    m: &FeatureMatrix,
+    seed: u64,
+) -> Result<(FittedDetector, Vec<f64>), DetectorError> {
+    train(config, m, seed, None).map(|t| (t.detector, t.scores))
+}
 
 /// Small seeded generator (xorshift) so the tests need no RNG dependency.
 struct Gen(u64);
@@ -133,10 +149,7 @@ fn threshold_rules_change_without_refitting() {
         det.set_threshold(ThresholdRule::Fixed(1e9), &[]).unwrap();
         assert!(det.flags(&train).iter().all(|f| !f));
         assert_eq!(det.threshold_rule(), ThresholdRule::Fixed(1e9));
-        assert_eq!(
-            det.config().threshold_rule().unwrap(),
-            ThresholdRule::Fixed(1e9)
-        );
+        assert_eq!(det.config().rule(), ThresholdRule::Fixed(1e9));
         // the model itself did not change: back to the original rule gives the original JSON
         det.set_threshold(ThresholdRule::Contamination(0.05), &train)
             .unwrap();

@@ -18,7 +18,7 @@
 //! 5-seed means (estimated from our own seeds).
 
 use webthreat_core::FeatureMatrix;
-use webthreat_detectors::{DetectorConfig, IsolationForestParams, MaxSamples, fit_with_scores};
+use webthreat_detectors::{DetectorConfig, IsolationForestParams, MaxSamples, train};
 
 /// (data set, sklearn mean AUC seeds 0-4, sklearn mean AUC seeds 0-29)
 const REFERENCE: &[(&str, f64, f64)] = &[
@@ -91,7 +91,7 @@ fn sample_sd(v: &[f64]) -> f64 {
 
 #[test]
 fn isolation_forest_auc_matches_scikit_learn() {
-    let config = DetectorConfig::IsolationForest(IsolationForestParams {
+    let config = DetectorConfig::new(IsolationForestParams {
         n_estimators: 100,
         max_samples: MaxSamples::Count(256),
         ..Default::default()
@@ -105,7 +105,7 @@ fn isolation_forest_auc_matches_scikit_learn() {
         let (matrix, labels) = read_bench(name);
         let aucs: Vec<f64> = (0..MANY_SEEDS as u64)
             .map(|seed| {
-                let (_, scores) = fit_with_scores(&config, &matrix, seed).expect("fit");
+                let scores = train(&config, &matrix, seed, None).expect("fit").scores;
                 webthreat_report::evaluate::roc_auc(&scores, &labels).expect("auc")
             })
             .collect();

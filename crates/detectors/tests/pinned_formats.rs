@@ -124,7 +124,9 @@ fn model_json_and_scores_are_pinned() {
     let got: Vec<(usize, u64, u64, u64)> = CONFIGS
         .iter()
         .map(|json| {
-            let det = webthreat_detectors::fit(&config(json), &m, 5).unwrap();
+            let det = webthreat_detectors::train(&config(json), &m, 5, None)
+                .unwrap()
+                .detector;
             let loaded = FittedDetector::from_json(&det.to_json().unwrap()).unwrap();
             assert_eq!(fingerprint(&loaded, &m), fingerprint(&det, &m));
             fingerprint(&det, &m)
@@ -179,7 +181,9 @@ fn model_json_and_scores_are_pinned() {
 
 #[test]
 fn model_json_head_is_pinned() {
-    let det = webthreat_detectors::fit(&config(CONFIGS[4]), &matrix(20, 2), 5).unwrap();
+    let det = webthreat_detectors::train(&config(CONFIGS[4]), &matrix(20, 2), 5, None)
+        .unwrap()
+        .detector;
     let json = det.to_json().unwrap();
     let head: String = json.chars().take(260).collect();
     assert_eq!(

@@ -20,10 +20,11 @@
 //! feature as constant only when `max == min`.
 
 pub mod packed;
+mod params;
 pub mod path_length;
 pub mod tree;
 
-use crate::config::IsolationForestParams;
+use crate::detector::DetectorModel;
 use crate::error::DetectorError;
 use crate::sampling;
 use packed::{PackedForest, Walk};
@@ -31,6 +32,8 @@ use path_length::{average_path_length, max_depth};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tree::{Subsample, Tree};
+
+pub use params::{IsolationForestKeys, IsolationForestParams, MaxFeatures, MaxSamples};
 
 /// Rows scored per parallel task; fixed so the work split never depends on the thread count.
 const SCORE_CHUNK: usize = 512;
@@ -202,10 +205,23 @@ fn score_from_total_depth(total: f64, norm: f64) -> f64 {
     }
 }
 
+impl DetectorModel for IsolationForestModel {
+    fn score(&self, values: &[f64]) -> Vec<f64> {
+        IsolationForestModel::score(self, values)
+    }
+
+    fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        IsolationForestModel::contributions(self, row)
+    }
+
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        IsolationForestModel::check(self, n_features)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{MaxFeatures, MaxSamples};
     use rand::RngExt;
 
     fn random_values(n: usize, d: usize, seed: u64) -> Vec<f64> {

@@ -652,10 +652,10 @@ fn step<const N: usize, const L: usize>(u: &[u64; N], rows: &[u64; L], k: &mut [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{IsolationForestParams, MaxFeatures, MaxSamples};
     use crate::iforest::IsolationForestModel;
     use crate::iforest::tree::tests::probe_rows;
     use crate::iforest::tree::{HEAP_MAX_DEPTH, threshold_key};
+    use crate::iforest::{IsolationForestParams, MaxFeatures, MaxSamples};
     use crate::sampling;
     use rand::RngExt;
 

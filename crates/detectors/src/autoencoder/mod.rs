@@ -13,13 +13,17 @@
 //!   that size. Everything random comes from the seed; training is single-threaded and
 //!   bit-reproducible. Scoring runs in parallel over fixed row chunks, so it is too.
 
-use crate::config::AutoencoderParams;
+use crate::detector::DetectorModel;
 use crate::sampling;
 use crate::stats::mean_std;
 use ndarray::{Array1, Array2, Axis, Zip};
 use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+mod params;
+
+pub use params::{AutoencoderKeys, AutoencoderParams};
 
 /// Rows scored per parallel task (fixed: the split never depends on the thread count).
 const SCORE_CHUNK: usize = 1024;
@@ -346,6 +350,20 @@ fn adam(w: &mut f64, m: &mut f64, v: &mut f64, g: f64, lr: f64, bias1: f64, bias
     let m_hat = *m / bias1;
     let v_hat = *v / bias2;
     *w -= lr * m_hat / (v_hat.sqrt() + EPS);
+}
+
+impl DetectorModel for AutoencoderModel {
+    fn score(&self, values: &[f64]) -> Vec<f64> {
+        AutoencoderModel::score(self, values)
+    }
+
+    fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        AutoencoderModel::contributions(self, row)
+    }
+
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        AutoencoderModel::check(self, n_features)
+    }
 }
 
 #[cfg(test)]

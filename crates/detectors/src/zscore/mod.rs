@@ -7,10 +7,13 @@
 //! (constant in training), so no NaN can arise. The row score is max_j |z_j| (`combine: max`)
 //! or sum_j z_j^2 (`combine: sum_sq`).
 
-use crate::config::{Center, Combine, ZScoreParams};
 use crate::stats::{mean_std, median};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+mod params;
+
+pub use params::{Center, Combine, ZScoreKeys, ZScoreParams};
 
 /// MAD to standard deviation factor for normal data.
 pub const MAD_TO_SIGMA: f64 = 1.4826;
@@ -119,11 +122,7 @@ mod tests {
     use super::*;
 
     fn params(center: Center, combine: Combine) -> ZScoreParams {
-        ZScoreParams {
-            center,
-            combine,
-            ..Default::default()
-        }
+        ZScoreParams { center, combine }
     }
 
     #[test]

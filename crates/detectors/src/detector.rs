@@ -1,0 +1,171 @@
+//! The contract every detector kind implements: [`Detector`] for its parameters (check, the
+//! threshold rules it accepts, fit) and [`DetectorModel`] for what fitting returns (score,
+//! explain, serialize, check after loading).
+//!
+//! A kind declares its parameter struct with [`detector_params!`], which also writes the
+//! struct's YAML form (`<Kind>Keys`: the common keys `name`, `contamination` and `threshold`
+//! around the kind's own keys, unknown keys rejected), and is then listed once in
+//! [`crate::kinds`].
+
+use crate::error::DetectorError;
+use crate::threshold::ThresholdRule;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use webthreat_core::FeatureMatrix;
+
+/// A parameter value that is out of range: the key and what was wrong (value and expectation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidParam {
+    /// The offending key.
+    pub key: &'static str,
+    /// What was wrong, with the value and what was expected.
+    pub message: String,
+}
+
+impl InvalidParam {
+    /// An error about `key`.
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// The parameters of one detector kind, and how that kind fits.
+pub trait Detector: Debug + Clone + PartialEq + Default + Serialize + Send + Sync {
+    /// The fitted model.
+    type Model: DetectorModel;
+    /// The YAML form of the parameters with the common keys (written by [`detector_params!`]).
+    type Keys: Clone + Serialize + DeserializeOwned + From<Keyed<Self>> + Into<Keyed<Self>>;
+
+    /// Checks every value (serde has already checked the types).
+    fn check(&self) -> Result<(), InvalidParam>;
+
+    /// Whether this kind supports `rule` at all (its value is checked by the rule itself).
+    /// By default a kind supports every rule except `contamination: auto` and `k_sigma`.
+    fn accepts(rule: &ThresholdRule) -> bool {
+        !matches!(
+            rule,
+            ThresholdRule::ContaminationAuto | ThresholdRule::KSigma(_)
+        )
+    }
+
+    /// Fits checked parameters on `data` (at least one row, all values finite); `name` is the
+    /// detector's name for error messages; every random choice derives from `seed`.
+    fn fit(
+        &self,
+        name: &str,
+        data: &FeatureMatrix,
+        seed: u64,
+    ) -> Result<Self::Model, DetectorError>;
+}
+
+/// A fitted model of one detector kind. Serialization must be exact: a loaded model scores
+/// bit-identically.
+pub trait DetectorModel:
+    Debug + Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync
+{
+    /// Anomaly score of every row of row-major `values` (higher = more anomalous).
+    fn score(&self, values: &[f64]) -> Vec<f64>;
+
+    /// Per-feature contribution to one row's score (larger = more responsible).
+    fn contributions(&self, row: &[f64]) -> Vec<f64>;
+
+    /// Checks a loaded model against the number of training features.
+    fn check(&self, n_features: usize) -> Result<(), String>;
+
+    /// The threshold this model itself defines for `rule`, if any (the z-score detector's
+    /// `k_sigma`); `None` means the rule is applied to the training scores.
+    fn rule_threshold(&self, _rule: ThresholdRule) -> Option<f64> {
+        None
+    }
+}
+
+/// The keys every detector accepts, as written (absent keys are `None`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommonKeys {
+    /// `name`: the detector's name in outputs (defaults to the kind).
+    pub name: Option<String>,
+    /// `contamination`: a fraction of training rows to flag, or `auto`.
+    pub contamination: Option<crate::config::Contamination>,
+    /// `threshold`: a threshold rule other than contamination.
+    pub threshold: Option<crate::config::ThresholdSpec>,
+}
+
+/// A kind's parameters with the common keys, split apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed<P> {
+    /// `name`, `contamination`, `threshold`.
+    pub common: CommonKeys,
+    /// The kind's own keys.
+    pub params: P,
+}
+
+/// Declares a kind's parameter struct `$params` and its YAML form `$keys`: the common key
+/// `name` first, then the struct's fields in order, then `contamination` and `threshold`;
+/// unknown keys are rejected. Field attributes (docs, `#[serde(default = ...)]`) apply to both.
+macro_rules! detector_params {
+    (
+        $(#[$meta:meta])*
+        pub struct $params:ident / $keys:ident {
+            $(
+                $(#[$fmeta:meta])*
+                pub $field:ident: $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $params {
+            $(
+                $(#[$fmeta])*
+                pub $field: $ty,
+            )*
+        }
+
+        #[doc = concat!("The YAML form of [`", stringify!($params), "`] with the common keys.")]
+        #[doc(hidden)]
+        #[derive(Clone, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $keys {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            name: Option<String>,
+            $(
+                $(#[$fmeta])*
+                $field: $ty,
+            )*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            contamination: Option<$crate::config::Contamination>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            threshold: Option<$crate::config::ThresholdSpec>,
+        }
+
+        impl From<$keys> for $crate::detector::Keyed<$params> {
+            fn from(k: $keys) -> Self {
+                Self {
+                    common: $crate::detector::CommonKeys {
+                        name: k.name,
+                        contamination: k.contamination,
+                        threshold: k.threshold,
+                    },
+                    params: $params { $($field: k.$field,)* },
+                }
+            }
+        }
+
+        impl From<$crate::detector::Keyed<$params>> for $keys {
+            fn from(k: $crate::detector::Keyed<$params>) -> Self {
+                Self {
+                    name: k.common.name,
+                    $($field: k.params.$field,)*
+                    contamination: k.common.contamination,
+                    threshold: k.common.threshold,
+                }
+            }
+        }
+    };
+}
+pub(crate) use detector_params;
