@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::iforest::IsolationForestModel;
-use webthreat_detectors::{Contamination, DetectorConfig, IsolationForestParams, MaxSamples};
+use webthreat_detectors::{
+    DetectorConfig, IsolationForestParams, MaxSamples, ThresholdRule, Trained,
+};
 use webthreat_experiment::{ExperimentConfig, ReportOptions, RunOptions};
 use webthreat_features::{DEFAULT_WINDOW_SECONDS, FeatureSpec, Scaler, Scaling, build_matrix};
 use webthreat_ingest::{LabelSpec, SourceSpec, read_log};
@@ -88,14 +90,23 @@ impl OursSize {
 }
 
 /// Isolation Forest parameters of the benchmark (scikit-learn's `IsolationForest(n_estimators=100,
-/// max_samples=256)`), with a contamination rule for the end-to-end runs.
-pub fn iforest_params(contamination: Option<f64>) -> IsolationForestParams {
+/// max_samples=256)`).
+pub fn iforest_params() -> IsolationForestParams {
     IsolationForestParams {
         n_estimators: N_ESTIMATORS,
         max_samples: MaxSamples::Count(MAX_SAMPLES),
-        contamination: contamination.map(Contamination::Fraction),
         ..IsolationForestParams::default()
     }
+}
+
+/// The benchmark's Isolation Forest as a detector config, with a contamination rule for the
+/// end-to-end runs (without one, the default rule).
+pub fn iforest_config(contamination: Option<f64>) -> DetectorConfig {
+    let mut config = DetectorConfig::new(iforest_params());
+    if let Some(c) = contamination {
+        config.set_threshold_rule(ThresholdRule::Contamination(c));
+    }
+    config
 }
 
 fn spec(names: &[&str]) -> Result<FeatureSpec, BenchError> {
@@ -163,8 +174,8 @@ pub fn measure(
             .and_then(|s| s.transform(&raw))
             .map_err(BenchError::ours("scaling"))?;
         drop(raw);
-        let params = iforest_params(None);
-        let config = DetectorConfig::IsolationForest(params.clone());
+        let params = iforest_params();
+        let config = iforest_config(None);
         for (i, (threads, pool)) in pools.iter().enumerate() {
             let (seconds, _) = pool
                 .install(|| {
@@ -175,7 +186,8 @@ pub fn measure(
                 .map_err(BenchError::ours("iforest fit"))?;
             record("iforest fit", Some(n), *threads, seconds);
             let detector = pool
-                .install(|| webthreat_detectors::fit(&config, &scaled, seed))
+                .install(|| webthreat_detectors::train(&config, &scaled, seed, None))
+                .map(|trained| trained.detector)
                 .map_err(BenchError::ours("iforest fit"))?;
             let (seconds, scores) = pool
                 .install(|| time_reps(reps, |_| detector.score(&scaled)))
@@ -195,7 +207,7 @@ pub fn measure(
     drop(table);
 
     let source4 = source(csv, &spec4);
-    let config = DetectorConfig::IsolationForest(iforest_params(Some(CONTAMINATION)));
+    let config = iforest_config(Some(CONTAMINATION));
     for (threads, pool) in pools {
         let (seconds, _) =
             pool.install(|| time_reps(reps, |_| pipeline(&source4, &spec4, &config, seed)))?;
@@ -246,7 +258,9 @@ fn pipeline(
     let scaled = Scaler::fit(Scaling::Standard, &raw)
         .and_then(|s| s.transform(&raw))
         .map_err(BenchError::ours("scaling"))?;
-    let (detector, scores) = webthreat_detectors::fit_with_scores(config, &scaled, seed)
+    let Trained {
+        detector, scores, ..
+    } = webthreat_detectors::train(config, &scaled, seed, None)
         .map_err(BenchError::ours("iforest fit"))?;
     let flags = detector.flags(&scores);
     let labels = scaled.labels().unwrap_or_default();
