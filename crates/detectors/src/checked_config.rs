@@ -55,3 +55,47 @@ impl CheckedConfig {
         DetectorConfig::explicit(&self.name, self.rule, self.params.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(json: &str) -> CheckedConfig {
+        serde_json::from_str::<DetectorConfig>(json)
+            .unwrap()
+            .check()
+            .unwrap()
+    }
+
+    #[test]
+    fn defaults_are_applied_once_at_check_time() {
+        let c = checked(r#"{"kind": "zscore"}"#);
+        assert_eq!((c.name(), c.kind()), ("zscore", "zscore"));
+        assert_eq!(c.rule(), ThresholdRule::Contamination(0.05));
+        let c = checked(r#"{"kind": "iforest", "name": "f", "contamination": "auto"}"#);
+        assert_eq!(
+            (c.name(), c.rule()),
+            ("f", ThresholdRule::ContaminationAuto)
+        );
+    }
+
+    #[test]
+    fn with_rule_checks_the_rule_for_the_kind() {
+        let c = checked(r#"{"kind": "autoencoder"}"#);
+        let err = c.with_rule(ThresholdRule::KSigma(3.0)).unwrap_err();
+        assert!(err.contains("only applies to `zscore`"), "{err}");
+        assert!(c.with_rule(ThresholdRule::Quantile(1.5)).is_err());
+        let q = c.with_rule(ThresholdRule::Quantile(0.9)).unwrap();
+        assert_eq!(q.rule(), ThresholdRule::Quantile(0.9));
+        assert_eq!(q.params(), c.params());
+    }
+
+    #[test]
+    fn to_config_is_the_resolved_config_and_checks_back_to_itself() {
+        let raw: DetectorConfig =
+            serde_json::from_str(r#"{"kind": "zscore", "threshold": {"fixed": 2}}"#).unwrap();
+        let c = raw.check().unwrap();
+        assert_eq!(c.to_config(), raw.resolved().unwrap());
+        assert_eq!(c.to_config().check().unwrap(), c);
+    }
+}

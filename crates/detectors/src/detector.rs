@@ -2,7 +2,7 @@
 //! threshold rules it accepts, fit) and [`DetectorModel`] for what fitting returns (score,
 //! explain, serialize, check after loading).
 //!
-//! A kind declares its parameter struct with [`detector_params!`], which also writes the
+//! A kind declares its parameter struct with `detector_params!`, which also writes the
 //! struct's YAML form (`<Kind>Keys`: the common keys `name`, `contamination` and `threshold`
 //! around the kind's own keys, unknown keys rejected), and is then listed once in
 //! [`crate::kinds`].
@@ -37,7 +37,7 @@ impl InvalidParam {
 pub trait Detector: Debug + Clone + PartialEq + Default + Serialize + Send + Sync {
     /// The fitted model.
     type Model: DetectorModel;
-    /// The YAML form of the parameters with the common keys (written by [`detector_params!`]).
+    /// The YAML form of the parameters with the common keys (written by `detector_params!`).
     type Keys: Clone + Serialize + DeserializeOwned + From<Keyed<Self>> + Into<Keyed<Self>>;
 
     /// Checks every value (serde has already checked the types).

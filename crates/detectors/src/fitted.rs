@@ -79,7 +79,7 @@ impl FittedDetector {
     /// Anomaly score of every row (higher = more anomalous). The matrix must have the training
     /// features in the training order and at least one row.
     ///
-    /// Scales: Isolation Forest 2^(-E[h]/c(psi)) in (0, 1]; z-score max |z| or sum z^2;
+    /// Scales: Isolation Forest 2^(-E\[h\]/c(psi)) in (0, 1]; z-score max |z| or sum z^2;
     /// autoencoder mean squared reconstruction error in standardized units.
     pub fn score(&self, data: &FeatureMatrix) -> Result<Vec<f64>, DetectorError> {
         self.check_features(data)?;

@@ -22,3 +22,30 @@ pub(crate) fn accepting(rule: &crate::threshold::ThresholdRule) -> Vec<&'static 
         .filter(|kind| accepts(kind, rule))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threshold::ThresholdRule;
+
+    #[test]
+    fn every_kind_is_listed_once_with_its_rules() {
+        assert_eq!(KINDS, &["iforest", "zscore", "autoencoder"]);
+        assert_eq!(accepting(&ThresholdRule::ContaminationAuto), ["iforest"]);
+        assert_eq!(accepting(&ThresholdRule::KSigma(3.0)), ["zscore"]);
+        assert_eq!(accepting(&ThresholdRule::Quantile(0.9)), KINDS);
+        assert!(!accepts("forest", &ThresholdRule::Fixed(1.0)));
+    }
+
+    #[test]
+    fn params_and_models_know_their_kind() {
+        for (params, kind) in [
+            (Params::from(IsolationForestParams::default()), "iforest"),
+            (Params::from(ZScoreParams::default()), "zscore"),
+            (Params::from(AutoencoderParams::default()), "autoencoder"),
+        ] {
+            assert_eq!(params.kind(), kind);
+            assert!(params.check().is_ok());
+        }
+    }
+}

@@ -138,3 +138,53 @@ impl FittedDetector {
         serde_json::from_str::<ModelFile>(json)?.into_detector()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webthreat_core::FeatureMatrix;
+
+    fn fitted(json: &str) -> FittedDetector {
+        let rows: Vec<Vec<f64>> = (0..40)
+            .map(|i| vec![(i % 9) as f64, (i % 5) as f64])
+            .collect();
+        let m = FeatureMatrix::from_rows(vec!["a".into(), "b".into()], &rows).unwrap();
+        let config: DetectorConfig = serde_json::from_str(json).unwrap();
+        crate::train(&config, &m, 3, None).unwrap().detector
+    }
+
+    #[test]
+    fn round_trips_through_serde_and_from_json() {
+        let det = fitted(r#"{"kind": "zscore", "name": "z"}"#);
+        let json = det.to_json().unwrap();
+        assert_eq!(FittedDetector::from_json(&json).unwrap(), det);
+        assert_eq!(serde_json::from_str::<FittedDetector>(&json).unwrap(), det);
+    }
+
+    #[test]
+    fn inconsistent_files_are_rejected() {
+        let json = fitted(r#"{"kind": "zscore", "name": "z"}"#)
+            .to_json()
+            .unwrap();
+        let cases = [
+            json.replacen(r#""name":"z""#, r#""name":"y""#, 1),
+            json.replacen(
+                r#""rule":{"contamination":0.05}"#,
+                r#""rule":{"fixed":1.0}"#,
+                1,
+            ),
+            // a z-score config with an autoencoder model
+            format!("{}{}", &json[..json.find(r#""model":"#).unwrap()], {
+                let other = fitted(r#"{"kind": "autoencoder", "epochs": 1}"#)
+                    .to_json()
+                    .unwrap();
+                other[other.find(r#""model":"#).unwrap()..].to_string()
+            }),
+        ];
+        for bad in cases {
+            assert_ne!(bad, json);
+            let err = FittedDetector::from_json(&bad).unwrap_err();
+            assert!(matches!(err, DetectorError::InvalidModel(_)), "{err}");
+        }
+    }
+}

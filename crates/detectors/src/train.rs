@@ -55,3 +55,63 @@ pub fn train(
         sorted_scores,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix() -> FeatureMatrix {
+        let rows: Vec<Vec<f64>> = (0..60)
+            .map(|i| vec![((i * 37) % 60) as f64, ((i * 11) % 7) as f64])
+            .collect();
+        FeatureMatrix::from_rows(vec!["a".into(), "b".into()], &rows).unwrap()
+    }
+
+    fn config(json: &str) -> DetectorConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn returns_row_order_and_sorted_training_scores() {
+        let m = matrix();
+        let t = train(&config(r#"{"kind": "zscore"}"#), &m, 0, None).unwrap();
+        assert_eq!(t.scores, t.detector.score(&m).unwrap());
+        let mut want = t.scores.clone();
+        want.sort_by(f64::total_cmp);
+        assert_eq!(t.sorted_scores, want);
+        // the threshold is the rule applied to the sorted scores
+        let q = crate::threshold::quantile_sorted(&t.sorted_scores, 0.95);
+        assert_eq!(t.detector.threshold(), q);
+    }
+
+    #[test]
+    fn given_medians_are_used_when_they_fit_the_columns() {
+        let m = matrix();
+        let c = config(r#"{"kind": "zscore"}"#);
+        let t = train(&c, &m, 0, Some(vec![1.5, 2.5])).unwrap();
+        assert_eq!(t.detector.medians(), &[1.5, 2.5]);
+        let computed = train(&c, &m, 0, None).unwrap();
+        let t = train(&c, &m, 0, Some(vec![1.0])).unwrap();
+        assert_eq!(t.detector.medians(), computed.detector.medians());
+    }
+
+    #[test]
+    fn the_config_is_checked_before_the_data() {
+        let empty =
+            FeatureMatrix::new(vec!["a".into()], vec![], vec![], Default::default(), None).unwrap();
+        let err = train(
+            &config(r#"{"kind": "zscore", "contamination": 0.9}"#),
+            &empty,
+            0,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            DetectorError::InvalidConfig {
+                key: "contamination",
+                ..
+            }
+        ));
+    }
+}
