@@ -8,18 +8,22 @@
 //!   (volatile facts such as times, git state and thread count live in `run.json` only);
 //! - with a `streaming` section, memory is bounded by the batch size, not the log's size.
 
+mod accumulate;
 pub mod compare;
 pub mod config;
+mod driver;
 mod error;
 pub mod outputs;
-mod pipeline;
 mod progress;
 mod provenance;
+mod sample;
+mod source;
+mod stages;
 pub mod store;
-mod stream;
-mod summarize;
+mod types;
 
 pub use config::{ExperimentConfig, ReportOptions, StreamingOptions};
+pub use driver::{run, score_with_run};
 pub use error::ExperimentError;
-pub use pipeline::{DetectorLine, RunOptions, RunOutcome, run, score_with_run};
 pub use store::{RunRef, RunStore};
+pub use types::{DetectorLine, RunOptions, RunOutcome};

@@ -3,8 +3,8 @@
 
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
-use crate::pipeline::{Analysis, DetectorRun, FeaturePipeline};
 use crate::provenance::{self, Origin};
+use crate::types::{DetectorScores, FeaturePipeline};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -231,18 +231,6 @@ pub(crate) fn file_stem(name: &str) -> String {
     webthreat_report::plots::file_name_part(name)
 }
 
-/// Writes `scores.csv` and `rejected.csv` of an in-memory analysis.
-pub(crate) fn write_rows(dir: &Path, a: &Analysis<'_>) -> Result<(), ExperimentError> {
-    let names: Vec<&str> = a.detectors.iter().map(|d| d.fitted.name()).collect();
-    let columns: Vec<ScoreColumns<'_>> = a.detectors.iter().map(DetectorRun::columns).collect();
-    let mut scores = ScoresWriter::create(dir, &names, &a.prepared.raw)?;
-    scores.write(&a.prepared.raw, &columns)?;
-    scores.finish()?;
-    let mut rejects = RejectsWriter::new(dir);
-    rejects.write(&a.table.rejected)?;
-    rejects.finish()
-}
-
 /// Writes `config.yaml`, `metrics.json`, `models/`, the report, its plots and `curves.json`.
 pub(crate) fn write_models_and_report(
     dir: &Path,
@@ -322,13 +310,6 @@ pub(crate) fn write_run_record(dir: &Path, record: &RunRecord) -> Result<(), Exp
     write_file(&dir.join("run.json"), to_json(record)?)
 }
 
-/// One detector's per-row results, as `scores.csv` writes them.
-pub(crate) struct ScoreColumns<'a> {
-    pub scores: &'a [f64],
-    pub severity: &'a [f64],
-    pub flags: &'a [bool],
-}
-
 /// `scores.csv`, written batch by batch: row id, entity columns, then per detector score,
 /// severity and flag, then the label.
 pub(crate) struct ScoresWriter {
@@ -379,7 +360,7 @@ impl ScoresWriter {
     pub(crate) fn write(
         &mut self,
         raw: &FeatureMatrix,
-        detectors: &[ScoreColumns<'_>],
+        detectors: &[DetectorScores],
     ) -> Result<(), ExperimentError> {
         let rows = raw.n_rows();
         // each address's cell is escaped once
@@ -438,7 +419,7 @@ fn format_rows(
     text: &mut Vec<u8>,
     raw: &FeatureMatrix,
     ip_cells: &[Cow<'_, str>],
-    detectors: &[ScoreColumns<'_>],
+    detectors: &[DetectorScores],
     rows: std::ops::Range<usize>,
 ) {
     let entities = raw.entities();
@@ -585,10 +566,11 @@ mod tests {
         .unwrap();
         let flags: Vec<bool> = (0..rows).map(|i| i % 5 == 0).collect();
         let severity: Vec<f64> = values.iter().map(|v| v / rows as f64 * 100.0).collect();
-        let columns = [ScoreColumns {
-            scores: &values,
-            severity: &severity,
-            flags: &flags,
+        let columns = [DetectorScores {
+            scores: values.clone(),
+            severity,
+            flags,
+            sorted: None,
         }];
         let dir = tempfile::tempdir().unwrap();
         let mut writer = ScoresWriter::create(dir.path(), &["iforest"], &raw).unwrap();

@@ -75,6 +75,11 @@ impl LogTable {
         self.df.column(column).is_ok()
     }
 
+    /// Rows kept (not rejected).
+    pub fn rows(&self) -> usize {
+        self.df.height()
+    }
+
     /// True when ground-truth labels are present.
     pub fn has_labels(&self) -> bool {
         self.has(LABEL)

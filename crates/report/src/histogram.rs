@@ -80,24 +80,41 @@ pub(crate) fn weighted_linear_histogram(
     Histogram { edges, counts }
 }
 
-/// Histogram of `log10(1 + v)` for non-negative byte-like values (negative and non-finite
-/// values are skipped), with [`LOG_BINS_PER_DECADE`] bins per decade starting at 0. The edges
-/// are in log10(1 + v) units; at most 4 bins per decade up to the largest value keeps it small.
-pub fn log_histogram(values: &[f64]) -> Histogram {
-    let per_decade = LOG_BINS_PER_DECADE as f64;
-    let logs = values
-        .iter()
-        .filter(|v| v.is_finite() && **v >= 0.0)
-        .map(|v| (1.0 + v).log10());
-    let max_log = logs.clone().fold(0.0f64, f64::max);
-    let bins = ((max_log * per_decade).floor() as usize + 1).max(1);
-    let edges = (0..=bins).map(|i| i as f64 / per_decade).collect();
-    let mut counts = vec![0u64; bins];
-    for log in logs {
-        let index = ((log * per_decade) as usize).min(bins - 1);
-        counts[index] += 1;
+/// Counts of `log10(1 + v)` for non-negative byte-like values (negative and non-finite values
+/// are skipped), with [`LOG_BINS_PER_DECADE`] bins per decade starting at 0, folded part by
+/// part. Only the bins up to the largest value exist, so huge values keep it small.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogBins {
+    counts: Vec<u64>,
+}
+
+impl LogBins {
+    /// Counts `values`.
+    pub fn add(&mut self, values: &[f64]) {
+        let per_decade = LOG_BINS_PER_DECADE as f64;
+        for v in values.iter().filter(|v| v.is_finite() && **v >= 0.0) {
+            let index = ((1.0 + v).log10() * per_decade) as usize;
+            if self.counts.len() <= index {
+                self.counts.resize(index + 1, 0);
+            }
+            self.counts[index] += 1;
+        }
     }
-    Histogram { edges, counts }
+
+    /// The histogram, edges in log10(1 + v) units (one empty bin when nothing was counted).
+    pub fn histogram(&self) -> Histogram {
+        let counts = if self.counts.is_empty() {
+            vec![0]
+        } else {
+            self.counts.clone()
+        };
+        Histogram {
+            edges: (0..=counts.len())
+                .map(|i| i as f64 / LOG_BINS_PER_DECADE as f64)
+                .collect(),
+            counts,
+        }
+    }
 }
 
 /// A labelled count (a bar of a bar chart or a row of a summary).
@@ -155,27 +172,6 @@ pub struct ScatterPoint {
     pub flagged: bool,
 }
 
-/// Deterministic bounded sample of at most `cap` points that keeps flagged points first
-/// (evenly strided if there are more flagged points than `cap`) and fills the remaining room
-/// with evenly strided unflagged points, preserving input order within each group.
-pub fn sample_scatter(points: &[ScatterPoint], cap: usize) -> Vec<ScatterPoint> {
-    let (flagged, normal): (Vec<ScatterPoint>, Vec<ScatterPoint>) =
-        points.iter().partition(|p| p.flagged);
-    let flagged = stride_sample(&flagged, cap);
-    let room = cap - flagged.len();
-    let mut sample = stride_sample(&normal, room);
-    sample.extend(flagged);
-    sample
-}
-
-/// At most `cap` items taken at evenly spaced indices.
-fn stride_sample<T: Copy>(items: &[T], cap: usize) -> Vec<T> {
-    if items.len() <= cap {
-        return items.to_vec();
-    }
-    (0..cap).map(|k| items[k * items.len() / cap]).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +196,10 @@ mod tests {
     #[test]
     fn log_histogram_uses_quarter_decades() {
         // log10(1+0)=0 -> bin 0; log10(1+9)=1 -> bin 4; log10(1+999)=3 -> bin 12 (last).
-        let h = log_histogram(&[0.0, 9.0, 999.0, -5.0]);
+        let mut bins = LogBins::default();
+        bins.add(&[0.0, 9.0]);
+        bins.add(&[999.0, -5.0]);
+        let h = bins.histogram();
         assert_eq!(h.counts.len(), 13);
         assert_eq!(h.edges.len(), 14);
         assert_eq!(h.counts[0], 1);
@@ -211,7 +210,10 @@ mod tests {
 
     #[test]
     fn log_histogram_stays_small_for_huge_values() {
-        assert!(log_histogram(&[1e15]).counts.len() <= 61);
+        let mut bins = LogBins::default();
+        bins.add(&[1e15]);
+        assert!(bins.histogram().counts.len() <= 61);
+        assert_eq!(LogBins::default().histogram().counts, vec![0]);
     }
 
     #[test]
@@ -221,21 +223,5 @@ mod tests {
         let pairs: Vec<(&str, u64)> = top.iter().map(|c| (c.label.as_str(), c.count)).collect();
         assert_eq!(pairs, vec![("tcp", 3), ("udp", 2), (OTHER_LABEL, 2)]);
         assert_eq!(top_counts(["b", "a"], 5)[0].label, "a");
-    }
-
-    #[test]
-    fn scatter_sample_keeps_all_flagged_points() {
-        let points: Vec<ScatterPoint> = (0..1000)
-            .map(|i| ScatterPoint {
-                bytes_in: i as f64,
-                bytes_out: 1.0,
-                flagged: i % 97 == 0,
-            })
-            .collect();
-        let sample = sample_scatter(&points, 100);
-        assert_eq!(sample.len(), 100);
-        assert_eq!(sample.iter().filter(|p| p.flagged).count(), 11);
-        assert_eq!(sample, sample_scatter(&points, 100));
-        assert_eq!(sample_scatter(&points[..10], 100).len(), 10);
     }
 }

@@ -25,8 +25,7 @@ pub use evaluate::{
     roc_auc, roc_curve,
 };
 pub use histogram::{
-    Histogram, LabelCount, ScatterPoint, linear_histogram, log_histogram, sample_scatter,
-    top_counts, top_of,
+    Histogram, LabelCount, LogBins, ScatterPoint, linear_histogram, top_counts, top_of,
 };
 pub use model::{
     AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,

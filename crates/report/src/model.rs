@@ -5,9 +5,7 @@
 //! treated as untrusted and escaped by the renderers. Optional parts that do not apply (no
 //! labels, no protocol column...) are `None` or empty and their sections and plots are omitted.
 
-use crate::evaluate::{
-    Confusion, CurvePoint, EvalError, Ranking, average_precision, confusion, jaccard, roc_auc,
-};
+use crate::evaluate::{Confusion, CurvePoint, EvalError, check_lengths, jaccard};
 use crate::histogram::{Histogram, LabelCount, ScatterPoint};
 use serde::{Deserialize, Serialize};
 
@@ -78,35 +76,6 @@ pub struct DetectorSummary {
     pub score_histogram: Option<Histogram>,
 }
 
-impl DetectorSummary {
-    /// Fills `metrics`, `roc_curve` and `pr_curve` from the detector's scores (also sorted
-    /// ascending, when at hand: see [`Ranking::compute_sorted`]) and flags.
-    pub fn with_labels(
-        mut self,
-        scores: &[f64],
-        sorted: Option<&[f64]>,
-        flags: &[bool],
-        labels: &[bool],
-    ) -> Result<Self, EvalError> {
-        let ranking = match sorted {
-            Some(sorted) => Ranking::compute_sorted(scores, labels, sorted)?,
-            None => Ranking::compute(scores, labels)?,
-        };
-        let counts = confusion(flags, labels)?;
-        self.metrics = Some(DetectorMetrics {
-            roc_auc: ranking.roc_auc,
-            pr_auc: ranking.average_precision,
-            precision: counts.precision(),
-            recall: counts.recall(),
-            f1: counts.f1(),
-            confusion: counts,
-        });
-        self.roc_curve = ranking.roc_curve;
-        self.pr_curve = ranking.pr_curve;
-        Ok(self)
-    }
-}
-
 /// Metrics of one detector against ground-truth labels.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct DetectorMetrics {
@@ -124,21 +93,6 @@ pub struct DetectorMetrics {
     pub confusion: Confusion,
 }
 
-impl DetectorMetrics {
-    /// Computes every metric from scores (higher = more anomalous), flags and labels.
-    pub fn compute(scores: &[f64], flags: &[bool], labels: &[bool]) -> Result<Self, EvalError> {
-        let counts = confusion(flags, labels)?;
-        Ok(Self {
-            roc_auc: roc_auc(scores, labels)?,
-            pr_auc: average_precision(scores, labels)?,
-            precision: counts.precision(),
-            recall: counts.recall(),
-            f1: counts.f1(),
-            confusion: counts,
-        })
-    }
-}
-
 /// Jaccard agreement between every pair of detectors' flagged sets.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AgreementMatrix {
@@ -149,21 +103,28 @@ pub struct AgreementMatrix {
 }
 
 impl AgreementMatrix {
-    /// Builds the matrix from `(detector name, flags)` pairs.
-    pub fn from_flags(detectors: &[(&str, &[bool])]) -> Result<Self, EvalError> {
-        let jaccard = detectors
+    /// Builds the matrix from the detectors' names, the rows each flagged and the rows each
+    /// pair flagged both (`both[a][b]`, square, `both[a][a]` = `flagged[a]`).
+    pub fn from_counts(
+        detectors: Vec<String>,
+        flagged: &[u64],
+        both: &[Vec<u64>],
+    ) -> Result<Self, EvalError> {
+        check_lengths("detectors", detectors.len(), "flag counts", flagged.len())?;
+        check_lengths("detectors", detectors.len(), "pair counts", both.len())?;
+        let jaccard = both
             .iter()
-            .map(|(_, a)| {
-                detectors
+            .zip(flagged)
+            .map(|(row, &a)| {
+                check_lengths("detectors", flagged.len(), "pair counts", row.len())?;
+                Ok(row
                     .iter()
-                    .map(|(_, b)| jaccard(a, b))
-                    .collect::<Result<Vec<f64>, EvalError>>()
+                    .zip(flagged)
+                    .map(|(&ab, &b)| jaccard(a, b, ab))
+                    .collect())
             })
-            .collect::<Result<Vec<_>, EvalError>>()?;
-        Ok(Self {
-            detectors: detectors.iter().map(|(name, _)| name.to_string()).collect(),
-            jaccard,
-        })
+            .collect::<Result<Vec<Vec<f64>>, EvalError>>()?;
+        Ok(Self { detectors, jaccard })
     }
 }
 
@@ -238,7 +199,7 @@ pub struct PlotData {
     pub by_protocol: Vec<LabelCount>,
     /// Rows per country.
     pub by_country: Vec<LabelCount>,
-    /// Capped sample of `(bytes_in, bytes_out, flagged)`, see [`crate::histogram::sample_scatter`].
+    /// Capped sample of `(bytes_in, bytes_out, flagged)`, flagged points drawn last.
     pub scatter: Vec<ScatterPoint>,
     /// Flagged rows per source IP (top N).
     pub flagged_by_src_ip: Vec<LabelCount>,
@@ -253,29 +214,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detector_metrics_combine_ranking_and_flag_metrics() {
-        let scores = [0.1, 0.4, 0.35, 0.8];
-        let labels = [false, false, true, true];
-        let flags = [false, true, false, true];
-        let m = DetectorMetrics::compute(&scores, &flags, &labels).unwrap();
-        assert!((m.roc_auc - 0.75).abs() < 1e-12);
-        assert!((m.pr_auc - 5.0 / 6.0).abs() < 1e-12);
-        assert_eq!((m.precision, m.recall, m.f1), (0.5, 0.5, 0.5));
-        let summary = DetectorSummary::default()
-            .with_labels(&scores, None, &flags, &labels)
-            .unwrap();
-        assert_eq!(summary.roc_curve.len(), 5);
-        assert_eq!(summary.pr_curve.len(), 5);
-    }
-
-    #[test]
     fn agreement_matrix_is_symmetric_with_unit_diagonal() {
-        let a = [true, true, false];
-        let b = [true, false, false];
-        let m = AgreementMatrix::from_flags(&[("a", &a), ("b", &b)]).unwrap();
+        // a flags two rows, b one of them
+        let names = vec!["a".to_string(), "b".to_string()];
+        let m = AgreementMatrix::from_counts(names.clone(), &[2, 1], &[vec![2, 1], vec![1, 1]])
+            .unwrap();
         assert_eq!(m.detectors, vec!["a", "b"]);
         assert_eq!(m.jaccard, vec![vec![1.0, 0.5], vec![0.5, 1.0]]);
-        assert!(AgreementMatrix::from_flags(&[("a", &a), ("c", &[true])]).is_err());
+        assert!(AgreementMatrix::from_counts(names, &[2, 1], &[vec![2, 1]]).is_err());
     }
 
     #[test]

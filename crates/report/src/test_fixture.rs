@@ -1,10 +1,11 @@
 //! A small but complete [`ReportModel`] built from deterministic synthetic rows, shared by the
 //! plot and render tests. It includes hostile log-derived strings to exercise escaping.
 
-use crate::histogram::{ScatterPoint, linear_histogram, log_histogram, sample_scatter, top_counts};
+use crate::evaluate::{Ranking, confusion};
+use crate::histogram::{Histogram, LogBins, ScatterPoint, linear_histogram, top_counts};
 use crate::model::{
-    AgreementMatrix, DataSummary, DetectorSummary, EntitySummary, FeatureExplanation, FlaggedRow,
-    PlotData, ReportModel, TimeBucket,
+    AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,
+    FeatureExplanation, FlaggedRow, PlotData, ReportModel, TimeBucket,
 };
 
 /// A log-derived string that must never reach the outputs unescaped.
@@ -41,16 +42,31 @@ fn detector(name: &str, offset: usize) -> DetectorSummary {
     let threshold = 1.2;
     let flags: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
     let labels: Vec<bool> = (0..ROWS).map(label).collect();
+    let ranking = Ranking::compute(&scores, &labels).expect("fixture has both classes");
+    let counts = confusion(&flags, &labels).expect("equal lengths");
     DetectorSummary {
         name: name.into(),
         kind: name.into(),
         threshold,
         flagged: flags.iter().filter(|&&f| f).count() as u64,
         score_histogram: Some(linear_histogram(&scores, 30)),
-        ..DetectorSummary::default()
+        metrics: Some(DetectorMetrics {
+            roc_auc: ranking.roc_auc,
+            pr_auc: ranking.average_precision,
+            precision: counts.precision(),
+            recall: counts.recall(),
+            f1: counts.f1(),
+            confusion: counts,
+        }),
+        roc_curve: ranking.roc_curve,
+        pr_curve: ranking.pr_curve,
     }
-    .with_labels(&scores, None, &flags, &labels)
-    .expect("fixture has both classes")
+}
+
+fn log_bins(values: &[f64]) -> Histogram {
+    let mut bins = LogBins::default();
+    bins.add(values);
+    bins.histogram()
 }
 
 /// The fixture model.
@@ -64,14 +80,22 @@ pub fn sample_model() -> ReportModel {
             flagged: label(i),
         })
         .collect();
+    // every other unflagged point, then the flagged ones (drawn on top)
+    let scatter: Vec<ScatterPoint> = points
+        .iter()
+        .filter(|p| !p.flagged)
+        .step_by(2)
+        .chain(points.iter().filter(|p| p.flagged))
+        .copied()
+        .collect();
     let protocols: Vec<&str> = (0..ROWS).map(|i| ["tcp", "udp", "icmp"][i % 3]).collect();
     let countries: Vec<&str> = (0..ROWS)
         .map(|i| ["US", "DE", "NL", "FR", "JP"][i % 5])
         .collect();
     let flagged_ips = [HOSTILE_IP, "10.0.0.1", "10.0.0.1", "192.168.1.7"];
     let detectors = vec![detector("iforest", 0), detector("zscore", 13)];
-    let flags_a: Vec<bool> = (0..ROWS).map(|i| i.is_multiple_of(50)).collect();
-    let flags_b: Vec<bool> = (0..ROWS).map(|i| i.is_multiple_of(25)).collect();
+    // iforest flags every 50th row, zscore every 25th: all of iforest's
+    let (flagged_a, flagged_b) = (ROWS as u64 / 50, ROWS as u64 / 25);
     ReportModel {
         title: "Web traffic anomalies".into(),
         experiment: "iforest-seed".into(),
@@ -92,8 +116,12 @@ pub fn sample_model() -> ReportModel {
         },
         detectors,
         agreement: Some(
-            AgreementMatrix::from_flags(&[("iforest", &flags_a), ("zscore", &flags_b)])
-                .expect("equal lengths"),
+            AgreementMatrix::from_counts(
+                vec!["iforest".into(), "zscore".into()],
+                &[flagged_a, flagged_b],
+                &[vec![flagged_a, flagged_a], vec![flagged_a, flagged_b]],
+            )
+            .expect("square counts"),
         ),
         flagged_rows: vec![
             FlaggedRow {
@@ -145,11 +173,11 @@ pub fn sample_model() -> ReportModel {
             max_severity: 97,
         }],
         plots: PlotData {
-            bytes_in: Some(log_histogram(&ins)),
-            bytes_out: Some(log_histogram(&outs)),
+            bytes_in: Some(log_bins(&ins)),
+            bytes_out: Some(log_bins(&outs)),
             by_protocol: top_counts(protocols, 10),
             by_country: top_counts(countries, 3),
-            scatter: sample_scatter(&points, 200),
+            scatter: scatter.clone(),
             flagged_by_src_ip: top_counts(flagged_ips, 10),
             flagged_by_dst_port: top_counts(["443", "22", "443"], 10),
             traffic: (0..24)

@@ -1,0 +1,635 @@
+//! The run driver: one way through for every run. A run is a sequence of batches (an
+//! in-memory run is one batch): a fit stage (on every row, or on a seeded sample of a streamed
+//! log) or a run's saved models, then one scoring loop that writes `scores.csv` and
+//! `rejects.csv` and folds every batch into the [`ReportAccumulator`], then the report, the
+//! models, `run.json` and the commit of the run directory.
+
+use crate::accumulate::{BatchView, ReportAccumulator, ScoreKeeping};
+use crate::config::{ExperimentConfig, StreamingOptions};
+use crate::error::ExperimentError;
+use crate::outputs::{self, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
+use crate::progress::StageProgress;
+use crate::provenance;
+use crate::sample::RowSample;
+use crate::source::LogSource;
+use crate::stages::{self, Batch, Fit, feature_spec};
+use crate::store::{PendingRun, RunStore};
+use crate::types::{DetectorLine, DetectorScores, FeaturePipeline, RunOptions, RunOutcome};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use webthreat_core::FeatureMatrix;
+use webthreat_core::stats::column_medians;
+use webthreat_detectors::FittedDetector;
+use webthreat_features::build_matrix;
+use webthreat_ingest::{LogTable, RejectedRow};
+use webthreat_report::ReportModel;
+
+/// Runs an experiment and commits a new run directory.
+pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
+    let store = RunStore::new(&opts.store_root);
+    let started = provenance::now_ms();
+    let pending = store.begin(&config.name)?;
+    let mut seconds = StageSeconds::default();
+    let mut notes = Vec::new();
+    let clock = Instant::now();
+    let stage = StageProgress::start(format!("reading {}", config.data.path.display()));
+    let mut source = LogSource::open(config, config.streaming, opts.data_overridden, &mut notes)?;
+    drop(stage);
+    seconds.ingest = clock.elapsed().as_secs_f64();
+
+    let (fit, fitted_batch) = fit_stage(config, &mut source, &mut seconds, &mut notes)?;
+    let Fit {
+        pipeline,
+        detectors,
+        scaled,
+        training_scores,
+        typical,
+    } = fit;
+    let mut scoring = Scoring::new(
+        config,
+        &pending,
+        &pipeline,
+        &detectors,
+        Typical::Fitted(typical),
+    );
+    match fitted_batch {
+        // an in-memory run scores the rows it was fitted on: the fit's scores are reused
+        Some((batch, rejected)) => {
+            let clock = Instant::now();
+            let scores = detectors
+                .iter()
+                .zip(training_scores)
+                .map(|(model, (scores, sorted))| DetectorScores::new(model, scores, Some(sorted)))
+                .collect();
+            scoring.seconds.score += clock.elapsed().as_secs_f64();
+            scoring.reject(&rejected)?;
+            scoring.fold(batch, scaled, scores)?;
+        }
+        None => {
+            drop(scaled);
+            seconds.ingest += source.each_batch(|k, table| scoring.table(k, table))?;
+        }
+    }
+    finish(
+        config, source, scoring, seconds, pending, started, notes, None,
+    )
+}
+
+/// Scores new data with a finished run's saved feature pipeline, models and thresholds
+/// (no refit), writing a new run under the experiment `<name>-score`. `streaming` processes
+/// the data in batches (as does a run whose config had a `streaming` section).
+pub fn score_with_run(
+    run_dir: &Path,
+    data: &Path,
+    store_root: &Path,
+    streaming: Option<StreamingOptions>,
+) -> Result<RunOutcome, ExperimentError> {
+    let config_path = run_dir.join("config.yaml");
+    let mut config = ExperimentConfig::load(&config_path, &[], Some(data))?;
+    config.name = format!("{}-score", config.name);
+    if streaming.is_some() {
+        config.streaming = streaming;
+        // e.g. window features cannot be computed batch by batch
+        config
+            .validate()
+            .map_err(|message| ExperimentError::Config {
+                path: config_path.clone(),
+                message,
+            })?;
+    }
+    let (pipeline, detectors) = load_models(run_dir, &config)?;
+
+    let store = RunStore::new(store_root);
+    let started = provenance::now_ms();
+    let pending = store.begin(&config.name)?;
+    let mut seconds = StageSeconds::default();
+    let mut notes = vec![format!(
+        "scored with the saved models of {} (no refit)",
+        run_dir.display()
+    )];
+    let clock = Instant::now();
+    let mut source = LogSource::open(&config, config.streaming, true, &mut notes)?;
+    seconds.ingest = clock.elapsed().as_secs_f64();
+    if let Some(stream) = config.streaming {
+        notes.push(format!(
+            "streaming: scored in batches of {} rows",
+            stream.batch_rows
+        ));
+    }
+    // explanations compare with the scored rows' medians: of every row, or of a sample
+    let reference_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
+    let typical = Typical::Sample(reference_rows, None);
+    let mut scoring = Scoring::new(&config, &pending, &pipeline, &detectors, typical);
+    seconds.ingest += source.each_batch(|k, table| scoring.table(k, table))?;
+    finish(
+        &config,
+        source,
+        scoring,
+        seconds,
+        pending,
+        started,
+        notes,
+        Some(run_dir),
+    )
+}
+
+/// The saved feature pipeline and detectors of a run.
+fn load_models(
+    run_dir: &Path,
+    config: &ExperimentConfig,
+) -> Result<(FeaturePipeline, Vec<FittedDetector>), ExperimentError> {
+    let pipeline = outputs::read_json(&run_dir.join("models").join("features.json"))?;
+    let detectors = config
+        .detectors
+        .iter()
+        .map(|d| {
+            let path = run_dir
+                .join("models")
+                .join(format!("{}.json", outputs::file_stem(d.name())));
+            let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
+                path: path.clone(),
+                error: source,
+            })?;
+            FittedDetector::from_json(&text).map_err(|e| ExperimentError::BadRun {
+                path,
+                message: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((pipeline, detectors))
+}
+
+/// Fits on every row of a whole log (returning its batch, with its rejected rows, to be
+/// scored without building it again), or on a seeded sample of `fit_rows` rows of a streamed
+/// log (a first pass over its batches).
+fn fit_stage(
+    config: &ExperimentConfig,
+    source: &mut LogSource,
+    seconds: &mut StageSeconds,
+    notes: &mut Vec<String>,
+) -> Result<(Fit, Option<(Batch, Vec<RejectedRow>)>), ExperimentError> {
+    let clock = Instant::now();
+    if let LogSource::Whole { .. } = source {
+        let mut whole = None;
+        source.each_batch(|_, mut table| {
+            let _stage = StageProgress::start("building features");
+            let rejected = std::mem::take(&mut table.rejected);
+            if table.rows() > 0 {
+                let spec = feature_spec(config, &table)?;
+                whole = Some((Batch::build(&table, &spec)?, spec, rejected));
+            }
+            Ok(())
+        })?;
+        let (batch, spec, rejected) = whole.ok_or_else(|| all_rows_rejected(config))?;
+        seconds.features = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let fit = stages::fit(config, spec, &batch.raw)?;
+        seconds.fit = clock.elapsed().as_secs_f64();
+        return Ok((fit, Some((batch, rejected))));
+    }
+    let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
+    let mut spec = None;
+    let mut sample: Option<RowSample> = None;
+    let mut features_seconds = 0.0;
+    seconds.ingest += source.each_batch(|k, table| {
+        let _stage = StageProgress::start(format!("sampling rows to fit on: batch {k}"));
+        if table.rows() == 0 {
+            return Ok(());
+        }
+        let clock = Instant::now();
+        let spec = match &spec {
+            Some(s) => s,
+            None => spec.insert(feature_spec(config, &table)?),
+        };
+        let raw = build_matrix(&table, spec)?;
+        sample
+            .get_or_insert_with(|| RowSample::new(config.seed, fit_rows, raw.names()))
+            .offer(&raw);
+        features_seconds += clock.elapsed().as_secs_f64();
+        Ok(())
+    })?;
+    seconds.features = features_seconds;
+    let (Some(spec), Some(sample)) = (spec, sample) else {
+        return Err(all_rows_rejected(config));
+    };
+    let clock = Instant::now();
+    let rows = sample.offered();
+    let sampled = sample.into_matrix()?;
+    if let Some(stream) = config.streaming {
+        notes.push(format!(
+            "streaming: fitted on {} of {rows} rows (a seeded hash sample), scored in batches of {} rows",
+            sampled.n_rows(),
+            stream.batch_rows
+        ));
+    }
+    let fit = stages::fit(config, spec, &sampled)?;
+    seconds.fit = clock.elapsed().as_secs_f64();
+    Ok((fit, None))
+}
+
+fn all_rows_rejected(config: &ExperimentConfig) -> ExperimentError {
+    ExperimentError::Report(format!(
+        "{}: every data row was rejected; nothing to analyse (see the rejects of `on_bad_rows: skip`)",
+        config.data.path.display()
+    ))
+}
+
+/// Where the typical values shown beside a flagged row's values come from.
+enum Typical {
+    /// The medians of the rows the detectors were fitted on.
+    Fitted(Vec<f64>),
+    /// The medians of a seeded sample of (at most this many of) the scored rows.
+    Sample(usize, Option<RowSample>),
+}
+
+/// The scoring loop's state: the per-row files and the report accumulator.
+struct Scoring<'a> {
+    config: &'a ExperimentConfig,
+    dir: PathBuf,
+    pipeline: &'a FeaturePipeline,
+    detectors: &'a [FittedDetector],
+    accumulator: ReportAccumulator,
+    scores_out: Option<ScoresWriter>,
+    rejects_out: RejectsWriter,
+    typical: Typical,
+    seconds: StageSeconds,
+}
+
+impl<'a> Scoring<'a> {
+    fn new(
+        config: &'a ExperimentConfig,
+        pending: &PendingRun,
+        pipeline: &'a FeaturePipeline,
+        detectors: &'a [FittedDetector],
+        typical: Typical,
+    ) -> Self {
+        // a streamed run keeps bounded state: its ranking metrics come from binned scores
+        let keeping = match config.streaming {
+            Some(_) => ScoreKeeping::Binned,
+            None => ScoreKeeping::Exact,
+        };
+        Self {
+            config,
+            dir: pending.dir().to_path_buf(),
+            pipeline,
+            detectors,
+            accumulator: ReportAccumulator::new(config, detectors, keeping),
+            scores_out: None,
+            rejects_out: RejectsWriter::new(pending.dir()),
+            typical,
+            seconds: StageSeconds::default(),
+        }
+    }
+
+    /// Scores one batch of the log and folds it.
+    fn table(&mut self, k: usize, mut table: LogTable) -> Result<(), ExperimentError> {
+        let _stage = StageProgress::start(format!("scoring batch {k}"));
+        self.reject(&std::mem::take(&mut table.rejected))?;
+        if table.rows() == 0 {
+            return Ok(());
+        }
+        let clock = Instant::now();
+        let batch = Batch::build(&table, &self.pipeline.spec)?;
+        drop(table);
+        let scaled = self.pipeline.scaler.transform(&batch.raw)?;
+        self.seconds.features += clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let scores = stages::score(self.detectors, &scaled)?;
+        self.seconds.score += clock.elapsed().as_secs_f64();
+        self.fold(batch, scaled, scores)
+    }
+
+    /// Writes and counts rejected rows.
+    fn reject(&mut self, rejected: &[RejectedRow]) -> Result<(), ExperimentError> {
+        self.accumulator.add_rejected(rejected.len());
+        self.rejects_out.write(rejected)
+    }
+
+    /// Appends a scored batch to `scores.csv` while folding it into the report.
+    fn fold(
+        &mut self,
+        batch: Batch,
+        scaled: FeatureMatrix,
+        scores: Vec<DetectorScores>,
+    ) -> Result<(), ExperimentError> {
+        let clock = Instant::now();
+        let names: Vec<&str> = self.detectors.iter().map(FittedDetector::name).collect();
+        let out = match &mut self.scores_out {
+            Some(out) => out,
+            None => self
+                .scores_out
+                .insert(ScoresWriter::create(&self.dir, &names, &batch.raw)?),
+        };
+        let view = BatchView {
+            raw: &batch.raw,
+            scaled: &scaled,
+            columns: &batch.columns,
+            summaries: &batch.summaries,
+            detectors: self.detectors,
+            scores: &scores,
+        };
+        let accumulator = &mut self.accumulator;
+        let (written, added) =
+            rayon::join(|| out.write(&batch.raw, &scores), || accumulator.add(&view));
+        written?;
+        added?;
+        if let Typical::Sample(k, sample) = &mut self.typical {
+            sample
+                .get_or_insert_with(|| RowSample::new(self.config.seed, *k, batch.raw.names()))
+                .offer(&batch.raw);
+        }
+        self.seconds.report += clock.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// The report model and its notes, once every batch is folded.
+    fn finish(self) -> Result<(ReportModel, Vec<String>, StageSeconds), ExperimentError> {
+        let Some(scores_out) = self.scores_out else {
+            return Err(all_rows_rejected(self.config));
+        };
+        scores_out.finish()?;
+        self.rejects_out.finish()?;
+        let typical = match self.typical {
+            Typical::Fitted(medians) => medians,
+            Typical::Sample(_, sample) => match sample {
+                Some(sample) => column_medians(&sample.into_matrix()?),
+                None => Vec::new(),
+            },
+        };
+        let (model, notes) = self.accumulator.finish(&typical)?;
+        Ok((model, notes, self.seconds))
+    }
+}
+
+/// Builds the report, writes the models, report and `run.json`, and commits the run.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    config: &ExperimentConfig,
+    source: LogSource,
+    scoring: Scoring<'_>,
+    mut seconds: StageSeconds,
+    pending: PendingRun,
+    started: i64,
+    mut notes: Vec<String>,
+    source_run: Option<&Path>,
+) -> Result<RunOutcome, ExperimentError> {
+    let clock = Instant::now();
+    let stage = StageProgress::start("writing metrics, models and report");
+    let (pipeline, detectors) = (scoring.pipeline, scoring.detectors);
+    // the data file is hashed (when it was not read whole) while the report is built
+    let (built, origin) = rayon::join(
+        || scoring.finish(),
+        || provenance::origin(&config.data.path, source.file_blake3(), source_run),
+    );
+    let (model, report_notes, loop_seconds) = built?;
+    let origin = origin?;
+    notes.extend(report_notes);
+    let detectors: Vec<&FittedDetector> = detectors.iter().collect();
+    outputs::write_models_and_report(pending.dir(), config, pipeline, &detectors, &model, &notes)?;
+    drop(stage);
+    seconds.features += loop_seconds.features;
+    seconds.score += loop_seconds.score;
+    seconds.report += loop_seconds.report + clock.elapsed().as_secs_f64();
+
+    let record = RunRecord::new(
+        pending.id(),
+        config,
+        &model,
+        &notes,
+        started,
+        seconds,
+        origin,
+    )?;
+    outputs::write_run_record(pending.dir(), &record)?;
+    let id = pending.id().to_string();
+    let dir = pending.commit()?;
+    Ok(RunOutcome {
+        dir,
+        id,
+        rows: model.data.rows as usize,
+        rejected: model.data.rejected_rows as usize,
+        detectors: model.detectors.iter().map(DetectorLine::from).collect(),
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// A CloudWatch-format log of `rows` rows: regular traffic from a few sources, every 17th
+    /// row a large labeled transfer; `bad_row` (0-based) gets an unparseable time.
+    fn write_log(dir: &Path, rows: usize, bad_row: Option<usize>) -> PathBuf {
+        let mut text = String::from(
+            "bytes_in,bytes_out,creation_time,end_time,src_ip,dst_ip,src_ip_country_code,protocol,dst_port,label\n",
+        );
+        for i in 0..rows {
+            let attack = i % 17 == 5;
+            let (bytes_in, bytes_out) = match attack {
+                true => (900_000 + i * 31, 40 + i % 7),
+                false => (1000 + (i * 7919) % 3000, 2000 + (i * 104_729) % 5000),
+            };
+            let minute = i % 60;
+            let start = match bad_row == Some(i) {
+                true => "yesterday".to_string(),
+                false => format!("2024-04-25T23:{minute:02}:00Z"),
+            };
+            let _ = writeln!(
+                text,
+                "{bytes_in},{bytes_out},{start},2024-04-26T00:{minute:02}:30Z,10.0.0.{},10.1.0.1,{},{},{},{}",
+                i % 5,
+                ["US", "DE", "NL"][i % 3],
+                ["HTTPS", "HTTP"][i % 2],
+                [443, 80, 8080][i % 3],
+                u8::from(attack)
+            );
+        }
+        let path = dir.join("log.csv");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn skipping(mut config: ExperimentConfig) -> ExperimentConfig {
+        config.data.on_bad_rows = webthreat_ingest::BadRowPolicy::Skip;
+        config
+    }
+
+    fn config(log: &Path, extra: &str) -> ExperimentConfig {
+        let yaml = format!(
+            "name: t\ndata:\n  path: {}\n  label: label\n{extra}report:\n  top_flagged: 8\n  plots: false\ndetectors:\n  - kind: iforest\n    n_estimators: 30\n  - kind: zscore\n    contamination: 0.1\n",
+            log.display()
+        );
+        ExperimentConfig::parse(&yaml, &[]).unwrap()
+    }
+
+    fn run_into(store: &Path, config: &ExperimentConfig) -> Result<RunOutcome, ExperimentError> {
+        run(
+            config,
+            &RunOptions {
+                store_root: store.to_path_buf(),
+                data_overridden: false,
+            },
+        )
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    /// The report's section titled `title`.
+    fn section(report: &str, title: &str) -> String {
+        report
+            .split("\n## ")
+            .find(|s| s.starts_with(title))
+            .unwrap_or_else(|| panic!("no section {title} in {report}"))
+            .to_string()
+    }
+
+    #[test]
+    fn streamed_runs_holding_every_row_match_the_in_memory_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = write_log(tmp.path(), 120, None);
+        let whole = run_into(tmp.path(), &config(&log, "")).unwrap();
+        for batch_rows in [1, 7, 119, 500] {
+            let streamed = run_into(
+                tmp.path(),
+                &config(
+                    &log,
+                    &format!("streaming:\n  batch_rows: {batch_rows}\n  fit_rows: 120\n"),
+                ),
+            )
+            .unwrap();
+            assert_eq!(
+                read(&whole.dir, "scores.csv"),
+                read(&streamed.dir, "scores.csv")
+            );
+            assert_eq!(whole.rows, streamed.rows);
+            for (a, b) in whole.detectors.iter().zip(&streamed.detectors) {
+                assert_eq!(
+                    (a.flagged, a.threshold, a.f1),
+                    (b.flagged, b.threshold, b.f1)
+                );
+                let (x, y) = (a.roc_auc.unwrap(), b.roc_auc.unwrap());
+                assert!((x - y).abs() < 2e-3, "{} {x} vs {y}", a.name);
+            }
+            let (a, b) = (
+                read(&whole.dir, "report.md"),
+                read(&streamed.dir, "report.md"),
+            );
+            for title in [
+                "Data",
+                "Flagged rows",
+                "Source IPs",
+                "Destination ports",
+                "Detector agreement",
+            ] {
+                assert_eq!(section(&a, title), section(&b, title), "{title}");
+            }
+            assert!(b.contains("fitted on 120 of 120 rows"), "{b}");
+        }
+    }
+
+    #[test]
+    fn a_streamed_fit_on_a_sample_fits_on_that_many_rows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = write_log(tmp.path(), 120, None);
+        let cfg = config(&log, "streaming:\n  batch_rows: 25\n  fit_rows: 40\n");
+        let streamed = run_into(tmp.path(), &cfg).unwrap();
+        assert_eq!(streamed.rows, 120);
+        assert!(
+            streamed
+                .notes
+                .iter()
+                .any(|n| n.contains("fitted on 40 of 120 rows"))
+        );
+        // the sample depends on the seed and the rows, not on the batch size
+        let other = run_into(
+            tmp.path(),
+            &config(&log, "streaming:\n  batch_rows: 9\n  fit_rows: 40\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            read(&streamed.dir, "scores.csv"),
+            read(&other.dir, "scores.csv")
+        );
+    }
+
+    #[test]
+    fn rescoring_in_batches_matches_rescoring_in_memory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = write_log(tmp.path(), 90, None);
+        let fitted = run_into(tmp.path(), &config(&log, "")).unwrap();
+        let whole = score_with_run(&fitted.dir, &log, tmp.path(), None).unwrap();
+        let streamed = score_with_run(
+            &fitted.dir,
+            &log,
+            tmp.path(),
+            Some(StreamingOptions {
+                batch_rows: 11,
+                fit_rows: 1000,
+            }),
+        )
+        .unwrap();
+        // the saved models score the rows they were fitted on as the fit did
+        assert_eq!(
+            read(&fitted.dir, "scores.csv"),
+            read(&whole.dir, "scores.csv")
+        );
+        assert_eq!(
+            read(&whole.dir, "scores.csv"),
+            read(&streamed.dir, "scores.csv")
+        );
+        let (a, b) = (
+            read(&whole.dir, "report.md"),
+            read(&streamed.dir, "report.md"),
+        );
+        assert_eq!(section(&a, "Flagged rows"), section(&b, "Flagged rows"));
+    }
+
+    #[test]
+    fn rejected_rows_are_written_and_counted_in_every_mode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = write_log(tmp.path(), 60, Some(30));
+        let whole = run_into(tmp.path(), &skipping(config(&log, ""))).unwrap();
+        let streamed = run_into(
+            tmp.path(),
+            &skipping(config(
+                &log,
+                "streaming:\n  batch_rows: 8\n  fit_rows: 100\n",
+            )),
+        )
+        .unwrap();
+        for outcome in [&whole, &streamed] {
+            assert_eq!((outcome.rows, outcome.rejected), (59, 1));
+            let rejects = read(&outcome.dir, "rejects.csv");
+            assert!(rejects.contains("yesterday"), "{rejects}");
+        }
+        assert_eq!(
+            read(&whole.dir, "scores.csv"),
+            read(&streamed.dir, "scores.csv")
+        );
+    }
+
+    #[test]
+    fn a_log_whose_every_row_is_rejected_fails_without_a_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("log.csv");
+        std::fs::write(
+            &log,
+            "bytes_in,bytes_out,creation_time,end_time,src_ip,dst_ip,src_ip_country_code,protocol,dst_port,label\n1,2,bad,2024-04-26T00:00:00Z,10.0.0.1,10.1.0.1,US,HTTP,80,0\n",
+        )
+        .unwrap();
+        let store = tmp.path().join("store");
+        for extra in ["", "streaming:\n  batch_rows: 8\n  fit_rows: 100\n"] {
+            let err = run_into(&store, &skipping(config(&log, extra))).unwrap_err();
+            assert!(
+                err.to_string().contains("rows were rejected")
+                    || err.to_string().contains("every data row was rejected"),
+                "{err}"
+            );
+        }
+        let runs = RunStore::new(&store).runs(None).unwrap();
+        assert!(runs.is_empty(), "{runs:?}");
+    }
+}

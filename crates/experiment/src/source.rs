@@ -1,0 +1,124 @@
+//! Where a run's rows come from: the whole log read at once (one batch), or a CSV log read in
+//! batches of `batch_rows` rows, anew on every pass. Both hand the driver [`LogTable`]s in row
+//! order, so every later stage is the same for both.
+
+use crate::config::{ExperimentConfig, StreamingOptions};
+use crate::error::ExperimentError;
+use crate::stages::source_spec;
+use std::time::Instant;
+use webthreat_ingest::{IngestError, LogBatches, LogTable, SourceSpec, read_log, read_log_batches};
+
+/// The rows of a run.
+pub(crate) enum LogSource {
+    /// The whole log, read once when opened; its one pass takes it.
+    Whole {
+        table: Option<LogTable>,
+        /// blake3 of the file as read.
+        file_blake3: Option<String>,
+    },
+    /// Batches of a CSV log, read anew on every pass.
+    Batches { spec: SourceSpec, batch_rows: usize },
+}
+
+impl LogSource {
+    /// Opens the configured log: read whole, or (with `streaming`) checked by reading its first
+    /// batch. With `label_optional` (an overridden data path, or scoring new data), a
+    /// configured label column the data lacks is dropped with a note instead of failing.
+    pub(crate) fn open(
+        config: &ExperimentConfig,
+        streaming: Option<StreamingOptions>,
+        label_optional: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<Self, ExperimentError> {
+        let mut spec = source_spec(config)?;
+        match streaming {
+            None => {
+                let table = match read_log(&spec) {
+                    Err(e) if label_optional && drop_missing_label(&e, &mut spec, notes) => {
+                        read_log(&spec)?
+                    }
+                    other => other?,
+                };
+                Ok(Self::Whole {
+                    file_blake3: table.file_blake3.clone(),
+                    table: Some(table),
+                })
+            }
+            Some(stream) => {
+                if let Some(Err(e)) = read_log_batches(&spec, 1)?.next()
+                    && !(label_optional && drop_missing_label(&e, &mut spec, notes))
+                {
+                    return Err(e.into());
+                }
+                Ok(Self::Batches {
+                    spec,
+                    batch_rows: stream.batch_rows,
+                })
+            }
+        }
+    }
+
+    /// blake3 of the log file when it was read whole (batches leave it to the run record).
+    pub(crate) fn file_blake3(&self) -> Option<String> {
+        match self {
+            Self::Whole { file_blake3, .. } => file_blake3.clone(),
+            Self::Batches { .. } => None,
+        }
+    }
+
+    /// Calls `work` on every batch in order (numbered from 1), reading the next batch on
+    /// another thread meanwhile; returns the seconds spent reading. The first error ends the
+    /// pass: that of `work` on a batch before that of reading the batch after it. A whole log
+    /// is one batch, and can be passed over once.
+    pub(crate) fn each_batch(
+        &mut self,
+        mut work: impl FnMut(usize, LogTable) -> Result<(), ExperimentError> + Send,
+    ) -> Result<f64, ExperimentError> {
+        let (spec, batch_rows) = match self {
+            Self::Whole { table, .. } => {
+                let table = table.take().ok_or_else(|| {
+                    ExperimentError::Report("the whole log was already passed over".into())
+                })?;
+                work(1, table)?;
+                return Ok(0.0);
+            }
+            Self::Batches { spec, batch_rows } => (spec, *batch_rows),
+        };
+        let mut batches = read_log_batches(spec, batch_rows)?;
+        let read = |batches: &mut LogBatches| {
+            let clock = Instant::now();
+            let batch = batches.next().transpose();
+            (batch, clock.elapsed().as_secs_f64())
+        };
+        let (mut next, mut seconds) = read(&mut batches);
+        for k in 1.. {
+            let Some(batch) = next? else {
+                break;
+            };
+            let (done, (following, took)) = rayon::join(|| work(k, batch), || read(&mut batches));
+            done?;
+            (next, seconds) = (following, seconds + took);
+        }
+        Ok(seconds)
+    }
+}
+
+/// When `err` says that only the configured label column is missing, drops the label from
+/// `source`, notes that nothing is evaluated, and returns true (the caller reads again).
+fn drop_missing_label(err: &IngestError, source: &mut SourceSpec, notes: &mut Vec<String>) -> bool {
+    let IngestError::MissingColumns { missing, .. } = err else {
+        return false;
+    };
+    let Some(label) = &source.label else {
+        return false;
+    };
+    if missing != &[label.column().to_string()] {
+        return false;
+    }
+    notes.push(format!(
+        "labels: the data has no `{}` column, so nothing is evaluated against ground truth",
+        missing[0]
+    ));
+    source.label = None;
+    true
+}

@@ -1,0 +1,143 @@
+//! The stages of a run, each on one batch or one fit matrix: the feature spec, a batch's
+//! features and context, the fit (scaler, detectors and thresholds on the fit rows) and
+//! scoring a batch with fitted detectors.
+
+use crate::config::ExperimentConfig;
+use crate::error::ExperimentError;
+use crate::progress::StageProgress;
+use crate::types::{DetectorScores, FeaturePipeline};
+use webthreat_core::FeatureMatrix;
+use webthreat_core::stats::{Middle, column_middles};
+use webthreat_detectors::FittedDetector;
+use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
+use webthreat_ingest::{ColumnSummary, Format, LogTable, SourceSpec};
+
+/// The seed analysis' features, used for CloudWatch logs when a config lists none.
+pub(crate) const DEFAULT_CLOUDWATCH_FEATURES: [&str; 4] = [
+    "bytes_in",
+    "bytes_out",
+    "session_duration",
+    "avg_packet_size",
+];
+
+/// The configured source, with the columns the features need parsed as numbers.
+pub(crate) fn source_spec(config: &ExperimentConfig) -> Result<SourceSpec, ExperimentError> {
+    let mut source = config.data.clone();
+    if let Some(features) = &config.features {
+        source.numeric =
+            FeatureSpec::new(features.clone(), config.window_seconds)?.raw_numeric_columns();
+    }
+    Ok(source)
+}
+
+/// The configured features, or the default ones of the log's format.
+pub(crate) fn feature_spec(
+    config: &ExperimentConfig,
+    table: &LogTable,
+) -> Result<FeatureSpec, ExperimentError> {
+    let names = match (&config.features, config.data.format) {
+        (Some(names), _) => names.clone(),
+        (None, Format::Cloudwatch) => DEFAULT_CLOUDWATCH_FEATURES.map(String::from).to_vec(),
+        (None, Format::Table) => numeric_columns(table),
+    };
+    Ok(FeatureSpec::new(names, config.window_seconds)?)
+}
+
+/// One batch's rows as the later stages need them (the log table itself is dropped).
+pub(crate) struct Batch {
+    /// Unscaled features (report units) with row ids, entities and labels.
+    pub raw: FeatureMatrix,
+    /// Context columns for the report.
+    pub columns: LogColumns,
+    /// Distinct values of every column, for the constant-column note.
+    pub summaries: Vec<ColumnSummary>,
+}
+
+impl Batch {
+    /// Builds the features of `table`'s rows while its context columns are extracted.
+    pub(crate) fn build(table: &LogTable, spec: &FeatureSpec) -> Result<Self, ExperimentError> {
+        let (raw, context) = rayon::join(
+            || build_matrix(table, spec),
+            || -> Result<_, ExperimentError> {
+                Ok((LogColumns::extract(table)?, table.column_summaries()?))
+            },
+        );
+        let (columns, summaries) = context?;
+        Ok(Self {
+            raw: raw?,
+            columns,
+            summaries,
+        })
+    }
+}
+
+/// A fit: the feature pipeline and detectors fitted on the fit rows, and what the fit
+/// computed on those rows on the way.
+pub(crate) struct Fit {
+    pub pipeline: FeaturePipeline,
+    pub detectors: Vec<FittedDetector>,
+    /// The fit rows, scaled.
+    pub scaled: FeatureMatrix,
+    /// Each detector's scores of the fit rows, in row order and sorted.
+    pub training_scores: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Column medians of the unscaled fit rows: the typical values of explanations.
+    pub typical: Vec<f64>,
+}
+
+/// Fits the scaler, then every detector and its threshold, on the unscaled fit rows `raw`.
+pub(crate) fn fit(
+    config: &ExperimentConfig,
+    spec: FeatureSpec,
+    raw: &FeatureMatrix,
+) -> Result<Fit, ExperimentError> {
+    let scaler = Scaler::fit(config.scaling, raw)?;
+    let scaled = scaler.transform(raw)?;
+    // one selection per column gives the medians of both matrices
+    let middles = column_middles(raw);
+    let typical = middles.iter().map(Middle::median).collect();
+    let scaled_medians = scaler.scaled_medians(&middles);
+    let mut detectors = Vec::with_capacity(config.detectors.len());
+    let mut training_scores = Vec::with_capacity(config.detectors.len());
+    for detector in &config.detectors {
+        let _stage = StageProgress::start(format!(
+            "fitting {} on {} rows",
+            detector.name(),
+            scaled.n_rows()
+        ));
+        let trained =
+            webthreat_detectors::train(detector, &scaled, config.seed, scaled_medians.clone())
+                .map_err(|e| detector_error(detector.name(), e))?;
+        detectors.push(trained.detector);
+        training_scores.push((trained.scores, trained.sorted_scores));
+    }
+    Ok(Fit {
+        pipeline: FeaturePipeline { spec, scaler },
+        detectors,
+        scaled,
+        training_scores,
+        typical,
+    })
+}
+
+/// Scores a batch's scaled features with every detector.
+pub(crate) fn score(
+    detectors: &[FittedDetector],
+    scaled: &FeatureMatrix,
+) -> Result<Vec<DetectorScores>, ExperimentError> {
+    detectors
+        .iter()
+        .map(|model| {
+            let scores = model
+                .score(scaled)
+                .map_err(|e| detector_error(model.name(), e))?;
+            Ok(DetectorScores::new(model, scores, None))
+        })
+        .collect()
+}
+
+pub(crate) fn detector_error(name: &str, e: impl std::fmt::Display) -> ExperimentError {
+    ExperimentError::Detector {
+        name: name.to_string(),
+        message: e.to_string(),
+    }
+}
