@@ -15,8 +15,7 @@ pub fn column_medians(data: &FeatureMatrix) -> Vec<f64> {
 }
 
 /// Per-column [`Middle`]s of a matrix (columns on rayon's threads, each thread reusing one
-/// buffer: a fresh one per column had its pages faulted in anew, which took longer than the
-/// selection).
+/// buffer for all its columns).
 pub fn column_middles(data: &FeatureMatrix) -> Vec<Middle> {
     let cols = data.n_cols();
     (0..cols)

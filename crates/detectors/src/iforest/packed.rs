@@ -66,8 +66,7 @@ impl Walk {
     }
 }
 
-/// Rows walked through a tree together (8 measured faster than 6, 12 and 16; pairs of trees
-/// take half as many).
+/// Rows walked through a tree together (pairs of trees take half as many).
 const LANES: usize = 8;
 
 /// Most features a forest may have to be scored on packed ranks.
@@ -307,9 +306,8 @@ impl Group {
 /// threshold). A key's bucket is its binade's first bucket plus its part (0 below the
 /// binade's smallest threshold, the last part above its largest): a monotone function of the
 /// key. Keys below the smallest binade fall in bucket 0, those above the largest in a last,
-/// empty bucket. Equal-width buckets in value could not follow the features' long tails: on
-/// the bench data one bucket held most thresholds, and the searches took ten steps (now
-/// three).
+/// empty bucket. Buckets by binade follow the features' long tails, which equal-width buckets
+/// in value cannot.
 #[derive(Clone, PartialEq, Default)]
 struct RankTable {
     /// Binade of the smallest threshold.

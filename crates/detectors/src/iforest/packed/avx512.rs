@@ -12,15 +12,13 @@
 //! root is broadcast; those of levels 1 to 5 (slots 2 to 63) stay in eight registers and are
 //! fetched with two-table permutes (`vpermt2q` reads an index's low four bits, so levels 1-3
 //! use slots 0-15, level 4 slots 16-31, and level 5 blends two permutes by bit 4). Level 6
-//! blends four permutes of slots 64-127 by bits 4 and 5 (2.5% faster than a gather, its
-//! tables read from the heap or the stack); deeper levels and the leaf values are gathered.
+//! blends four permutes of slots 64-127 by bits 4 and 5 (its tables read from the heap or the
+//! stack); deeper levels and the leaf values are gathered.
 //! Eight blocks are walked together so that their chains overlap.
 //!
-//! The walk is bound by the vector units' throughput, so instruction count matters: written
-//! with intrinsics, the step's mask-add became six instructions (test, mask to all-ones,
-//! shift, add, or), so the step is four instructions of assembly instead (add, test, add,
-//! masked subtract of -1). On 100k x 4 rows with one thread (divan) the walk took 24.1 ms
-//! before and 20.7 ms after (20.3 ms with level 6 permuted); the scalar walk takes 36.7 ms.
+//! The walk is bound by the vector units' throughput, so instruction count matters: the step
+//! is four instructions of assembly (add, test, add, masked subtract of -1), where intrinsics
+//! compile the mask-add to six (test, mask to all-ones, shift, add, or).
 //!
 //! The comparisons, leaf values and per-row order of additions are those of the scalar walk,
 //! so the sums are bit-identical.
