@@ -58,67 +58,28 @@ impl LogColumns {
     }
 }
 
-/// Rows per value of a text column (nulls count as ""). Values of up to 12 bytes are held in
-/// their string view, so in a column without nulls they are told apart by the view alone: runs
-/// of one view are counted, then added per view, without reading or hashing the text.
+/// Rows per value of a text column (nulls count as ""). Runs of one value (exports mostly
+/// repeat the row before) are counted before they are hashed.
 fn count_values(column: &StringChunked) -> BTreeMap<String, u64> {
-    type Hasher = foldhash::fast::RandomState;
-    let mut by_view: HashMap<u128, u64, Hasher> = HashMap::default();
-    let mut by_text: HashMap<&str, u64, Hasher> = HashMap::default();
-    if column.null_count() > 0 {
-        for v in column.iter() {
-            *by_text.entry(v.unwrap_or("")).or_default() += 1;
-        }
-    } else {
-        let masks = inline_masks();
-        for array in column.downcast_iter() {
-            let mut run: Option<(u128, u64)> = None;
-            for (i, view) in array.views().iter().enumerate() {
-                if !view.is_inline() {
-                    *by_text.entry(array.value(i)).or_default() += 1;
-                    continue;
+    let mut counts: HashMap<&str, u64, foldhash::fast::RandomState> = HashMap::default();
+    let mut run: Option<(&str, u64)> = None;
+    for value in column.iter().map(|v| v.unwrap_or("")) {
+        match &mut run {
+            Some((text, n)) if *text == value => *n += 1,
+            _ => {
+                if let Some((text, n)) = run.replace((value, 1)) {
+                    *counts.entry(text).or_default() += n;
                 }
-                let key = view.as_u128() & masks[view.length as usize];
-                match &mut run {
-                    Some((k, n)) if *k == key => *n += 1,
-                    _ => {
-                        if let Some((k, n)) = run.replace((key, 1)) {
-                            *by_view.entry(k).or_default() += n;
-                        }
-                    }
-                }
-            }
-            if let Some((k, n)) = run {
-                *by_view.entry(k).or_default() += n;
             }
         }
     }
-    let mut out: BTreeMap<String, u64> = BTreeMap::new();
-    for (key, n) in by_view {
-        *out.entry(inline_text(key)).or_default() += n;
+    if let Some((text, n)) = run {
+        *counts.entry(text).or_default() += n;
     }
-    for (text, n) in by_text {
-        *out.entry(text.to_string()).or_default() += n;
-    }
-    out
-}
-
-/// Per text length up to 12, the mask that keeps an inline view's length and text and zeroes
-/// the bytes after the text, whatever a writer left there: two masked views are equal exactly
-/// when the texts are.
-fn inline_masks() -> [u128; 13] {
-    std::array::from_fn(|len| {
-        let mut bytes = [0u8; 16];
-        bytes[..4 + len].fill(0xFF);
-        u128::from_ne_bytes(bytes)
-    })
-}
-
-/// The text of a masked inline view.
-fn inline_text(key: u128) -> String {
-    let bytes = key.to_ne_bytes();
-    let len = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-    String::from_utf8_lossy(&bytes[4..4 + len]).into_owned()
+    counts
+        .into_iter()
+        .map(|(text, n)| (text.to_string(), n))
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,7 +95,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_those_of_the_texts_over_chunks_lengths_and_nulls() {
+    fn counts_are_those_of_the_texts_over_chunks_and_nulls() {
         let long = "a-value-longer-than-twelve";
         let values = [
             Some("TCP"),

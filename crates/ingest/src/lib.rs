@@ -10,17 +10,22 @@
 
 pub mod canonical;
 mod chunks;
+mod convert;
+mod converted;
 mod error;
+mod log_table;
+mod parse_chunk;
 mod plain;
 mod raw;
+mod read;
 mod spec;
 mod split;
-mod table;
+mod summary;
 pub mod timestamp;
 mod validate;
 
 pub use error::{IngestError, RowProblem};
+pub use log_table::{LogTable, RejectedRow};
+pub use read::{LogBatches, read_log, read_log_batches};
 pub use spec::{BadRowPolicy, ColumnMap, Format, LabelSpec, SourceSpec};
-pub use table::{
-    ColumnSummary, Distinct, LogBatches, LogTable, RejectedRow, read_log, read_log_batches,
-};
+pub use summary::{ColumnSummary, Distinct};

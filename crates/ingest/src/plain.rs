@@ -7,8 +7,8 @@
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
 //! of fields than the header, a typed value that is empty or not in plain decimal syntax, a
 //! timestamp the log's parser does not accept, or a label its [`LabelSpec`] does not recognise.
-//! A declined chunk goes to the polars CSV reader as before, so the values read and the errors
-//! reported do not depend on which path read it.
+//! A declined chunk goes to the polars CSV reader, so the values read and the errors reported
+//! do not depend on which path read it.
 //! Accepted numbers are converted by the standard library's correctly rounded parser (integers
 //! of up to 15 digits, which convert exactly, directly), as polars' reader converts them, so
 //! both paths give the same bits.
@@ -16,7 +16,7 @@
 use crate::raw::split_csv_line;
 use crate::spec::LabelSpec;
 use crate::split::Separators;
-use crate::table::Distinct;
+use crate::summary::Distinct;
 use crate::timestamp::parse_epoch_ms;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -32,8 +32,8 @@ pub(crate) enum ReadAs<'s> {
     Text,
     /// A timestamp, as milliseconds since the epoch ([`parse_epoch_ms`]) in a Datetime column.
     Time,
-    /// Ground truth, parsed by the spec ([`LabelSpec::parse`]) into a Boolean column: a label
-    /// costs one byte instead of a 16-byte string view, and is not parsed again later.
+    /// Ground truth, parsed by the spec ([`LabelSpec::parse`]) into a Boolean column (one byte
+    /// per label, not parsed again later).
     Label(&'s LabelSpec),
     /// Not built, only summarised (see [`Distinct`]).
     Summary,
@@ -168,8 +168,8 @@ impl<'a> Summary<'a> {
 }
 
 /// `a == b`, with texts of 4 to 32 bytes compared as two overlapping words each (fixed-size
-/// loads), not by a call to `memcmp`: most fields compared while reading are that short, and
-/// the call took more time than the comparison.
+/// loads) rather than by a call to `memcmp`: most fields compared while reading are that short,
+/// and for them the call costs more than the comparison.
 #[inline]
 fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

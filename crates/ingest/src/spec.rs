@@ -1,5 +1,6 @@
 //! What to read and how: the `data:` section of an experiment config.
 
+use crate::canonical::CLOUDWATCH;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -181,6 +182,22 @@ impl SourceSpec {
     /// A generic table source with defaults.
     pub fn table(path: impl Into<PathBuf>) -> Self {
         Self::new(path, Format::Table)
+    }
+
+    /// (canonical, source column) pairs of the columns this source maps, for its format.
+    pub(crate) fn mapping(&self) -> Vec<(&'static str, String)> {
+        match self.format {
+            Format::Cloudwatch => CLOUDWATCH
+                .iter()
+                .map(|(c, s)| (*c, s.to_string()))
+                .collect(),
+            Format::Table => self
+                .columns
+                .pairs()
+                .into_iter()
+                .map(|(c, s)| (c, s.to_string()))
+                .collect(),
+        }
     }
 
     fn new(path: impl Into<PathBuf>, format: Format) -> Self {

@@ -3,9 +3,8 @@
 //! A block of 64 bytes becomes a 64-bit mask with a bit set at each separator, and the
 //! separators are read off the mask with trailing-zero counts. Searching for the next
 //! separator field by field (`memchr2`) costs a call and a set-up per field; fields of a
-//! CloudWatch export are about 12 bytes long, so the search barely vectorises. On the 1M-row
-//! bench CSV (18M fields, 216 MB, one thread) finding every field end took 120-200 ms with
-//! `memchr2_iter` and 25-50 ms with the masks.
+//! CloudWatch export are about 12 bytes long, so the search barely vectorises (PERFORMANCE.md
+//! has the measurements).
 //!
 //! On x86_64 a block's mask is four SSE2 compares and byte-mask moves: SSE2 is part of the
 //! x86_64 baseline, so no CPU check is needed. This is the crate's only `unsafe` code: the
