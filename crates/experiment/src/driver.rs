@@ -54,7 +54,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     );
     match fitted_batch {
         // an in-memory run scores the rows it was fitted on: the fit's scores are reused
-        Some((batch, rejected)) => {
+        Some(WholeBatch { batch, rejected }) => {
             let clock = Instant::now();
             let scores = detectors
                 .iter()
@@ -167,7 +167,7 @@ fn fit_stage(
     source: &mut LogSource,
     seconds: &mut StageSeconds,
     notes: &mut Vec<String>,
-) -> Result<(Fit, Option<(Batch, Vec<RejectedRow>)>), ExperimentError> {
+) -> Result<(Fit, Option<WholeBatch>), ExperimentError> {
     let clock = Instant::now();
     if let LogSource::Whole { .. } = source {
         let mut whole = None;
@@ -185,7 +185,7 @@ fn fit_stage(
         let clock = Instant::now();
         let fit = stages::fit(config, spec, &batch.raw)?;
         seconds.fit = clock.elapsed().as_secs_f64();
-        return Ok((fit, Some((batch, rejected))));
+        return Ok((fit, Some(WholeBatch { batch, rejected })));
     }
     let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
     let mut spec = None;
@@ -225,6 +225,12 @@ fn fit_stage(
     let fit = stages::fit(config, spec, &sampled)?;
     seconds.fit = clock.elapsed().as_secs_f64();
     Ok((fit, None))
+}
+
+/// The one batch of an in-memory run: fitted on, then scored.
+struct WholeBatch {
+    batch: Batch,
+    rejected: Vec<RejectedRow>,
 }
 
 fn all_rows_rejected(config: &ExperimentConfig) -> ExperimentError {
