@@ -60,8 +60,8 @@ pub enum Contamination {
     Fraction(f64),
 }
 
-/// `threshold`: a threshold rule other than contamination.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// `threshold`: a threshold rule other than contamination, written `{quantile: 0.99}`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ThresholdSpec {
     /// Flag scores above this quantile (in [0, 1]) of the training scores.
@@ -70,6 +70,22 @@ pub enum ThresholdSpec {
     Fixed(f64),
     /// `zscore` only: flag rows with |z| > k (combine `max`) or sum z^2 > k^2 (combine `sum_sq`).
     KSigma(f64),
+}
+
+/// Written as the one-key map it is read from (`yaml_serde` would write an enum variant as a
+/// YAML tag, `!quantile 0.99`, which it cannot read back into a config).
+impl Serialize for ThresholdSpec {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (key, value) = match self {
+            Self::Quantile(v) => ("quantile", v),
+            Self::Fixed(v) => ("fixed", v),
+            Self::KSigma(v) => ("k_sigma", v),
+        };
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(key, value)?;
+        map.end()
+    }
 }
 
 impl DetectorConfig {

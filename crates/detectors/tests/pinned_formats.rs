@@ -15,8 +15,8 @@ const CONFIGS: &[&str] = &[
     r#"{"kind": "autoencoder", "contamination": 0.1}"#,
 ];
 
-/// YAML of each config as parsed, then resolved, exactly as `yaml_serde` writes them (it writes
-/// a `threshold` rule as a YAML tag, `!quantile 0.99`).
+/// YAML of each config as parsed, then resolved, exactly as `yaml_serde` writes them (a
+/// `threshold` rule as the one-key map it is read from).
 const YAML: &[(&str, &str)] = &[
     (
         "kind: iforest\nn_estimators: 100\nmax_samples: auto\nmax_features: 1.0\nbootstrap: false\n",
@@ -27,20 +27,20 @@ const YAML: &[(&str, &str)] = &[
         "kind: iforest\nname: f\nn_estimators: 7\nmax_samples: 0.25\nmax_features: 2\nbootstrap: true\ncontamination: auto\n",
     ),
     (
-        "kind: iforest\nn_estimators: 100\nmax_samples: 64\nmax_features: 1.0\nbootstrap: false\nthreshold: !quantile 0.99\n",
-        "kind: iforest\nname: iforest\nn_estimators: 100\nmax_samples: 64\nmax_features: 1.0\nbootstrap: false\nthreshold: !quantile 0.99\n",
+        "kind: iforest\nn_estimators: 100\nmax_samples: 64\nmax_features: 1.0\nbootstrap: false\nthreshold:\n  quantile: 0.99\n",
+        "kind: iforest\nname: iforest\nn_estimators: 100\nmax_samples: 64\nmax_features: 1.0\nbootstrap: false\nthreshold:\n  quantile: 0.99\n",
     ),
     (
         "kind: zscore\ncenter: mean\ncombine: max\n",
         "kind: zscore\nname: zscore\ncenter: mean\ncombine: max\ncontamination: 0.05\n",
     ),
     (
-        "kind: zscore\ncenter: median\ncombine: sum_sq\nthreshold: !k_sigma 2.5\n",
-        "kind: zscore\nname: zscore\ncenter: median\ncombine: sum_sq\nthreshold: !k_sigma 2.5\n",
+        "kind: zscore\ncenter: median\ncombine: sum_sq\nthreshold:\n  k_sigma: 2.5\n",
+        "kind: zscore\nname: zscore\ncenter: median\ncombine: sum_sq\nthreshold:\n  k_sigma: 2.5\n",
     ),
     (
-        "kind: autoencoder\nname: ae\nhidden:\n- 4\nepochs: 3\nlearning_rate: 0.01\nbatch_size: 16\nmax_train_rows: 50\nthreshold: !fixed 0.6\n",
-        "kind: autoencoder\nname: ae\nhidden:\n- 4\nepochs: 3\nlearning_rate: 0.01\nbatch_size: 16\nmax_train_rows: 50\nthreshold: !fixed 0.6\n",
+        "kind: autoencoder\nname: ae\nhidden:\n- 4\nepochs: 3\nlearning_rate: 0.01\nbatch_size: 16\nmax_train_rows: 50\nthreshold:\n  fixed: 0.6\n",
+        "kind: autoencoder\nname: ae\nhidden:\n- 4\nepochs: 3\nlearning_rate: 0.01\nbatch_size: 16\nmax_train_rows: 50\nthreshold:\n  fixed: 0.6\n",
     ),
     (
         "kind: autoencoder\nhidden:\n- 8\n- 3\nepochs: 100\nlearning_rate: 0.001\nbatch_size: 64\nmax_train_rows: 20000\ncontamination: 0.1\n",
@@ -59,6 +59,9 @@ fn config_yaml_is_pinned() {
         let c = config(json);
         let as_given = serde_yaml::to_string(&c).unwrap();
         let resolved = serde_yaml::to_string(&c.resolved().unwrap()).unwrap();
+        // a run's config.yaml is read back by `score --run` and `compare`
+        let back: DetectorConfig = serde_yaml::from_str(&resolved).unwrap();
+        assert_eq!(back, c.resolved().unwrap(), "{resolved}");
         got.push((as_given, resolved));
     }
     let want: Vec<(String, String)> = YAML
