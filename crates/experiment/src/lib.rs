@@ -1,6 +1,6 @@
-//! Experiments: the config schema, the pipeline that runs ingest -> features -> detectors ->
-//! evaluation -> report, the versioned run store, listing and comparing runs, and re-scoring
-//! new data with a run's saved models.
+//! Experiments: the config schema, the run driver (ingest -> features -> detectors ->
+//! evaluation -> report, for a whole log or its batches alike), the versioned run store,
+//! listing and comparing runs, and re-scoring new data with a run's saved models.
 //!
 //! Invariants:
 //! - a run directory appears only complete (built in a temp dir, renamed into place);
