@@ -128,7 +128,9 @@ impl ReportAccumulator {
         let raw = batch.raw;
         let n = raw.n_rows();
         self.rows += n as u64;
-        self.feature_names = raw.names().to_vec();
+        if self.feature_names.is_empty() {
+            self.feature_names = raw.names().to_vec();
+        }
         match &mut self.columns {
             None => self.columns = Some(batch.summaries.to_vec()),
             Some(all) => {

@@ -73,9 +73,10 @@ impl DetectorTally {
         match &mut self.kept {
             KeptScores::Exact { scores, sorted } => {
                 // a sort hint holds only while it covers every kept score
-                *sorted = match scores.is_empty() {
-                    true => results.sorted.clone(),
-                    false => None,
+                *sorted = if scores.is_empty() {
+                    results.sorted.clone()
+                } else {
+                    None
                 };
                 scores.extend_from_slice(&results.scores);
             }
