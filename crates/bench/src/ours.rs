@@ -288,6 +288,7 @@ fn experiment_config(
         seed,
         data,
         features: Some(FEATURES_4.iter().map(|s| s.to_string()).collect()),
+        features_exclude: Vec::new(),
         window_seconds: DEFAULT_WINDOW_SECONDS,
         scaling: Scaling::Standard,
         detectors: vec![detector.clone()],

@@ -21,9 +21,13 @@ pub struct ExperimentConfig {
     pub seed: u64,
     /// The log to analyse.
     pub data: SourceSpec,
-    /// Feature names; omitted for `format: table` means every numeric column.
+    /// Feature names; omitted means the format's default list, or for `format: table` every
+    /// numeric column that is not an identity, a port, a time or the label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
+    /// Columns never used as features (such as a score derived from the label).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features_exclude: Vec<String>,
     /// Window length of per-source aggregate features, in seconds.
     #[serde(default = "default_window")]
     pub window_seconds: u64,

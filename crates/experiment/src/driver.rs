@@ -11,7 +11,7 @@ use crate::outputs::{self, RejectsWriter, RunRecord, ScoresWriter, StageSeconds}
 use crate::progress::StageProgress;
 use crate::provenance;
 use crate::sample::RowSample;
-use crate::source::LogSource;
+use crate::source::{LogSource, missing_notes};
 use crate::stages::{self, Batch, Fit, feature_spec};
 use crate::store::{PendingRun, RunStore};
 use crate::types::{DetectorLine, DetectorScores, FeaturePipeline, RunOptions, RunOutcome};
@@ -21,7 +21,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::build_matrix;
-use webthreat_ingest::{LogTable, RejectedRow};
+use webthreat_ingest::{LogTable, MissingCount, RejectedRow};
 use webthreat_report::ReportModel;
 
 /// Runs an experiment and commits a new run directory.
@@ -54,7 +54,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     );
     match fitted_batch {
         // an in-memory run scores the rows it was fitted on: the fit's scores are reused
-        Some(WholeBatch { batch, rejected }) => {
+        Some(WholeBatch { batch, set_aside }) => {
             let clock = Instant::now();
             let scores = detectors
                 .iter()
@@ -62,7 +62,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
                 .map(|(model, (scores, sorted))| DetectorScores::new(model, scores, Some(sorted)))
                 .collect();
             scoring.seconds.score += clock.elapsed().as_secs_f64();
-            scoring.reject(&rejected)?;
+            scoring.set_aside(set_aside)?;
             scoring.fold(batch, scaled, scores)?;
         }
         None => {
@@ -173,19 +173,19 @@ fn fit_stage(
         let mut whole = None;
         source.each_batch(|_, mut table| {
             let _stage = StageProgress::start("building features");
-            let rejected = std::mem::take(&mut table.rejected);
+            let set_aside = SetAside::take(&mut table);
             if table.rows() > 0 {
                 let spec = feature_spec(config, &table)?;
-                whole = Some((Batch::build(&table, &spec)?, spec, rejected));
+                whole = Some((Batch::build(&table, &spec)?, spec, set_aside));
             }
             Ok(())
         })?;
-        let (batch, spec, rejected) = whole.ok_or_else(|| all_rows_rejected(config))?;
+        let (batch, spec, set_aside) = whole.ok_or_else(|| all_rows_rejected(config))?;
         seconds.features = clock.elapsed().as_secs_f64();
         let clock = Instant::now();
         let fit = stages::fit(config, spec, &batch.raw)?;
         seconds.fit = clock.elapsed().as_secs_f64();
-        return Ok((fit, Some(WholeBatch { batch, rejected })));
+        return Ok((fit, Some(WholeBatch { batch, set_aside })));
     }
     let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
     let mut spec = None;
@@ -230,7 +230,22 @@ fn fit_stage(
 /// The one batch of an in-memory run: fitted on, then scored.
 struct WholeBatch {
     batch: Batch,
+    set_aside: SetAside,
+}
+
+/// What reading a batch set aside: its rejected rows and the missing values it filled in.
+struct SetAside {
     rejected: Vec<RejectedRow>,
+    missing: Vec<MissingCount>,
+}
+
+impl SetAside {
+    fn take(table: &mut LogTable) -> Self {
+        Self {
+            rejected: std::mem::take(&mut table.rejected),
+            missing: std::mem::take(&mut table.missing),
+        }
+    }
 }
 
 fn all_rows_rejected(config: &ExperimentConfig) -> ExperimentError {
@@ -257,6 +272,8 @@ struct Scoring<'a> {
     accumulator: ReportAccumulator,
     scores_out: Option<ScoresWriter>,
     rejects_out: RejectsWriter,
+    /// Missing values filled in so far, per column.
+    missing: Vec<MissingCount>,
     typical: Typical,
     seconds: StageSeconds,
 }
@@ -282,6 +299,7 @@ impl<'a> Scoring<'a> {
             accumulator: ReportAccumulator::new(config, detectors, keeping),
             scores_out: None,
             rejects_out: RejectsWriter::new(pending.dir()),
+            missing: Vec::new(),
             typical,
             seconds: StageSeconds::default(),
         }
@@ -290,7 +308,7 @@ impl<'a> Scoring<'a> {
     /// Scores one batch of the log and folds it.
     fn table(&mut self, k: usize, mut table: LogTable) -> Result<(), ExperimentError> {
         let _stage = StageProgress::start(format!("scoring batch {k}"));
-        self.reject(&std::mem::take(&mut table.rejected))?;
+        self.set_aside(SetAside::take(&mut table))?;
         if table.rows() == 0 {
             return Ok(());
         }
@@ -305,10 +323,11 @@ impl<'a> Scoring<'a> {
         self.fold(batch, scaled, scores)
     }
 
-    /// Writes and counts rejected rows.
-    fn reject(&mut self, rejected: &[RejectedRow]) -> Result<(), ExperimentError> {
-        self.accumulator.add_rejected(rejected.len());
-        self.rejects_out.write(rejected)
+    /// Writes and counts rejected rows, and counts the missing values filled in.
+    fn set_aside(&mut self, set_aside: SetAside) -> Result<(), ExperimentError> {
+        MissingCount::merge(&mut self.missing, &set_aside.missing);
+        self.accumulator.add_rejected(set_aside.rejected.len());
+        self.rejects_out.write(&set_aside.rejected)
     }
 
     /// Appends a scored batch to `scores.csv` while folding it into the report.
@@ -362,7 +381,8 @@ impl<'a> Scoring<'a> {
                 None => Vec::new(),
             },
         };
-        let (model, notes) = self.accumulator.finish(&typical)?;
+        let (model, mut notes) = self.accumulator.finish(&typical)?;
+        notes.extend(missing_notes(&self.config.data, &self.missing));
         Ok((model, notes, self.seconds))
     }
 }
@@ -385,7 +405,7 @@ fn finish(
     // the data file is hashed (when it was not read whole) while the report is built
     let (built, origin) = rayon::join(
         || scoring.finish(),
-        || provenance::origin(&config.data.path, source.file_blake3(), source_run),
+        || provenance::origin(&config.data, source.file_blake3(), source_run),
     );
     let (model, report_notes, loop_seconds) = built?;
     let origin = origin?;

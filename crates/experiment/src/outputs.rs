@@ -488,7 +488,7 @@ impl RejectsWriter {
             None => {
                 let file = File::create(path).map_err(io_err(path))?;
                 let mut out = BufWriter::new(file);
-                out.write_all(b"row,line,column,value,expected\n")
+                out.write_all(b"row,file,line,column,value,expected\n")
                     .map_err(io_err(path))?;
                 self.out.insert(out)
             }
@@ -496,9 +496,10 @@ impl RejectsWriter {
         for p in rejected.iter().flat_map(|r| &r.problems) {
             writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{}",
                 p.row,
-                p.line(),
+                csv_cell(&p.file.display().to_string()),
+                p.line,
                 csv_cell(&p.column),
                 csv_cell(&p.value),
                 csv_cell(&p.expected)

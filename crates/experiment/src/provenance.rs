@@ -4,6 +4,7 @@ use crate::error::ExperimentError;
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
+use webthreat_ingest::SourceSpec;
 
 /// The repository state a run was made from.
 #[derive(Debug, Clone, Default)]
@@ -48,14 +49,17 @@ pub(crate) struct Origin {
 }
 
 /// The [`Origin`] of a run on `data`. `data_blake3` is the data's hash when reading it
-/// computed one; otherwise the file is hashed (while git runs).
+/// computed one; otherwise the log's files are hashed (while git runs).
 pub(crate) fn origin(
-    data: &Path,
+    data: &SourceSpec,
     data_blake3: Option<String>,
     source_run: Option<&Path>,
 ) -> Result<Origin, ExperimentError> {
     let (data_blake3, git) = rayon::join(
-        || data_blake3.map_or_else(|| file_hash(data), Ok),
+        || match data_blake3 {
+            Some(hash) => Ok(hash),
+            None => webthreat_ingest::data_blake3(data).map_err(ExperimentError::from),
+        },
         git_state,
     );
     Ok(Origin {
@@ -63,18 +67,6 @@ pub(crate) fn origin(
         git,
         source_run: source_run.map(|p| p.display().to_string()),
     })
-}
-
-/// blake3 hash of a file, hex.
-fn file_hash(path: &Path) -> Result<String, ExperimentError> {
-    let io = |source| ExperimentError::Io {
-        path: path.to_path_buf(),
-        error: source,
-    };
-    let mut hasher = blake3::Hasher::new();
-    let file = std::fs::File::open(path).map_err(io)?;
-    hasher.update_reader(file).map_err(io)?;
-    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// blake3 hash of a string, first 12 hex digits (for config fingerprints).

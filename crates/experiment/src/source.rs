@@ -6,7 +6,10 @@ use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::error::ExperimentError;
 use crate::stages::source_spec;
 use std::time::Instant;
-use webthreat_ingest::{IngestError, LogBatches, LogTable, SourceSpec, read_log, read_log_batches};
+use webthreat_ingest::{
+    IngestError, LogBatches, LogTable, MissingCount, MissingPolicy, SourceSpec, read_log,
+    read_log_batches,
+};
 
 /// The rows of a run.
 pub(crate) enum LogSource {
@@ -121,4 +124,31 @@ fn drop_missing_label(err: &IngestError, source: &mut SourceSpec, notes: &mut Ve
     ));
     source.label = None;
     true
+}
+
+/// One note per column whose missing values were filled in: how many, how, and whether the
+/// config or the format's default said so.
+pub(crate) fn missing_notes(spec: &SourceSpec, counts: &[MissingCount]) -> Vec<String> {
+    counts
+        .iter()
+        .map(|m| {
+            let what = match m.policy {
+                MissingPolicy::Zero => "read as 0",
+                _ => "kept as missing (a category of their own)",
+            };
+            let column = match m.canonical {
+                Some(c) if c != m.column => format!("`{}` ({c})", m.column),
+                _ => format!("`{}`", m.column),
+            };
+            let configured = [Some(m.column.as_str()), m.canonical, Some("default")]
+                .into_iter()
+                .flatten()
+                .find(|k| spec.missing.contains_key(*k));
+            let why = match configured {
+                Some(key) => format!("`missing: {{{key}: {}}}` in the config", m.policy.as_str()),
+                None => format!("the `{}` format's default", spec.format.as_str()),
+            };
+            format!("missing values: {} of {column} {what}, as {why}", m.count)
+        })
+        .collect()
 }

@@ -10,22 +10,36 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
-use webthreat_ingest::{ColumnSummary, Format, LogTable, SourceSpec};
+use webthreat_ingest::{ColumnSummary, LogTable, SourceSpec};
 
-/// The seed analysis' features, used for CloudWatch logs when a config lists none.
-pub(crate) const DEFAULT_CLOUDWATCH_FEATURES: [&str; 4] = [
-    "bytes_in",
-    "bytes_out",
-    "session_duration",
-    "avg_packet_size",
-];
+/// The configured features or the format's default ones, less `features_exclude`; `None`
+/// when they are every suitable numeric column of the table (known once it is read).
+fn listed_features(config: &ExperimentConfig) -> Option<Vec<String>> {
+    let names = match &config.features {
+        Some(names) => names.clone(),
+        None => config
+            .data
+            .format
+            .default_features()?
+            .iter()
+            .map(|f| f.to_string())
+            .collect(),
+    };
+    Some(without_excluded(names, config))
+}
+
+fn without_excluded(names: Vec<String>, config: &ExperimentConfig) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| !config.features_exclude.contains(n))
+        .collect()
+}
 
 /// The configured source, with the columns the features need parsed as numbers.
 pub(crate) fn source_spec(config: &ExperimentConfig) -> Result<SourceSpec, ExperimentError> {
     let mut source = config.data.clone();
-    if let Some(features) = &config.features {
-        source.numeric =
-            FeatureSpec::new(features.clone(), config.window_seconds)?.raw_numeric_columns();
+    if let Some(features) = listed_features(config) {
+        source.numeric = FeatureSpec::new(features, config.window_seconds)?.raw_numeric_columns();
     }
     Ok(source)
 }
@@ -35,11 +49,8 @@ pub(crate) fn feature_spec(
     config: &ExperimentConfig,
     table: &LogTable,
 ) -> Result<FeatureSpec, ExperimentError> {
-    let names = match (&config.features, config.data.format) {
-        (Some(names), _) => names.clone(),
-        (None, Format::Cloudwatch) => DEFAULT_CLOUDWATCH_FEATURES.map(String::from).to_vec(),
-        (None, Format::Table) => numeric_columns(table),
-    };
+    let names =
+        listed_features(config).unwrap_or_else(|| without_excluded(numeric_columns(table), config));
     Ok(FeatureSpec::new(names, config.window_seconds)?)
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use webthreat_core::{Entities, EntityError, FeatureMatrix};
 use webthreat_ingest::LogTable;
 use webthreat_ingest::canonical::{
-    BYTES_IN, BYTES_OUT, DST_IP, DST_PORT, END_TIME, LABEL, ROW_ID, SRC_IP, START_TIME,
+    self, BYTES_IN, BYTES_OUT, DST_IP, DST_PORT, END_TIME, LABEL, ROW_ID, SRC_IP, START_TIME,
 };
 
 const WINDOW_START: &str = "__window_start";
@@ -101,13 +101,24 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
     )?)
 }
 
-/// The default feature list for a table without one: every numeric column except the row id.
+/// The default feature list for a table without one: every numeric column except the row id,
+/// the ports, and columns whose names say they are identities or ports (`id`, `*_id`, `*port*`),
+/// which would make a detector learn addressing rather than behaviour. Timestamps and the label
+/// are not numeric columns of a [`LogTable`].
 pub fn numeric_columns(table: &LogTable) -> Vec<String> {
+    let identity = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        canonical::NOT_DEFAULT_FEATURES.contains(&name)
+            || lower == "id"
+            || lower.ends_with("_id")
+            || lower.ends_with(".id")
+            || lower.contains("port")
+    };
     table
         .df
         .columns()
         .iter()
-        .filter(|c| c.name() != ROW_ID && c.dtype().is_primitive_numeric())
+        .filter(|c| c.dtype().is_primitive_numeric() && !identity(c.name()))
         .map(|c| c.name().to_string())
         .collect()
 }

@@ -1,7 +1,9 @@
-//! Canonical column names of a [`LogTable`](crate::LogTable) and the CloudWatch mapping.
+//! Canonical column names of a [`LogTable`](crate::LogTable): one flow schema for every format.
 //!
 //! After ingest, mapped source columns carry these names whatever the source called them;
-//! unmapped source columns keep their own names.
+//! unmapped source columns keep their own names. Where the Elastic Common Schema has a field of
+//! the same meaning, its name is given; the names stay short because they are also feature
+//! names in configs.
 
 /// Data row index in the source file (0-based, header excluded); UInt64.
 pub const ROW_ID: &str = "row_id";
@@ -13,33 +15,65 @@ pub const BYTES_OUT: &str = "bytes_out";
 pub const START_TIME: &str = "start_time";
 /// Session end; Datetime(ms, UTC), never before `start_time`.
 pub const END_TIME: &str = "end_time";
-/// Source IP; String.
+/// Packets sent by the client (ECS `source.packets`); Float64, non-negative.
+pub const PACKETS_IN: &str = "packets_in";
+/// Packets sent by the server (ECS `destination.packets`); Float64, non-negative.
+pub const PACKETS_OUT: &str = "packets_out";
+/// Session length in seconds (ECS `event.duration`, in seconds here); Float64, non-negative.
+/// A source with a duration and no end time gets `end_time = start_time + duration`.
+pub const DURATION: &str = "duration";
+/// Source IP (ECS `source.ip`); String.
 pub const SRC_IP: &str = "src_ip";
-/// Destination IP; String.
+/// Source port (ECS `source.port`); Int64 in 0..=65535.
+pub const SRC_PORT: &str = "src_port";
+/// Destination IP (ECS `destination.ip`); String.
 pub const DST_IP: &str = "dst_ip";
-/// Destination port; Int64 in 0..=65535.
+/// Destination port (ECS `destination.port`); Int64 in 0..=65535.
 pub const DST_PORT: &str = "dst_port";
-/// Protocol; String.
+/// Transport or web protocol (ECS `network.transport`); String.
 pub const PROTOCOL: &str = "protocol";
-/// Source country code; String.
+/// Application protocol, such as Zeek's `service` (ECS `network.protocol`); String.
+pub const SERVICE: &str = "service";
+/// Firewall decision, such as VPC Flow Logs' ACCEPT / REJECT (ECS `event.action`); String.
+pub const ACTION: &str = "action";
+/// Connection state, such as Zeek's `conn_state` (no ECS field); String.
+pub const CONN_STATE: &str = "conn_state";
+/// Source country code (ECS `source.geo.country_iso_code`); String.
 pub const COUNTRY: &str = "country";
 /// Ground truth; Boolean, true = anomaly.
 pub const LABEL: &str = "label";
 
-/// Canonical columns that may be mapped from a source column, in a fixed order.
-pub const MAPPABLE: [&str; 10] = [
-    BYTES_IN, BYTES_OUT, START_TIME, END_TIME, SRC_IP, DST_IP, DST_PORT, PROTOCOL, COUNTRY, LABEL,
+/// Canonical columns holding byte or packet counts or durations (non-negative numbers).
+pub const QUANTITIES: [&str; 5] = [BYTES_IN, BYTES_OUT, PACKETS_IN, PACKETS_OUT, DURATION];
+
+/// Canonical columns holding ports.
+pub const PORTS: [&str; 2] = [SRC_PORT, DST_PORT];
+
+/// Canonical columns holding timestamps.
+pub const TIMES: [&str; 2] = [START_TIME, END_TIME];
+
+/// Canonical columns that are not features by default: identities, times and ground truth.
+pub const NOT_DEFAULT_FEATURES: [&str; 7] = [
+    ROW_ID, START_TIME, END_TIME, SRC_PORT, DST_PORT, LABEL, SRC_IP,
 ];
 
-/// The CloudWatch export's columns for each canonical column (all required).
-pub const CLOUDWATCH: [(&str, &str); 9] = [
-    (BYTES_IN, "bytes_in"),
-    (BYTES_OUT, "bytes_out"),
-    (START_TIME, "creation_time"),
-    (END_TIME, "end_time"),
-    (SRC_IP, "src_ip"),
-    (DST_IP, "dst_ip"),
-    (DST_PORT, "dst_port"),
-    (PROTOCOL, "protocol"),
-    (COUNTRY, "src_ip_country_code"),
+/// Canonical columns that a source column may be mapped to, in a fixed order.
+pub const MAPPABLE: [&str; 17] = [
+    BYTES_IN,
+    BYTES_OUT,
+    PACKETS_IN,
+    PACKETS_OUT,
+    START_TIME,
+    END_TIME,
+    DURATION,
+    SRC_IP,
+    SRC_PORT,
+    DST_IP,
+    DST_PORT,
+    PROTOCOL,
+    SERVICE,
+    ACTION,
+    CONN_STATE,
+    COUNTRY,
+    LABEL,
 ];

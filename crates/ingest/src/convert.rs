@@ -2,18 +2,20 @@
 //! Parquet file): mapped columns, times, labels and numeric columns become canonical typed
 //! columns, every other column is summarised.
 
-use crate::canonical::{self, END_TIME, LABEL, ROW_ID, START_TIME};
-use crate::converted::Converted;
+use crate::canonical::{self, DURATION, END_TIME, LABEL, ROW_ID, START_TIME};
+use crate::converted::{Converted, MissingCount};
 use crate::error::IngestError;
-use crate::spec::{Format, SourceSpec};
+use crate::formats::Part;
+use crate::layout::{Layout, Mapped as MappedColumn};
+use crate::spec::{Format, MissingPolicy, SourceSpec};
 use crate::summary::{ColumnSummary, Distinct, summarize};
-use crate::validate::{self, NumberKind, Problems};
+use crate::validate::{self, Missing, NumberKind, Origin, Problems};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Validates and types the columns of one raw part whose first row is data row `first_row`.
+/// Validates and types the columns of one raw part of a log (`origin` says where it is from).
 /// `header` names the source's columns in order: those of `raw`, and the text columns already
 /// reduced to `summaries`. `labels_read`: a Boolean label column of `raw` holds labels the plain
 /// reader parsed already (a Parquet file's Boolean column is parsed as text, like any other).
@@ -22,79 +24,87 @@ pub(crate) fn convert(
     header: &[String],
     summaries: Vec<(String, Distinct)>,
     spec: &SourceSpec,
-    first_row: u64,
+    layout: &Layout,
+    origin: &Origin,
     labels_read: bool,
 ) -> Result<Converted, IngestError> {
-    let path = spec.path.as_path();
+    let path = origin.file.as_path();
     let polars_err = |e: PolarsError| IngestError::Polars {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mapping = spec.mapping();
-    check_columns(spec, &mapping, header, path)?;
+    check_columns(spec, layout, header, path)?;
 
     let height = raw.height();
-    let mut problems = Problems::starting_at(first_row);
-    let mut out: Vec<Column> = Vec::with_capacity(header.len() + 1);
-    let mut mapped_sources = Vec::new();
+    let mut problems = Problems::new(origin);
+    let mut missing_counts: Vec<MissingCount> = Vec::new();
+    let mut out: Vec<Column> = Vec::with_capacity(header.len() + 2);
+    let mut mapped_sources: Vec<String> = Vec::new();
     // the mapped columns and the label are validated in parallel, each with its own problems,
     // joined in the order a serial pass reports them in: mapped columns, times, label
     let validate_mapped = || {
-        mapping
+        layout
+            .mapping
             .par_iter()
-            .map(|(canonical_name, source)| {
-                let mut problems = Problems::starting_at(first_row);
-                let col = raw.column(source)?;
-                let mapped = match *canonical_name {
-                    canonical::BYTES_IN | canonical::BYTES_OUT => Mapped::Column(
-                        validate::numbers(
-                            col,
-                            source,
-                            NumberKind::NonNegative,
-                            canonical_name,
-                            &mut problems,
-                        )?
-                        .into_column(),
-                    ),
-                    canonical::DST_PORT => Mapped::Column(
-                        validate::ports(col, source, canonical_name, &mut problems)?.into_column(),
-                    ),
-                    canonical::START_TIME | canonical::END_TIME => {
-                        Mapped::Times(validate::timestamps(col, source, &mut problems)?)
-                    }
-                    other => Mapped::Column(validate::string_column(col, other)?),
-                };
-                Ok((mapped, problems))
+            .map(|m| {
+                let mut problems = Problems::new(origin);
+                let mapped = map_column(&raw, m, layout, &mut problems)?;
+                Ok((mapped, problems.list, (problems.zeroed, problems.kept)))
             })
-            .collect::<Vec<PolarsResult<(Mapped, Problems)>>>()
+            .collect::<Vec<PolarsResult<(Mapped, _, _)>>>()
     };
-    let validate_labels = || -> PolarsResult<Option<(Column, Problems)>> {
+    let validate_labels = || -> PolarsResult<Option<(Column, Vec<_>)>> {
         let Some(label) = &spec.label else {
             return Ok(None);
         };
-        let mut problems = Problems::starting_at(first_row);
+        let mut problems = Problems::new(origin);
         let col = raw.column(label.column())?;
         if labels_read && col.dtype() == &DataType::Boolean {
-            return Ok(Some((col.clone().with_name(LABEL.into()), problems)));
+            return Ok(Some((col.clone().with_name(LABEL.into()), problems.list)));
         }
         let v = validate::labels(col, label, &mut problems)?;
-        Ok(Some((Column::new(LABEL.into(), v), problems)))
+        Ok(Some((Column::new(LABEL.into(), v), problems.list)))
     };
     let (validated, labels) = rayon::join(validate_mapped, validate_labels);
     let mut times: BTreeMap<&str, (Int64Chunked, &str)> = BTreeMap::new();
-    for ((canonical_name, source), validated) in mapping.iter().zip(validated) {
-        let (mapped, found) = validated.map_err(polars_err)?;
-        problems.list.extend(found.list);
-        mapped_sources.push(source.to_string());
+    let mut duration: Option<Float64Chunked> = None;
+    for (m, validated) in layout.mapping.iter().zip(validated) {
+        let (mapped, found, (zeroed, kept)) = validated.map_err(polars_err)?;
+        problems.list.extend(found);
+        count_missing(&mut missing_counts, m, zeroed, kept);
+        if !mapped_sources.contains(&m.source) {
+            mapped_sources.push(m.source.clone());
+        }
         match mapped {
-            Mapped::Column(c) => out.push(c),
+            Mapped::Column(c) => {
+                if m.canonical == DURATION {
+                    duration = Some(c.f64().map_err(polars_err)?.clone());
+                }
+                out.push(c)
+            }
             Mapped::Times(v) => {
-                times.insert(canonical_name, (v, source));
+                times.insert(m.canonical, (v, &m.source));
             }
         }
     }
+    // a duration without an end time gives the end time
+    if let (Some((start, _)), None, Some(duration)) =
+        (times.get(START_TIME), times.get(END_TIME), &duration)
+    {
+        let end: Int64Chunked = start
+            .iter()
+            .zip(duration.iter())
+            .map(|(s, d)| match (s, d) {
+                (Some(s), Some(d)) if d.is_finite() => Some(s + (d * 1000.0).round() as i64),
+                _ => s,
+            })
+            .collect();
+        let source = layout.source_of(DURATION).map_or("", |m| m.source.as_str());
+        times.insert(END_TIME, (end, source));
+    }
     if let (Some((start, start_src)), Some((end, end_src))) =
         (times.get(START_TIME), times.get(END_TIME))
+        && layout.source_of(END_TIME).is_some()
     {
         let end_col = raw.column(end_src).map_err(polars_err)?;
         validate::check_order(start, end, end_col, end_src, start_src, &mut problems)
@@ -114,7 +124,7 @@ pub(crate) fn convert(
     }
     if let (Some(label), Some((v, found))) = (&spec.label, labels.map_err(polars_err)?) {
         mapped_sources.push(label.column().to_string());
-        problems.list.extend(found.list);
+        problems.list.extend(found);
         out.push(v);
     }
 
@@ -135,10 +145,25 @@ pub(crate) fn convert(
         let wanted = spec.numeric.contains(name);
         let auto = spec.format == Format::Table
             && spec.numeric.is_empty()
-            && validate::looks_numeric(col).map_err(polars_err)?;
+            && validate::looks_numeric(col, &layout.nulls).map_err(polars_err)?;
         if wanted || auto {
-            let v = validate::numbers(col, name, NumberKind::Any, name, &mut problems)
+            let missing = Missing {
+                policy: layout.missing_policy(None, name, true),
+                nulls: &layout.nulls,
+            };
+            let (zeroed, before) = (problems.zeroed, problems.kept);
+            let v = validate::numbers(col, name, NumberKind::Any, name, missing, &mut problems)
                 .map_err(polars_err)?;
+            let zeroed = problems.zeroed - zeroed;
+            if zeroed > 0 {
+                missing_counts.push(MissingCount {
+                    column: name.clone(),
+                    canonical: None,
+                    policy: MissingPolicy::Zero,
+                    count: zeroed,
+                });
+            }
+            debug_assert_eq!(before, problems.kept);
             out.push(v.into_column());
         } else {
             text_columns.push(ColumnSummary {
@@ -148,6 +173,7 @@ pub(crate) fn convert(
         }
     }
     drop(raw);
+    let first_row = origin.first_row;
     let row_ids: Vec<u64> = (first_row..first_row + height as u64).collect();
     out.insert(
         0,
@@ -161,6 +187,84 @@ pub(crate) fn convert(
         rows: height,
         problems: problems.list,
         text_columns,
+        missing: missing_counts,
+    })
+}
+
+/// Adds the missing values a mapped column filled in to the counts.
+fn count_missing(counts: &mut Vec<MissingCount>, m: &MappedColumn, zeroed: u64, kept: u64) {
+    for (policy, count) in [(MissingPolicy::Zero, zeroed), (MissingPolicy::Keep, kept)] {
+        if count > 0 {
+            counts.push(MissingCount {
+                column: m.source.clone(),
+                canonical: Some(m.canonical),
+                policy,
+                count,
+            });
+        }
+    }
+}
+
+/// Validates one mapped column.
+fn map_column(
+    raw: &DataFrame,
+    m: &MappedColumn,
+    layout: &Layout,
+    problems: &mut Problems,
+) -> PolarsResult<Mapped> {
+    let canonical_name = m.canonical;
+    let source = m.source.as_str();
+    let whole = raw.column(source)?;
+    let part;
+    let col = match m.part {
+        Part::Whole => whole,
+        Part::Host | Part::Port => {
+            part = validate::host_port_part(
+                whole,
+                source,
+                m.part == Part::Port,
+                &layout.nulls,
+                problems,
+            )?;
+            &part
+        }
+    };
+    let numeric = canonical::QUANTITIES.contains(&canonical_name)
+        || canonical::PORTS.contains(&canonical_name)
+        || canonical::TIMES.contains(&canonical_name);
+    let missing = Missing {
+        policy: layout.missing_policy(Some(canonical_name), source, numeric),
+        nulls: &layout.nulls,
+    };
+    Ok(if canonical::QUANTITIES.contains(&canonical_name) {
+        let kind = if canonical_name == DURATION {
+            NumberKind::Seconds
+        } else {
+            NumberKind::NonNegative
+        };
+        Mapped::Column(
+            validate::numbers(col, source, kind, canonical_name, missing, problems)?.into_column(),
+        )
+    } else if canonical::PORTS.contains(&canonical_name) {
+        Mapped::Column(
+            validate::ports(col, source, canonical_name, missing, problems)?.into_column(),
+        )
+    } else if canonical::TIMES.contains(&canonical_name) {
+        Mapped::Times(validate::timestamps(
+            col,
+            source,
+            &layout.time,
+            missing,
+            problems,
+        )?)
+    } else {
+        Mapped::Column(validate::string_column(
+            col,
+            source,
+            canonical_name,
+            missing,
+            problems,
+        )?)
     })
 }
 
@@ -172,11 +276,11 @@ enum Mapped {
 
 fn check_columns(
     spec: &SourceSpec,
-    mapping: &[(&'static str, String)],
+    layout: &Layout,
     header: &[String],
     path: &Path,
 ) -> Result<(), IngestError> {
-    let mut required: Vec<&str> = mapping.iter().map(|(_, s)| s.as_str()).collect();
+    let mut required: Vec<&str> = layout.mapping.iter().map(|m| m.source.as_str()).collect();
     if let Some(label) = &spec.label {
         required.push(label.column());
     }
@@ -195,13 +299,14 @@ fn check_columns(
         });
     }
     let label_column = spec.label.as_ref().map(|l| l.column());
-    let targets = mapping
+    let targets = layout
+        .mapping
         .iter()
-        .map(|(c, s)| (*c, s.as_str()))
+        .map(|m| (m.canonical, m.source.as_str()))
         .chain(label_column.map(|l| (LABEL, l)));
     for (canonical_name, source) in targets {
         let taken = header.iter().any(|h| h == canonical_name)
-            && !mapping.iter().any(|(_, s)| s == canonical_name)
+            && !layout.mapping.iter().any(|m| m.source == canonical_name)
             && label_column != Some(canonical_name);
         if source != canonical_name && taken {
             return Err(IngestError::NameCollision {

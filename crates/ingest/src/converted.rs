@@ -3,7 +3,7 @@
 
 use crate::error::{IngestError, RowProblem};
 use crate::log_table::{LogTable, RejectedRow};
-use crate::spec::{BadRowPolicy, SourceSpec};
+use crate::spec::{BadRowPolicy, MissingPolicy, SourceSpec};
 use crate::summary::ColumnSummary;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,35 @@ pub(crate) struct Converted {
     pub(crate) rows: usize,
     pub(crate) problems: Vec<RowProblem>,
     pub(crate) text_columns: Vec<ColumnSummary>,
+    pub(crate) missing: Vec<MissingCount>,
+}
+
+/// How many missing values of a column were filled in (read as 0, or kept as nulls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingCount {
+    /// Source column.
+    pub column: String,
+    /// The canonical column it is mapped to, if any.
+    pub canonical: Option<&'static str>,
+    /// [`MissingPolicy::Zero`] or [`MissingPolicy::Keep`].
+    pub policy: MissingPolicy,
+    /// Values filled in.
+    pub count: u64,
+}
+
+impl MissingCount {
+    /// Adds `more` to the counts `into` (one entry per column and policy, first-seen order).
+    pub fn merge(into: &mut Vec<MissingCount>, more: &[MissingCount]) {
+        for m in more {
+            match into
+                .iter_mut()
+                .find(|c| c.column == m.column && c.policy == m.policy)
+            {
+                Some(c) => c.count += m.count,
+                None => into.push(m.clone()),
+            }
+        }
+    }
 }
 
 impl Converted {
@@ -37,6 +66,7 @@ impl Converted {
             whole.df.vstack_mut_owned(part.df).map_err(polars_err)?;
             whole.rows += part.rows;
             whole.problems.extend(part.problems);
+            MissingCount::merge(&mut whole.missing, &part.missing);
             for (mine, theirs) in whole.text_columns.iter_mut().zip(&part.text_columns) {
                 mine.distinct.merge(&theirs.distinct);
             }
@@ -54,24 +84,30 @@ impl Converted {
     ) -> Result<LogTable, IngestError> {
         let path = self.path;
         let rejected = group_problems(self.problems);
-        let df = match (spec.on_bad_rows, rejected.first()) {
-            (_, None) => self.df,
-            (BadRowPolicy::Fail, Some(first)) => {
+        // rows with a bad value (not only missing values `missing: skip` rejects)
+        let bad = rejected
+            .iter()
+            .filter(|r| r.problems.iter().any(|p| !p.skip))
+            .count();
+        let first_bad = rejected.iter().flat_map(|r| &r.problems).find(|p| !p.skip);
+        let df = match (spec.on_bad_rows, rejected.first(), first_bad) {
+            (_, None, _) => self.df,
+            (BadRowPolicy::Fail, _, Some(first)) => {
                 return Err(IngestError::BadValue {
-                    path,
-                    first: Box::new(first.problems[0].clone()),
-                    others: rejected.len() - 1,
+                    path: first.file.to_path_buf(),
+                    first: Box::new(first.clone()),
+                    others: bad - 1,
                     read_through: batch.then(|| self.first_row + self.rows as u64 - 1),
                 });
             }
-            (BadRowPolicy::Skip, Some(first)) if rejected.len() == self.rows && !batch => {
+            (_, Some(first), _) if rejected.len() == self.rows && !batch => {
                 return Err(IngestError::AllRowsRejected {
                     path,
                     rows: self.rows,
                     first: first.problems[0].clone(),
                 });
             }
-            (BadRowPolicy::Skip, Some(_)) => {
+            (_, Some(_), _) => {
                 let mut keep = vec![true; self.rows];
                 for r in &rejected {
                     keep[(r.row - self.first_row) as usize] = false;
@@ -90,6 +126,7 @@ impl Converted {
             source_rows: self.rows,
             rejected,
             text_columns: self.text_columns,
+            missing: self.missing,
             file_blake3: None,
         })
     }

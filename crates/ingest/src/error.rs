@@ -1,26 +1,27 @@
 //! Ingest errors: each names the file and, for bad values, the line, column, value and expectation.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use thiserror::Error;
 
-/// One bad value in one row.
+/// One bad or missing value in one row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
-    /// Data row index (0-based, header excluded).
+    /// Data row index in the log (0-based, header and comment lines excluded).
     pub row: u64,
+    /// The file the row is in.
+    pub file: Arc<PathBuf>,
+    /// 1-based line number of the row in its file.
+    pub line: u64,
     /// Source column name.
     pub column: String,
     /// The raw value as it appears in the file (empty when missing).
     pub value: String,
     /// What was expected instead.
     pub expected: String,
-}
-
-impl RowProblem {
-    /// 1-based line number in a CSV file with one header line.
-    pub fn line(&self) -> u64 {
-        self.row + 2
-    }
+    /// The value is missing and its column's policy is `missing: skip`: the row is rejected
+    /// whatever `on_bad_rows` says.
+    pub skip: bool,
 }
 
 impl std::fmt::Display for RowProblem {
@@ -28,11 +29,7 @@ impl std::fmt::Display for RowProblem {
         write!(
             f,
             "line {} (data row {}), column `{}`: value `{}`: expected {}",
-            self.line(),
-            self.row,
-            self.column,
-            self.value,
-            self.expected
+            self.line, self.row, self.column, self.value, self.expected
         )
     }
 }
@@ -95,12 +92,6 @@ pub enum IngestError {
         column: String,
         /// Canonical name.
         canonical: String,
-    },
-    /// The file's extension is neither CSV nor Parquet.
-    #[error("{path}: unsupported file type; expected a .csv or .parquet file")]
-    UnsupportedFile {
-        /// File path.
-        path: PathBuf,
     },
     /// The CSV or Parquet reader failed (malformed quoting, ragged rows, corrupt Parquet).
     #[error("{path}: cannot parse: {message}")]

@@ -1,18 +1,27 @@
-//! Log ingestion: reads a CloudWatch export or a generic CSV/Parquet table into a validated
-//! polars [`DataFrame`](polars::prelude::DataFrame) with canonical column names.
+//! Log ingestion: reads a log of any supported format (CloudWatch export, Zeek, VPC Flow Logs,
+//! ALB access logs, or a CSV / TSV / JSON-lines / Parquet table), from one file, a directory or
+//! a glob, plain or compressed, into a validated polars [`DataFrame`](polars::prelude::DataFrame)
+//! with canonical column names.
 //!
 //! Every value the rest of the pipeline relies on is checked here, and a bad value is reported
-//! with the file, the line, the column, the value and what was expected. With
-//! [`BadRowPolicy::Skip`] bad rows are removed and returned as [`RejectedRow`]s instead, so that
-//! nothing is dropped silently.
+//! with the file, the line, the column, the value and what was expected. A missing value is
+//! handled as its column's [`MissingPolicy`] says, and counted. With [`BadRowPolicy::Skip`]
+//! bad rows are removed and returned as [`RejectedRow`]s instead, so that nothing is dropped
+//! silently.
 //!
-//! Canonical columns (present when the source has them): see [`canonical`].
+//! Canonical columns (present when the source has them): see [`canonical`]. Formats: see
+//! [`formats`](crate::formats) (one description per format).
 
 pub mod canonical;
 mod chunks;
 mod convert;
 mod converted;
 mod error;
+mod files;
+mod formats;
+mod json_lines;
+mod label;
+mod layout;
 mod log_table;
 mod parse_chunk;
 mod plain;
@@ -21,11 +30,16 @@ mod read;
 mod spec;
 mod split;
 mod summary;
+mod time_format;
 pub mod timestamp;
 mod validate;
 
+pub use converted::MissingCount;
 pub use error::{IngestError, RowProblem};
 pub use log_table::{LogTable, RejectedRow};
-pub use read::{LogBatches, read_log, read_log_batches};
-pub use spec::{BadRowPolicy, ColumnMap, Format, LabelSpec, SourceSpec};
+pub use read::{LogBatches, data_blake3, read_log, read_log_batches};
+pub use spec::{
+    BadRowPolicy, ColumnMap, DEFAULT_NULL_VALUES, Format, LabelSpec, MissingPolicy, Separator,
+    SourceSpec, TimeFormat,
+};
 pub use summary::{ColumnSummary, Distinct};

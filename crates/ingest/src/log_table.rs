@@ -1,6 +1,7 @@
 //! [`LogTable`], a validated log, and [`RejectedRow`], a row its bad-row policy removed.
 
 use crate::canonical::{LABEL, ROW_ID};
+use crate::converted::MissingCount;
 use crate::error::{IngestError, RowProblem};
 use crate::summary::{ColumnSummary, Distinct, summarize};
 use polars::prelude::*;
@@ -27,9 +28,11 @@ pub struct LogTable {
     pub source_rows: usize,
     /// Rows removed by `on_bad_rows: skip`.
     pub rejected: Vec<RejectedRow>,
-    /// blake3 (hex) of the source file's bytes as they were read, when the whole file was read
-    /// as CSV text (`None` for Parquet and for batches).
+    /// blake3 (hex) of the log's decoded bytes (every file in order) as they were read, when
+    /// the whole log was read as text (`None` for Parquet and for batches).
     pub file_blake3: Option<String>,
+    /// Missing values filled in, per column.
+    pub missing: Vec<MissingCount>,
     /// Source columns that are text and not used by the analysis: not kept in `df` (they are
     /// most of a CloudWatch export's bytes), only summarised, in source order.
     pub text_columns: Vec<ColumnSummary>,

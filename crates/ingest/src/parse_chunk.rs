@@ -1,82 +1,140 @@
-//! Parsing one CSV chunk into a [`Converted`] part: by the plain reader ([`crate::plain`]) when
-//! the chunk is plain and its typed values are valid, else by polars' CSV reader.
+//! Parsing one chunk of records into a [`Converted`] part: by the plain reader
+//! ([`crate::plain`]) when the chunk is plain and its typed values are valid, by the JSON-lines
+//! reader for JSON records, else by polars' CSV reader.
 
 use crate::canonical::{self, END_TIME, START_TIME};
 use crate::chunks::Chunk;
 use crate::convert::convert;
 use crate::converted::Converted;
 use crate::error::IngestError;
+use crate::formats::Part;
+use crate::json_lines;
+use crate::layout::Layout;
 use crate::plain::{self, PlainChunk, ReadAs};
-use crate::raw::{parse_csv, parse_error};
-use crate::spec::{Format, SourceSpec};
-use crate::validate::{self, NumberKind};
+use crate::raw::{parse_delimited, parse_error};
+use crate::spec::{Format, MissingPolicy, SourceSpec};
+use crate::validate::{self, NumberKind, Origin};
 use polars::prelude::*;
 
-/// Columns polars may type while reading a CSV chunk: byte counts and plain numeric columns
-/// as Float64, the port as Int64.
-fn typed_columns(spec: &SourceSpec) -> Vec<(String, DataType)> {
-    let mut out: Vec<(String, DataType)> = Vec::new();
-    for (canonical_name, source) in spec.mapping() {
-        match canonical_name {
-            canonical::BYTES_IN | canonical::BYTES_OUT => out.push((source, DataType::Float64)),
-            canonical::DST_PORT => out.push((source, DataType::Int64)),
-            _ => {}
+/// A typed column of a chunk: its name, type, what it must hold and whether a null token is
+/// acceptable in it (its missing-value policy is not `fail`).
+struct Typed {
+    name: String,
+    dtype: DataType,
+    kind: NumberKind,
+    nulls_ok: bool,
+}
+
+/// Columns the readers may type: counts, durations and plain numeric columns as Float64,
+/// ports as Int64.
+fn typed_columns(spec: &SourceSpec, layout: &Layout) -> Vec<Typed> {
+    let mut out: Vec<Typed> = Vec::new();
+    let nulls_ok = |canonical: Option<&str>, source: &str| {
+        !matches!(
+            layout.missing_policy(canonical, source, true),
+            MissingPolicy::Fail | MissingPolicy::Keep
+        )
+    };
+    for m in &layout.mapping {
+        if m.part != Part::Whole || out.iter().any(|t| t.name == m.source) {
+            continue;
         }
+        let (dtype, kind) = if canonical::QUANTITIES.contains(&m.canonical) {
+            (DataType::Float64, NumberKind::NonNegative)
+        } else if canonical::PORTS.contains(&m.canonical) {
+            (DataType::Int64, NumberKind::Port)
+        } else {
+            continue;
+        };
+        out.push(Typed {
+            name: m.source.clone(),
+            dtype,
+            kind,
+            nulls_ok: nulls_ok(Some(m.canonical), &m.source),
+        });
     }
     let label = spec.label.as_ref().map(|l| l.column());
     for name in &spec.numeric {
-        if !out.iter().any(|(n, _)| n == name) && Some(name.as_str()) != label {
-            out.push((name.clone(), DataType::Float64));
+        if !out.iter().any(|t| &t.name == name) && Some(name.as_str()) != label {
+            out.push(Typed {
+                name: name.clone(),
+                dtype: DataType::Float64,
+                kind: NumberKind::Any,
+                nulls_ok: nulls_ok(None, name),
+            });
         }
     }
     out
 }
 
-/// Parses a chunk: directly when it is plain CSV ([`plain`]) and its typed values are all
-/// valid, else with its numeric columns typed by polars when every value of them is valid, else
-/// as all-string columns (so that each bad value is reported with its raw text).
-pub(crate) fn convert_chunk(chunk: &Chunk, spec: &SourceSpec) -> Result<Converted, IngestError> {
-    convert_chunk_via(chunk, spec, true)
+/// Parses a chunk: JSON lines by [`json_lines`]; otherwise directly when it is plain
+/// ([`plain`]) and its typed values are all valid, else with its numeric columns typed by
+/// polars when every value of them is valid, else as all-string columns (so that each bad
+/// value is reported with its raw text).
+pub(crate) fn convert_chunk(
+    chunk: &Chunk,
+    spec: &SourceSpec,
+    layout: &Layout,
+) -> Result<Converted, IngestError> {
+    convert_chunk_via(chunk, spec, layout, true)
 }
 
 /// [`convert_chunk`]; `plain`: whether the plain reader may be tried (tests compare both).
 fn convert_chunk_via(
     chunk: &Chunk,
     spec: &SourceSpec,
+    layout: &Layout,
     plain: bool,
 ) -> Result<Converted, IngestError> {
-    let path = spec.path.as_path();
-    let typed = typed_columns(spec);
-    if let Some(direct) = plain.then(|| read_plain(chunk, spec, &typed)).flatten() {
+    let path = chunk.file.as_path();
+    let origin = Origin {
+        first_row: chunk.first_row,
+        file: chunk.file.clone(),
+        lines: chunk.lines.clone(),
+    };
+    if layout.json {
+        let df = json_lines::read_chunk(chunk, layout)?;
+        return convert(df, &layout.header, Vec::new(), spec, layout, &origin, false);
+    }
+    let typed = typed_columns(spec, layout);
+    if let Some(direct) = plain
+        .then(|| read_plain(chunk, spec, layout, &typed))
+        .flatten()
+    {
         return convert(
             direct.df,
             &direct.header,
             direct.summaries,
             spec,
-            chunk.first_row,
+            layout,
+            &origin,
             true,
         );
     }
-    let fast = parse_csv(&chunk.text, &typed)
+    let as_polars: Vec<(String, DataType)> = typed
+        .iter()
+        .map(|t| (t.name.clone(), t.dtype.clone()))
+        .collect();
+    let fast = parse_delimited(&chunk.text, &as_polars, layout)
         .ok()
-        .filter(|df| df.height() == chunk.rows && typed_values_valid(df, spec, &typed));
+        .filter(|df| df.height() == chunk.rows && typed_values_valid(df, &typed, false));
     let df = match fast {
         Some(df) => df,
-        None => parse_csv(&chunk.text, &[]).map_err(|e| parse_error(path, e))?,
+        None => parse_delimited(&chunk.text, &[], layout).map_err(|e| parse_error(path, e))?,
     };
     if df.height() != chunk.rows {
         return Err(IngestError::Parse {
             path: path.to_path_buf(),
             message: format!(
-                "expected {} records from data row {} but the CSV reader found {}",
+                "expected {} records from line {} but the CSV reader found {}",
                 chunk.rows,
-                chunk.first_row,
+                chunk.lines.line(0),
                 df.height()
             ),
         });
     }
     let header = column_names(&df);
-    convert(df, &header, Vec::new(), spec, chunk.first_row, false)
+    convert(df, &header, Vec::new(), spec, layout, &origin, false)
 }
 
 /// The chunk read by [`plain::read`]: typed columns as polars would type them, mapped columns as
@@ -86,25 +144,25 @@ fn convert_chunk_via(
 fn read_plain(
     chunk: &Chunk,
     spec: &SourceSpec,
-    typed: &[(String, DataType)],
+    layout: &Layout,
+    typed: &[Typed],
 ) -> Option<PlainChunk> {
     if spec.format == Format::Table && spec.numeric.is_empty() {
         return None;
     }
-    let mapping = spec.mapping();
-    let time_source = |canonical_name: &str| {
-        mapping
-            .iter()
-            .find(|(c, _)| *c == canonical_name)
-            .map(|(_, source)| source.as_str())
-    };
+    let time_source =
+        |canonical_name: &str| layout.source_of(canonical_name).map(|m| m.source.as_str());
     let (start, end) = (time_source(START_TIME), time_source(END_TIME));
-    let kept: Vec<&str> = mapping.iter().map(|(_, source)| source.as_str()).collect();
-    let direct = plain::read(&chunk.text, chunk.rows, |name| {
-        match typed.iter().find(|(n, _)| n == name) {
-            Some((_, DataType::Int64)) => ReadAs::Int,
-            Some(_) => ReadAs::Float,
-            None if Some(name) == start || Some(name) == end => ReadAs::Time,
+    let kept: Vec<&str> = layout.mapping.iter().map(|m| m.source.as_str()).collect();
+    let direct = plain::read(
+        &chunk.text,
+        chunk.rows,
+        layout.separator,
+        &layout.nulls,
+        |name| match typed.iter().find(|t| t.name == name) {
+            Some(t) if t.dtype == DataType::Int64 => ReadAs::Int { nulls: t.nulls_ok },
+            Some(t) => ReadAs::Float { nulls: t.nulls_ok },
+            None if Some(name) == start || Some(name) == end => ReadAs::Time(&layout.time),
             None => match &spec.label {
                 Some(label) if label.column() == name && !kept.contains(&name) => {
                     ReadAs::Label(label)
@@ -112,17 +170,17 @@ fn read_plain(
                 _ if kept.contains(&name) => ReadAs::Text,
                 _ => ReadAs::Summary,
             },
-        }
-    })?;
+        },
+    )?;
     // an end before its start is reported with the raw text, which only the polars path keeps
     let ordered = match (start, end) {
         (Some(start), Some(end)) => ends_not_before_starts(&direct.df, start, end)?,
         _ => true,
     };
-    (ordered && typed_values_valid(&direct.df, spec, typed)).then_some(direct)
+    (ordered && typed_values_valid(&direct.df, typed, true)).then_some(direct)
 }
 
-/// Whether every row of `df` has both Datetimes and its `end` not before its `start` (`None`
+/// Whether every row of `df` has both Datetimes and its `end` not before its start (`None`
 /// on a polars error).
 fn ends_not_before_starts(df: &DataFrame, start: &str, end: &str) -> Option<bool> {
     let millis = |name: &str| df.column(name).ok()?.cast(&DataType::Int64).ok();
@@ -142,32 +200,18 @@ pub(crate) fn column_names(df: &DataFrame) -> Vec<String> {
         .collect()
 }
 
-/// True when the typed columns have no nulls and only acceptable values.
-fn typed_values_valid(df: &DataFrame, spec: &SourceSpec, typed: &[(String, DataType)]) -> bool {
-    let port = spec
-        .mapping()
-        .into_iter()
-        .find(|(c, _)| *c == canonical::DST_PORT)
-        .map(|(_, s)| s);
-    typed.iter().all(|(name, _)| {
-        let Ok(col) = df.column(name) else {
+/// True when the typed columns hold only acceptable values, and nulls only where a null token
+/// is acceptable and `nulls_read` (the plain reader nulls only null tokens; polars' reader also
+/// nulls what it cannot parse, so its nulls are not trusted).
+fn typed_values_valid(df: &DataFrame, typed: &[Typed], nulls_read: bool) -> bool {
+    typed.iter().all(|t| {
+        let Ok(col) = df.column(&t.name) else {
             return false;
         };
-        if col.null_count() > 0 {
+        if col.null_count() > 0 && !(nulls_read && t.nulls_ok) {
             return false;
         }
-        let kind = if port.as_deref() == Some(name.as_str()) {
-            NumberKind::Port
-        } else if spec
-            .mapping()
-            .iter()
-            .any(|(c, s)| s == name && matches!(*c, canonical::BYTES_IN | canonical::BYTES_OUT))
-        {
-            NumberKind::NonNegative
-        } else {
-            NumberKind::Any
-        };
-        validate::all_accepted(col, kind)
+        validate::all_accepted(&col.drop_nulls(), t.kind)
     })
 }
 
@@ -177,32 +221,79 @@ mod tests {
     use crate::spec::LabelSpec;
     use std::path::{Path, PathBuf};
 
+    #[test]
+    fn zeek_records_read_the_same_both_ways_with_missing_values_filled() {
+        let spec = SourceSpec::new("t.log", Format::Zeek);
+        let text = "ts\tid.orig_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tservice\thistory\n\
+            1541117137.618695\t172.16.9.233\t88\t0.013561\t244\t292\tkrb_tcp\tShADdFar\n\
+            1541117138.000001\t172.16.9.233\t449\t-\t-\t-\t-\tS\n";
+        assert!(same_both_ways(text, &spec));
+        let (c, layout) = chunk(text, 0, &spec);
+        let got = convert_chunk(&c, &spec, &layout).unwrap();
+        let bytes = got.df.column("bytes_in").unwrap().f64().unwrap().clone();
+        assert_eq!(bytes.into_no_null_iter().collect::<Vec<_>>(), [244.0, 0.0]);
+        let end = got
+            .df
+            .column("end_time")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        assert_eq!(end.i64().unwrap().get(0), Some(1_541_117_137_618 + 14));
+        assert_eq!(end.i64().unwrap().get(1), Some(1_541_117_138_000));
+        let service = got.df.column("service").unwrap();
+        assert_eq!(service.null_count(), 1);
+        assert!(got.problems.is_empty());
+        let zeroed: Vec<(String, u64)> = got
+            .missing
+            .iter()
+            .map(|m| (m.column.clone(), m.count))
+            .collect();
+        assert!(zeroed.contains(&("orig_bytes".into(), 1)), "{zeroed:?}");
+    }
+
     fn shared(rel: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/data")
             .join(rel)
     }
 
-    /// `text` (header line first) as a chunk whose first record is data row `first_row`.
-    fn chunk(text: &str, first_row: u64) -> Chunk {
+    /// `text` (header line first) as a chunk whose first record is data row `first_row`, and
+    /// its layout.
+    fn chunk(text: &str, first_row: u64, spec: &SourceSpec) -> (Chunk, Layout) {
         let mut text = text.to_string();
         if !text.ends_with('\n') {
             text.push('\n');
         }
         let rows = text.lines().count() - 1;
-        Chunk {
+        let path = Path::new("t.csv");
+        // a chunk starts with the header line a log's header lines resolve to
+        let head = match spec.format {
+            Format::Zeek => format!("#fields\t{text}"),
+            _ => text.clone(),
+        };
+        let header = crate::layout::read_header(spec, head.as_bytes(), true, path)
+            .unwrap()
+            .unwrap();
+        let layout = Layout::resolve(spec, header, path).unwrap();
+        let mut lines = crate::chunks::LineMap::default();
+        lines.note(0, 2);
+        let chunk = Chunk {
             text: text.into_bytes(),
             first_row,
             rows,
-        }
+            file: std::sync::Arc::new(path.to_path_buf()),
+            lines,
+        };
+        (chunk, layout)
     }
 
     /// Reads `text` both ways and checks that the parts are equal; returns whether the plain
     /// reader took it.
     fn same_both_ways(text: &str, spec: &SourceSpec) -> bool {
-        let direct = read_plain(&chunk(text, 7), spec, &typed_columns(spec)).is_some();
-        let a = convert_chunk_via(&chunk(text, 7), spec, true);
-        let b = convert_chunk_via(&chunk(text, 7), spec, false);
+        let (c, layout) = chunk(text, 7, spec);
+        let direct = read_plain(&c, spec, &layout, &typed_columns(spec, &layout)).is_some();
+        let a = convert_chunk_via(&c, spec, &layout, true);
+        let b = convert_chunk_via(&c, spec, &layout, false);
         match (a, b) {
             (Ok(a), Ok(b)) => {
                 assert!(a.df.equals_missing(&b.df), "{}\nvs\n{}", a.df, b.df);
@@ -231,8 +322,8 @@ mod tests {
         let column = "label".to_string();
         spec.label = Some(LabelSpec::Mapped {
             column,
-            anomaly,
-            normal,
+            anomaly: Some(anomaly),
+            normal: Some(normal),
         });
         let text = std::fs::read_to_string(&unsw).unwrap();
         assert!(same_both_ways(&text, &spec));

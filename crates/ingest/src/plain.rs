@@ -1,37 +1,38 @@
-//! A direct reader for the common CSV chunk: one without double quotes, whose records are lines
-//! and whose fields are split at commas. It builds only the columns the analysis uses (numbers
+//! A direct reader for the common chunk: one without double quotes, whose records are lines
+//! and whose fields are split at the layout's single-byte separator. It builds only the columns the analysis uses (numbers
 //! parsed here) and reduces every other column to its constant-column summary by comparing each
 //! value with the first, without building it.
 //!
 //! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
-//! of fields than the header, a typed value that is empty or not in plain decimal syntax, a
-//! timestamp the log's parser does not accept, or a label its [`LabelSpec`] does not recognise.
+//! of fields than the header, a typed value that is not in plain decimal syntax (or a null
+//! token where the column's missing-value policy is `fail`), a timestamp the log's time
+//! format does not accept, or a label its [`LabelSpec`] does not recognise.
 //! A declined chunk goes to the polars CSV reader, so the values read and the errors reported
 //! do not depend on which path read it.
 //! Accepted numbers are converted by the standard library's correctly rounded parser (integers
 //! of up to 15 digits, which convert exactly, directly), as polars' reader converts them, so
 //! both paths give the same bits.
 
-use crate::raw::split_csv_line;
-use crate::spec::LabelSpec;
+use crate::layout::split_fields;
+use crate::spec::{LabelSpec, TimeFormat};
 use crate::split::Separators;
 use crate::summary::Distinct;
-use crate::timestamp::parse_epoch_ms;
 use polars::prelude::*;
 use rayon::prelude::*;
 
 /// How one column of a chunk is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReadAs<'s> {
-    /// Float64 (plain decimal syntax, optional exponent).
-    Float,
-    /// Int64 (optional minus sign, digits).
-    Int,
-    /// String; an empty field is null.
+    /// Float64 (plain decimal syntax, optional exponent); a null token is null when
+    /// `nulls` allows it.
+    Float { nulls: bool },
+    /// Int64 (optional minus sign, digits); a null token as for `Float`.
+    Int { nulls: bool },
+    /// String; a null token is null.
     Text,
-    /// A timestamp, as milliseconds since the epoch ([`parse_epoch_ms`]) in a Datetime column.
-    Time,
+    /// A timestamp, as milliseconds since the epoch in a Datetime column.
+    Time(&'s TimeFormat),
     /// Ground truth, parsed by the spec ([`LabelSpec::parse`]) into a Boolean column (one byte
     /// per label, not parsed again later).
     Label(&'s LabelSpec),
@@ -57,6 +58,8 @@ const PIECE_ROWS: usize = 8192;
 pub(crate) fn read<'s>(
     text: &[u8],
     rows: usize,
+    separator: u8,
+    nulls: &[String],
     read_as: impl Fn(&str) -> ReadAs<'s>,
 ) -> Option<PlainChunk> {
     if text.starts_with(b"\xEF\xBB\xBF") {
@@ -68,7 +71,11 @@ pub(crate) fn read<'s>(
         return None;
     }
     let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
-    let header = split_csv_line(header_line.strip_suffix('\r').unwrap_or(header_line));
+    let header = split_fields(
+        header_line.strip_suffix('\r').unwrap_or(header_line),
+        separator,
+        Some(b'"'),
+    );
     let plan: Vec<ReadAs<'s>> = header.iter().map(|h| read_as(h)).collect();
     let body = &text[header_end + 1..];
     if !body.is_empty() && !body.ends_with(b"\n") {
@@ -80,7 +87,7 @@ pub(crate) fn read<'s>(
     let capacity = |piece: &[u8]| piece.len() * rows / body.len().max(1) * 9 / 8 + 16;
     let pieces: Vec<Option<Piece<'_>>> = split_at_lines(body, rows)
         .into_par_iter()
-        .map(|piece| Piece::read(piece, capacity(piece), &plan, &names))
+        .map(|piece| Piece::read(piece, capacity(piece), &plan, &names, separator, nulls))
         .collect();
     let mut pieces = pieces.into_iter();
     let mut whole = pieces.next()??;
@@ -131,15 +138,70 @@ enum Values<'a> {
 
 /// A column being read in a piece.
 enum Builder<'a> {
-    Float(Vec<f64>),
-    Int(Vec<i64>),
-    /// The values so far, and the last text parsed with its value (rows of an export mostly
-    /// repeat the timestamp before them, which is then not parsed again).
-    Time(Vec<i64>, Option<(&'a str, i64)>),
+    Float(Numbers<f64>),
+    Int(Numbers<i64>),
+    /// The values so far, how they are parsed, and the last text parsed with its value (rows
+    /// of an export mostly repeat the timestamp before them, which is then not parsed again).
+    Time(Numbers<i64>, &'a TimeFormat, Option<(&'a str, i64)>),
     /// The labels so far, how they are parsed, and the last text parsed with its label.
     Label(Vec<bool>, &'a LabelSpec, Option<(&'a str, bool)>),
     Text(StringChunkedBuilder),
     Summary(Summary<'a>),
+}
+
+/// The values of a numeric column so far, and which are null (`None` until the first null).
+struct Numbers<T> {
+    values: Vec<T>,
+    valid: Option<Vec<bool>>,
+    /// Whether a null token may be read (else it declines the chunk).
+    nulls: bool,
+}
+
+impl<T: Default + Copy> Numbers<T> {
+    fn new(capacity: usize, nulls: bool) -> Self {
+        Self {
+            values: Vec::with_capacity(capacity),
+            valid: None,
+            nulls,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, v: T) {
+        self.values.push(v);
+        if let Some(valid) = &mut self.valid {
+            valid.push(true);
+        }
+    }
+
+    /// Pushes a null; `None` when the column takes none.
+    fn push_null(&mut self) -> Option<()> {
+        if !self.nulls {
+            return None;
+        }
+        let valid = self
+            .valid
+            .get_or_insert_with(|| vec![true; self.values.len()]);
+        valid.push(false);
+        self.values.push(T::default());
+        Some(())
+    }
+
+    fn finish<P>(self, name: PlSmallStr) -> ChunkedArray<P>
+    where
+        P: PolarsNumericType<Native = T>,
+    {
+        match self.valid {
+            None => ChunkedArray::from_vec(name, self.values),
+            Some(valid) => ChunkedArray::from_iter_options(
+                name,
+                self.values
+                    .into_iter()
+                    .zip(valid)
+                    .map(|(v, ok)| ok.then_some(v)),
+            ),
+        }
+    }
 }
 
 /// A summarised column so far: its first value (`None` before the first row; an empty field
@@ -209,7 +271,7 @@ struct Repeats<'a> {
 
 impl<'a> Repeats<'a> {
     fn new(plan: &[ReadAs<'_>]) -> Self {
-        let repeatable = |how: &ReadAs<'_>| matches!(how, ReadAs::Summary | ReadAs::Time);
+        let repeatable = |how: &ReadAs<'_>| matches!(how, ReadAs::Summary | ReadAs::Time(_));
         let mut starts = vec![None; plan.len()];
         let mut ends = vec![None; plan.len()];
         let mut first = 0;
@@ -272,6 +334,8 @@ impl<'a> Piece<'a> {
         capacity: usize,
         plan: &[ReadAs<'a>],
         names: &[PlSmallStr],
+        separator: u8,
+        nulls: &[String],
     ) -> Option<Piece<'a>> {
         if !is_plain(piece) {
             return None;
@@ -281,9 +345,9 @@ impl<'a> Piece<'a> {
             .iter()
             .zip(names)
             .map(|(how, name)| match how {
-                ReadAs::Float => Builder::Float(Vec::with_capacity(capacity)),
-                ReadAs::Int => Builder::Int(Vec::with_capacity(capacity)),
-                ReadAs::Time => Builder::Time(Vec::with_capacity(capacity), None),
+                ReadAs::Float { nulls } => Builder::Float(Numbers::new(capacity, *nulls)),
+                ReadAs::Int { nulls } => Builder::Int(Numbers::new(capacity, *nulls)),
+                ReadAs::Time(format) => Builder::Time(Numbers::new(capacity, false), format, None),
                 ReadAs::Label(spec) => Builder::Label(Vec::with_capacity(capacity), spec, None),
                 ReadAs::Text => Builder::Text(StringChunkedBuilder::new(name.clone(), capacity)),
                 ReadAs::Summary => Builder::Summary(Summary::default()),
@@ -291,7 +355,8 @@ impl<'a> Piece<'a> {
             .collect();
         let bytes = piece.as_bytes();
         let mut runs = Repeats::new(plan);
-        let mut separators = Separators::new(bytes);
+        let mut separators = Separators::new(bytes, separator);
+        let is_null = |v: &str| nulls.iter().any(|n| n == v);
         let mut field = 0;
         let mut start = 0;
         let mut rows = 0;
@@ -302,13 +367,23 @@ impl<'a> Piece<'a> {
                 value = value.strip_suffix('\r').unwrap_or(value);
             }
             match columns.get_mut(field)? {
-                Builder::Float(v) => v.push(parse_float(value)?),
-                Builder::Int(v) => v.push(parse_int(value)?),
-                Builder::Time(v, last) => v.push(parse_cached(last, value, parse_epoch_ms)?),
+                Builder::Float(v) => match parse_float(value) {
+                    Some(x) => v.push(x),
+                    None if is_null(value) => v.push_null()?,
+                    None => return None,
+                },
+                Builder::Int(v) => match parse_int(value) {
+                    Some(x) => v.push(x),
+                    None if is_null(value) => v.push_null()?,
+                    None => return None,
+                },
+                Builder::Time(v, format, last) => {
+                    v.push(parse_cached(last, value, |text| format.parse(text))?);
+                }
                 Builder::Label(v, spec, last) => {
                     v.push(parse_cached(last, value, |text| spec.parse(text))?);
                 }
-                Builder::Text(v) if value.is_empty() => v.append_null(),
+                Builder::Text(v) if is_null(value) => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
                 Builder::Summary(s) => s.add(value),
             }
@@ -326,7 +401,7 @@ impl<'a> Piece<'a> {
             // fields that repeat the row before are not split or read again
             while let Some(run) = runs.repeated(field, bytes, start) {
                 for column in &mut columns[run.clone()] {
-                    if let Builder::Time(v, Some((_, ms))) = column {
+                    if let Builder::Time(v, _, Some((_, ms))) = column {
                         v.push(*ms);
                     }
                 }
@@ -349,13 +424,11 @@ impl<'a> Piece<'a> {
             .map(|(b, name)| match b {
                 // from_vec moves the values in (Column::new would copy them)
                 Builder::Float(v) => {
-                    Values::Built(Float64Chunked::from_vec(name.clone(), v).into_column())
+                    Values::Built(v.finish::<Float64Type>(name.clone()).into_column())
                 }
-                Builder::Int(v) => {
-                    Values::Built(Int64Chunked::from_vec(name.clone(), v).into_column())
-                }
-                Builder::Time(v, _) => Values::Built(
-                    Int64Chunked::from_vec(name.clone(), v)
+                Builder::Int(v) => Values::Built(v.finish::<Int64Type>(name.clone()).into_column()),
+                Builder::Time(v, _, _) => Values::Built(
+                    v.finish::<Int64Type>(name.clone())
                         .into_datetime(TimeUnit::Milliseconds, None)
                         .into_column(),
                 ),
@@ -515,20 +588,48 @@ mod tests {
         }
     }
 
+    static ISO: TimeFormat = TimeFormat::Iso8601;
+
     fn plan(name: &str) -> ReadAs<'static> {
         match name {
-            "x" => ReadAs::Float,
-            "p" => ReadAs::Int,
+            "x" => ReadAs::Float { nulls: false },
+            "n" => ReadAs::Float { nulls: true },
+            "p" => ReadAs::Int { nulls: false },
             "s" => ReadAs::Text,
-            "t" | "u" => ReadAs::Time,
+            "t" | "u" => ReadAs::Time(&ISO),
             _ => ReadAs::Summary,
         }
+    }
+
+    fn nulls() -> Vec<String> {
+        ["", "-"].map(String::from).to_vec()
+    }
+
+    fn read_csv<'s>(
+        text: &[u8],
+        rows: usize,
+        how: impl Fn(&str) -> ReadAs<'s>,
+    ) -> Option<PlainChunk> {
+        read(text, rows, b',', &nulls(), how)
+    }
+
+    #[test]
+    fn other_separators_and_null_tokens() {
+        let text = b"x\tn\ts\n1\t-\t-\n2\t3.5\ta,b\n";
+        let got = read(text, 2, b'\t', &nulls(), plan).expect("plain");
+        let n = got.df.column("n").unwrap().f64().unwrap();
+        assert_eq!(n.get(0), None);
+        assert_eq!(n.get(1), Some(3.5));
+        let s = got.df.column("s").unwrap().str().unwrap();
+        assert_eq!((s.get(0), s.get(1)), (None, Some("a,b")));
+        // a null token where the policy fails declines the chunk (the other path reports it)
+        assert!(read(b"x\tn\n-\t1\n", 1, b'\t', &nulls(), plan).is_none());
     }
 
     #[test]
     fn reads_columns_and_summaries() {
         let text = b"x,p,s,c,v,e\r\n1.5,80,a,k,1,\r\n2,443,,k,2,\r\n";
-        let got = read(text, 2, plan).expect("plain");
+        let got = read_csv(text, 2, plan).expect("plain");
         assert_eq!(got.header, ["x", "p", "s", "c", "v", "e"]);
         assert_eq!(got.df.column("x").unwrap().f64().unwrap().get(1), Some(2.0));
         assert_eq!(got.df.column("p").unwrap().i64().unwrap().get(1), Some(443));
@@ -555,7 +656,7 @@ mod tests {
             3,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,m,c,z,q\n\
             4,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,n,d,z,w\n\
             5,2024-01-01T00:00:00Z,2024-01-01T00:20:00Z,k,n,e,z,w\n";
-        let got = read(text, 5, plan).expect("plain");
+        let got = read_csv(text, 5, plan).expect("plain");
         let millis = |name: &str| -> Vec<i64> {
             let c = got.df.column(name).unwrap().cast(&DataType::Int64).unwrap();
             c.i64().unwrap().into_no_null_iter().collect()
@@ -595,13 +696,13 @@ mod tests {
             b"x,c\n1,a",               // no final newline
         ] {
             assert!(
-                read(text, 1, plan).is_none(),
+                read_csv(text, 1, plan).is_none(),
                 "{:?}",
                 String::from_utf8_lossy(text)
             );
         }
         // the row count must match
-        assert!(read(b"x,c\n1,a\n", 2, plan).is_none());
+        assert!(read_csv(b"x,c\n1,a\n", 2, plan).is_none());
     }
 
     #[test]
@@ -609,8 +710,8 @@ mod tests {
         let column = LabelSpec::Column("l".into());
         let mapped = LabelSpec::Mapped {
             column: "l".into(),
-            anomaly: vec!["attack".into()],
-            normal: vec!["benign".into()],
+            anomaly: Some(vec!["attack".into()]),
+            normal: Some(vec!["benign".into()]),
         };
         let plan_with = |spec| {
             move |name: &str| {
@@ -626,10 +727,10 @@ mod tests {
             l.bool().unwrap().iter().map(Option::unwrap).collect()
         };
         let text = b"x,l\n1,1\n2,TRUE\n3,0\n4,0.0\n5, false\n";
-        let got = read(text, 5, plan_with(&column)).expect("plain");
+        let got = read_csv(text, 5, plan_with(&column)).expect("plain");
         assert_eq!(labels(got), [true, true, false, false, false]);
         let text = b"x,l\n1,attack\n2,benign\n3,benign\n";
-        let got = read(text, 3, plan_with(&mapped)).expect("plain");
+        let got = read_csv(text, 3, plan_with(&mapped)).expect("plain");
         assert_eq!(labels(got), [true, false, false]);
         // a value the spec does not know, or none, leaves the chunk to the polars path, which
         // reports it
@@ -638,7 +739,7 @@ mod tests {
             (b"x,l\n1,1\n2,\n", &column),
             (b"x,l\n1,attack\n2,1\n", &mapped),
         ] {
-            assert!(read(text, 2, plan_with(spec)).is_none());
+            assert!(read_csv(text, 2, plan_with(spec)).is_none());
         }
     }
 
@@ -676,7 +777,7 @@ mod tests {
                 if i == rows - 1 { "b" } else { "a" }
             ));
         }
-        let got = read(text.as_bytes(), rows, plan).expect("plain");
+        let got = read_csv(text.as_bytes(), rows, plan).expect("plain");
         let x: Vec<f64> = got
             .df
             .column("x")

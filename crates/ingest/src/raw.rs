@@ -1,62 +1,90 @@
-//! Opening a file as-is: existence, emptiness and header checks, then either polars' Parquet
-//! reader or [`CsvChunks`] over the CSV text. A CSV chunk is read directly when it is plain
-//! ([`crate::plain`]), else parsed with the numeric columns typed by polars or, when that fails
-//! or finds a bad value, as all-string columns so that every value can be validated and
-//! reported with its row.
+//! Opening a log as-is: its files, then either polars' Parquet reader (one Parquet file) or
+//! [`RecordChunks`] over the decoded text of every file. A text chunk is read directly when it
+//! is plain ([`crate::plain`]), else parsed by polars' CSV reader with the layout's separator
+//! and quoting (numeric columns typed, or, when that fails or finds a bad value, as all-string
+//! columns so that every value can be validated and reported with its line), or, for JSON
+//! lines, by [`crate::json_lines`].
 
-use crate::chunks::CsvChunks;
+use crate::chunks::RecordChunks;
 use crate::error::IngestError;
+use crate::files::{Encoding, log_files, sniff};
+use crate::layout::{HeaderFound, Layout};
+use crate::spec::SourceSpec;
 use polars::prelude::*;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Seek};
-use std::path::Path;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
 
 /// An opened source.
 pub(crate) enum RawSource {
     /// A Parquet file, read whole with its own types.
-    Parquet(DataFrame),
-    /// A CSV file, read in chunks.
-    Csv(CsvChunks),
+    Parquet {
+        df: DataFrame,
+        layout: Layout,
+        file: PathBuf,
+    },
+    /// Text files, read in chunks.
+    Records(RecordChunks),
 }
 
-/// Opens `path`: Parquet is read whole, CSV is checked (header) and chunked.
-pub(crate) fn open_source(path: &Path, rows_per_chunk: usize) -> Result<RawSource, IngestError> {
-    let open_err = |source| IngestError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::open(path).map_err(open_err)?;
-    let size = file.metadata().map_err(open_err)?.len();
-    if size == 0 {
-        return Err(IngestError::Empty {
-            path: path.to_path_buf(),
-            what: "file is empty",
+/// Opens the log `spec` names: a Parquet file is read whole, text files are checked (header)
+/// and chunked.
+pub(crate) fn open_source(
+    spec: &SourceSpec,
+    rows_per_chunk: usize,
+) -> Result<RawSource, IngestError> {
+    let files = log_files(&spec.path)?;
+    for file in &files {
+        let size = std::fs::metadata(file)
+            .map_err(|source| IngestError::Open {
+                path: file.clone(),
+                source,
+            })?
+            .len();
+        if size == 0 {
+            return Err(IngestError::Empty {
+                path: file.clone(),
+                what: "file is empty",
+            });
+        }
+    }
+    if let [file] = &files[..]
+        && sniff(file)? == Encoding::Parquet
+    {
+        let open = File::open(file).map_err(|source| IngestError::Open {
+            path: file.clone(),
+            source,
+        })?;
+        let df = ParquetReader::new(open)
+            .finish()
+            .map_err(|e| parse_error(file, e))?;
+        if df.height() == 0 {
+            return Err(no_rows(file));
+        }
+        let header = HeaderFound {
+            names: df
+                .get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            consumed: 0,
+            lines: 0,
+            separator: None,
+            nulls: Vec::new(),
+            json: false,
+        };
+        let layout = Layout::resolve(spec, header, file)?;
+        return Ok(RawSource::Parquet {
+            df,
+            layout,
+            file: file.clone(),
         });
     }
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match extension.as_deref() {
-        Some("parquet" | "pq") => {
-            let df = ParquetReader::new(file)
-                .finish()
-                .map_err(|e| parse_error(path, e))?;
-            if df.height() == 0 {
-                return Err(no_rows(path));
-            }
-            Ok(RawSource::Parquet(df))
-        }
-        Some("csv" | "txt") | None => {
-            let header = read_header(&file, path)?;
-            check_unique(&header, path)?;
-            file.rewind().map_err(open_err)?;
-            Ok(RawSource::Csv(CsvChunks::open(file, path, rows_per_chunk)?))
-        }
-        Some(_) => Err(IngestError::UnsupportedFile {
-            path: path.to_path_buf(),
-        }),
-    }
+    Ok(RawSource::Records(RecordChunks::open(
+        spec,
+        files,
+        rows_per_chunk,
+    )?))
 }
 
 pub(crate) fn no_rows(path: &Path) -> IngestError {
@@ -73,88 +101,36 @@ pub(crate) fn parse_error(path: &Path, e: PolarsError) -> IngestError {
     }
 }
 
-/// Parses CSV text (header line first) with the given columns typed and every other column as
-/// strings. With no typed columns nothing can fail to convert, so errors are malformed CSV.
-pub(crate) fn parse_csv(text: &[u8], typed: &[(String, DataType)]) -> PolarsResult<DataFrame> {
+/// Parses delimited text (header line first) with the given columns typed and every other
+/// column as strings. With no typed columns nothing can fail to convert, so errors are
+/// malformed records. Null tokens are null in typed columns only: string columns keep their
+/// raw text (an empty field is null), so that a missing value is reported as it was written.
+pub(crate) fn parse_delimited(
+    text: &[u8],
+    typed: &[(String, DataType)],
+    layout: &Layout,
+) -> PolarsResult<DataFrame> {
     let overwrite: Schema = typed
         .iter()
         .map(|(name, dtype)| Field::new(name.as_str().into(), dtype.clone()))
         .collect();
+    let nulls = if typed.is_empty() {
+        None
+    } else {
+        Some(NullValues::AllColumns(
+            layout.nulls.iter().map(|n| n.as_str().into()).collect(),
+        ))
+    };
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_schema_overwrite(Some(Arc::new(overwrite)))
         .with_raise_if_empty(false)
+        .map_parse_options(|o| {
+            o.with_separator(layout.separator)
+                .with_quote_char(layout.quote)
+                .with_null_values(nulls.clone())
+        })
         .into_reader_with_file_handle(Cursor::new(text))
         .finish()
-}
-
-/// The header line's column names (CSV quoting honoured, BOM and CR stripped).
-fn read_header(file: &File, path: &Path) -> Result<Vec<String>, IngestError> {
-    let mut line = String::new();
-    BufReader::new(file)
-        .read_line(&mut line)
-        .map_err(|source| IngestError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let line = line
-        .trim_start_matches('\u{feff}')
-        .trim_end_matches(['\r', '\n']);
-    if line.is_empty() {
-        return Err(IngestError::Empty {
-            path: path.to_path_buf(),
-            what: "header line is empty",
-        });
-    }
-    Ok(split_csv_line(line))
-}
-
-/// The fields of one CSV line (double quotes honoured).
-pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
-fn check_unique(header: &[String], path: &Path) -> Result<(), IngestError> {
-    for (second, name) in header.iter().enumerate() {
-        if let Some(first) = header[..second].iter().position(|h| h == name) {
-            return Err(IngestError::DuplicateHeader {
-                path: path.to_path_buf(),
-                column: name.clone(),
-                first: first + 1,
-                second: second + 1,
-            });
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_splitting_honours_quotes() {
-        assert_eq!(
-            split_csv_line("a,\"b,c\",\"d\"\"e\""),
-            vec!["a", "b,c", "d\"e"]
-        );
-        assert_eq!(split_csv_line("x,"), vec!["x", ""]);
-    }
 }

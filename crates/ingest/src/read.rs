@@ -1,17 +1,20 @@
 //! [`read_log`] and [`read_log_batches`]: the ingest entry points.
 
-use crate::chunks::CsvChunks;
+use crate::chunks::RecordChunks;
 use crate::convert::convert;
 use crate::converted::Converted;
 use crate::error::IngestError;
+use crate::layout::Layout;
 use crate::log_table::LogTable;
 use crate::parse_chunk::{column_names, convert_chunk};
 use crate::raw::{RawSource, no_rows, open_source};
 use crate::spec::SourceSpec;
+use crate::validate::Origin;
+use std::sync::Arc;
 
-/// Data rows parsed at a time when a whole log is read: bounds the CSV text held in memory.
-/// Two chunk buffers take turns (one read while the other is converted), so their size is
-/// memory the kernel must supply (PERFORMANCE.md has the measurements behind the size).
+/// Data rows parsed at a time when a whole log is read: bounds the text held in memory. Two
+/// chunk buffers take turns (one read while the other is converted), so their size is memory
+/// the kernel must supply (PERFORMANCE.md has the measurements behind the size).
 const WHOLE_FILE_CHUNK_ROWS: usize = 1 << 17;
 
 /// Data rows of the first chunk of a whole log (each next chunk doubles, up to
@@ -23,24 +26,40 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     let path = spec.path.as_path();
     let mut parts = Vec::new();
     let mut file_blake3 = None;
-    match open_source(path, WHOLE_FILE_CHUNK_ROWS)? {
-        RawSource::Parquet(df) => {
+    match open_source(spec, WHOLE_FILE_CHUNK_ROWS)? {
+        RawSource::Parquet { df, layout, file } => {
             let header = column_names(&df);
-            parts.push(convert(df, &header, Vec::new(), spec, 0, false)?);
+            let origin = Origin {
+                first_row: 0,
+                file: Arc::new(file),
+                lines: crate::chunks::LineMap::default(),
+            };
+            parts.push(convert(
+                df,
+                &header,
+                Vec::new(),
+                spec,
+                &layout,
+                &origin,
+                false,
+            )?);
         }
-        RawSource::Csv(chunks) => {
+        RawSource::Records(chunks) => {
+            let layout = Arc::clone(chunks.layout());
             // the next chunk is read while this one is converted; small chunks first, so that
             // converting starts soon
             let mut chunks = chunks.ramp_up_from(FIRST_CHUNK_ROWS);
             let mut next = chunks.next_chunk()?;
             while let Some(chunk) = next {
-                let (part, following) =
-                    rayon::join(|| convert_chunk(&chunk, spec), || chunks.next_chunk());
+                let (part, following) = rayon::join(
+                    || convert_chunk(&chunk, spec, &layout),
+                    || chunks.next_chunk(),
+                );
                 parts.push(part?);
                 chunks.recycle(chunk.text);
                 next = following?;
             }
-            file_blake3 = chunks.file_blake3();
+            file_blake3 = chunks.data_blake3();
         }
     }
     let whole = Converted::concat(parts, path)?.ok_or_else(|| no_rows(path))?;
@@ -49,29 +68,38 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
     Ok(table)
 }
 
-/// Reads a CSV log in batches of at most `batch_rows` data rows, each validated on its own
-/// (row ids and error rows stay those of the whole file). Memory is bounded by the batch size,
-/// whatever the file's size. With `on_bad_rows: fail` the first batch holding a bad value ends
+/// Reads a text log in batches of at most `batch_rows` data rows, each validated on its own
+/// (row ids and error lines stay those of the whole log). Memory is bounded by the batch size,
+/// whatever the log's size. With `on_bad_rows: fail` the first batch holding a bad value ends
 /// the iteration with its error; with `skip`, a batch may come back with no rows.
 pub fn read_log_batches(spec: &SourceSpec, batch_rows: usize) -> Result<LogBatches, IngestError> {
-    match open_source(&spec.path, batch_rows)? {
-        RawSource::Csv(chunks) => Ok(LogBatches {
+    match open_source(spec, batch_rows)? {
+        RawSource::Records(chunks) => Ok(LogBatches {
             spec: spec.clone(),
+            layout: Arc::clone(chunks.layout()),
             chunks,
             any: false,
         }),
-        RawSource::Parquet(_) => Err(IngestError::Parse {
-            path: spec.path.clone(),
-            message: "batch reading supports CSV files only; read Parquet without batches".into(),
+        RawSource::Parquet { file, .. } => Err(IngestError::Parse {
+            path: file,
+            message: "batch reading supports text logs only; read Parquet without batches".into(),
         }),
     }
 }
 
-/// Iterator over the validated batches of a CSV log, see [`read_log_batches`].
+/// Iterator over the validated batches of a text log, see [`read_log_batches`].
 pub struct LogBatches {
     spec: SourceSpec,
-    chunks: CsvChunks,
+    layout: Arc<Layout>,
+    chunks: RecordChunks,
     any: bool,
+}
+
+impl LogBatches {
+    /// The format's default feature list, if it has one.
+    pub fn default_features(&self) -> Option<&'static [&'static str]> {
+        self.layout.default_features()
+    }
 }
 
 impl Iterator for LogBatches {
@@ -88,8 +116,31 @@ impl Iterator for LogBatches {
             Err(e) => return Some(Err(e)),
         };
         self.any = true;
-        let table = convert_chunk(&chunk, &self.spec).and_then(|c| c.into_table(&self.spec, true));
+        let table = convert_chunk(&chunk, &self.spec, &self.layout)
+            .and_then(|c| c.into_table(&self.spec, true));
         self.chunks.recycle(chunk.text);
         Some(table)
     }
+}
+
+/// blake3 (hex) of a log's decoded bytes, every file in order: the same fingerprint a whole
+/// read computes as it goes.
+pub fn data_blake3(spec: &SourceSpec) -> Result<String, IngestError> {
+    let mut hasher = blake3::Hasher::new();
+    for file in crate::files::log_files(&spec.path)? {
+        let io = |source| IngestError::Open {
+            path: file.clone(),
+            source,
+        };
+        if crate::files::sniff(&file)? == crate::files::Encoding::Parquet {
+            hasher
+                .update_reader(std::fs::File::open(&file).map_err(io)?)
+                .map_err(io)?;
+        } else {
+            hasher
+                .update_reader(crate::files::open_text(&file)?)
+                .map_err(io)?;
+        }
+    }
+    Ok(hasher.finalize().to_hex().to_string())
 }

@@ -1,34 +1,119 @@
 //! Per-value validation: turns raw (string or typed) source columns into typed canonical
 //! columns, recording a [`RowProblem`] for every value that is missing or invalid.
 
+use crate::chunks::LineMap;
 use crate::error::RowProblem;
-use crate::spec::LabelSpec;
-use crate::timestamp::parse_epoch_ms;
+use crate::spec::{LabelSpec, MissingPolicy, TimeFormat};
 use polars::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Collects the problems found while converting the columns of a part of a source.
-pub(crate) struct Problems {
-    pub(crate) list: Vec<RowProblem>,
-    /// Data-row index of the part's first row.
-    first_row: u64,
+/// Where a part of a log comes from: its first data row, its file and its records' lines.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    pub first_row: u64,
+    pub file: Arc<PathBuf>,
+    pub lines: LineMap,
 }
 
-impl Problems {
-    /// No problems yet, in a part starting at data row `first_row`.
-    pub(crate) fn starting_at(first_row: u64) -> Self {
+/// Collects the problems found while converting the columns of a part of a log, and counts
+/// the missing values filled in.
+pub(crate) struct Problems<'o> {
+    pub(crate) list: Vec<RowProblem>,
+    /// Missing values read as 0.
+    pub(crate) zeroed: u64,
+    /// Missing values kept as nulls (text columns).
+    pub(crate) kept: u64,
+    origin: &'o Origin,
+}
+
+impl<'o> Problems<'o> {
+    /// No problems yet, in the part `origin` describes.
+    pub(crate) fn new(origin: &'o Origin) -> Self {
         Self {
             list: Vec::new(),
-            first_row,
+            zeroed: 0,
+            kept: 0,
+            origin,
+        }
+    }
+
+    fn problem(
+        &self,
+        row: usize,
+        column: &str,
+        value: Option<&str>,
+        expected: &str,
+        skip: bool,
+    ) -> RowProblem {
+        RowProblem {
+            row: self.origin.first_row + row as u64,
+            file: Arc::clone(&self.origin.file),
+            line: self.origin.lines.line(row),
+            column: column.to_string(),
+            value: value.unwrap_or("").to_string(),
+            expected: expected.to_string(),
+            skip,
         }
     }
 
     fn push(&mut self, row: usize, column: &str, value: Option<&str>, expected: &str) {
-        self.list.push(RowProblem {
-            row: self.first_row + row as u64,
-            column: column.to_string(),
-            value: value.unwrap_or("").to_string(),
-            expected: expected.to_string(),
-        });
+        let p = self.problem(row, column, value, expected, false);
+        self.list.push(p);
+    }
+
+    /// Records a missing value under `policy`; returns whether it is read as 0.
+    fn missing(
+        &mut self,
+        row: usize,
+        column: &str,
+        value: Option<&str>,
+        expected: &str,
+        policy: MissingPolicy,
+    ) -> bool {
+        match policy {
+            MissingPolicy::Zero => {
+                self.zeroed += 1;
+                true
+            }
+            MissingPolicy::Keep => {
+                self.kept += 1;
+                false
+            }
+            MissingPolicy::Skip => {
+                let p = self.problem(
+                    row,
+                    column,
+                    value,
+                    &format!(
+                        "a value (missing values of `{column}` are skipped by `missing: skip`)"
+                    ),
+                    true,
+                );
+                self.list.push(p);
+                false
+            }
+            MissingPolicy::Fail => {
+                let expected = format!(
+                    "{expected}; the value is missing (`missing: {{{column}: zero}}` or `skip` would accept it)"
+                );
+                self.push(row, column, value, &expected);
+                false
+            }
+        }
+    }
+}
+
+/// A column's missing-value policy and the tokens that mean "missing".
+#[derive(Clone, Copy)]
+pub(crate) struct Missing<'a> {
+    pub policy: MissingPolicy,
+    pub nulls: &'a [String],
+}
+
+impl Missing<'_> {
+    fn is_missing(&self, raw: Option<&str>) -> bool {
+        raw.is_none_or(|r| self.nulls.iter().any(|n| n == r))
     }
 }
 
@@ -42,8 +127,10 @@ fn strings(col: &Column) -> PolarsResult<StringChunked> {
 pub(crate) enum NumberKind {
     /// Any finite number.
     Any,
-    /// A finite number >= 0 (byte counts).
+    /// A finite number >= 0 (byte and packet counts).
     NonNegative,
+    /// A finite number of seconds >= 0 (durations).
+    Seconds,
     /// An integer port in 0..=65535.
     Port,
 }
@@ -52,7 +139,8 @@ impl NumberKind {
     fn expected(self) -> &'static str {
         match self {
             NumberKind::Any => "a finite number",
-            NumberKind::NonNegative => "a non-negative number of bytes",
+            NumberKind::NonNegative => "a non-negative count",
+            NumberKind::Seconds => "a non-negative number of seconds",
             NumberKind::Port => "an integer port number in 0..=65535",
         }
     }
@@ -61,7 +149,7 @@ impl NumberKind {
         v.is_finite()
             && match self {
                 NumberKind::Any => true,
-                NumberKind::NonNegative => v >= 0.0,
+                NumberKind::NonNegative | NumberKind::Seconds => v >= 0.0,
                 NumberKind::Port => v.fract() == 0.0 && (0.0..=65535.0).contains(&v),
             }
     }
@@ -76,7 +164,7 @@ pub(crate) fn all_accepted(col: &Column, kind: NumberKind) -> bool {
         // exactly the integers whose f64 `kind` accepts (an i64 is finite and whole)
         let (low, high) = match kind {
             NumberKind::Any => (i64::MIN, i64::MAX),
-            NumberKind::NonNegative => (0, i64::MAX),
+            NumberKind::NonNegative | NumberKind::Seconds => (0, i64::MAX),
             NumberKind::Port => (0, 65535),
         };
         return ints
@@ -99,25 +187,45 @@ pub(crate) fn numbers(
     source_name: &str,
     kind: NumberKind,
     name: &str,
+    missing: Missing<'_>,
     problems: &mut Problems,
 ) -> PolarsResult<Float64Chunked> {
     if all_accepted(col, kind) {
         let values = col.cast(&DataType::Float64)?;
         return Ok(values.f64()?.clone().with_name(name.into()));
     }
+    // a typed column whose only problems are nulls (missing values the plain reader read)
+    if col.dtype().is_primitive_numeric() && all_accepted(&col.drop_nulls(), kind) {
+        let values = col.cast(&DataType::Float64)?;
+        let filled: Vec<f64> = (values.f64()?.iter().enumerate())
+            .map(|(row, v)| match v {
+                Some(v) => v,
+                None => {
+                    let zero =
+                        problems.missing(row, source_name, None, kind.expected(), missing.policy);
+                    if zero { 0.0 } else { f64::NAN }
+                }
+            })
+            .collect();
+        return Ok(Float64Chunked::from_vec(name.into(), filled));
+    }
     let values = strings(col)?;
     let parsed: Vec<f64> = values
         .iter()
         .enumerate()
-        .map(
-            |(row, raw)| match raw.map(str::trim).map(str::parse::<f64>) {
+        .map(|(row, raw)| {
+            if missing.is_missing(raw) {
+                let zero = problems.missing(row, source_name, raw, kind.expected(), missing.policy);
+                return if zero { 0.0 } else { f64::NAN };
+            }
+            match raw.map(str::trim).map(str::parse::<f64>) {
                 Some(Ok(v)) if kind.accepts(v) => v,
                 _ => {
                     problems.push(row, source_name, raw, kind.expected());
                     f64::NAN
                 }
-            },
-        )
+            }
+        })
         .collect();
     Ok(Float64Chunked::from_vec(name.into(), parsed))
 }
@@ -128,12 +236,13 @@ pub(crate) fn ports(
     col: &Column,
     source_name: &str,
     name: &str,
+    missing: Missing<'_>,
     problems: &mut Problems,
 ) -> PolarsResult<Int64Chunked> {
     if col.dtype() == &DataType::Int64 && all_accepted(col, NumberKind::Port) {
         return Ok(col.i64()?.clone().with_name(name.into()));
     }
-    let values = numbers(col, source_name, NumberKind::Port, name, problems)?;
+    let values = numbers(col, source_name, NumberKind::Port, name, missing, problems)?;
     let ports: Vec<i64> = values
         .into_no_null_iter()
         .map(|p| if p.is_nan() { 0 } else { p as i64 })
@@ -142,7 +251,7 @@ pub(crate) fn ports(
 }
 
 /// True when every non-empty value of the column parses as a finite number (and one exists).
-pub(crate) fn looks_numeric(col: &Column) -> PolarsResult<bool> {
+pub(crate) fn looks_numeric(col: &Column, nulls: &[String]) -> PolarsResult<bool> {
     if col.dtype().is_primitive_numeric() {
         return Ok(true);
     }
@@ -150,7 +259,7 @@ pub(crate) fn looks_numeric(col: &Column) -> PolarsResult<bool> {
     let mut any = false;
     for raw in values.iter().flatten() {
         let raw = raw.trim();
-        if raw.is_empty() {
+        if raw.is_empty() || nulls.iter().any(|n| n == raw) {
             continue;
         }
         match raw.parse::<f64>() {
@@ -166,6 +275,8 @@ pub(crate) fn looks_numeric(col: &Column) -> PolarsResult<bool> {
 pub(crate) fn timestamps(
     col: &Column,
     source_name: &str,
+    format: &TimeFormat,
+    missing: Missing<'_>,
     problems: &mut Problems,
 ) -> PolarsResult<Int64Chunked> {
     if let DataType::Datetime(_, _) = col.dtype() {
@@ -183,18 +294,26 @@ pub(crate) fn timestamps(
         return Ok(ms);
     }
     let values = strings(col)?;
+    let expected = format.expected();
+    // a missing time cannot be read as 0
+    let missing = Missing {
+        policy: match missing.policy {
+            MissingPolicy::Skip => MissingPolicy::Skip,
+            _ => MissingPolicy::Fail,
+        },
+        ..missing
+    };
     Ok(values
         .iter()
         .enumerate()
         .map(|(row, raw)| {
-            let parsed = raw.and_then(parse_epoch_ms);
+            if missing.is_missing(raw) {
+                problems.missing(row, source_name, raw, &expected, missing.policy);
+                return None;
+            }
+            let parsed = raw.and_then(|r| format.parse(r));
             if parsed.is_none() {
-                problems.push(
-                    row,
-                    source_name,
-                    raw,
-                    "an ISO-8601 UTC timestamp like 2024-04-25T23:00:00Z",
-                );
+                problems.push(row, source_name, raw, &expected);
             }
             parsed
         })
@@ -275,9 +394,70 @@ pub(crate) fn check_order(
     Ok(())
 }
 
-/// A string column under its canonical name (typed Parquet values are cast to strings).
-pub(crate) fn string_column(col: &Column, name: &str) -> PolarsResult<Column> {
-    let mut out = col.cast(&DataType::String)?;
-    out.rename(name.into());
-    Ok(out)
+/// A string column under its canonical name (typed Parquet values are cast to strings), null
+/// where a value is missing; a missing value is a problem unless its policy keeps it.
+pub(crate) fn string_column(
+    col: &Column,
+    source_name: &str,
+    name: &str,
+    missing: Missing<'_>,
+    problems: &mut Problems,
+) -> PolarsResult<Column> {
+    let values = strings(col)?;
+    let has_token = values
+        .iter()
+        .flatten()
+        .any(|v| missing.nulls.iter().any(|n| n == v));
+    if values.null_count() == 0 && !has_token {
+        return Ok(values.with_name(name.into()).into_column());
+    }
+    let out: StringChunked = values
+        .iter()
+        .enumerate()
+        .map(|(row, raw)| {
+            if missing.is_missing(raw) {
+                problems.missing(row, source_name, raw, "a value", missing.policy);
+                None
+            } else {
+                raw
+            }
+        })
+        .collect();
+    Ok(out.with_name(name.into()).into_column())
+}
+
+/// The address or the port of `address:port` values (IPv6 addresses may be bracketed); a
+/// missing value stays missing, a value without a port is a problem.
+pub(crate) fn host_port_part(
+    col: &Column,
+    source_name: &str,
+    want_port: bool,
+    nulls: &[String],
+    problems: &mut Problems,
+) -> PolarsResult<Column> {
+    let values = strings(col)?;
+    let out: StringChunked = values
+        .iter()
+        .enumerate()
+        .map(|(row, raw)| {
+            let raw = raw?;
+            if nulls.iter().any(|n| n == raw) {
+                return None;
+            }
+            match raw.rsplit_once(':') {
+                Some((host, port)) if !host.is_empty() && !port.is_empty() => {
+                    let host = host.trim_start_matches('[').trim_end_matches(']');
+                    Some(if want_port { port } else { host })
+                }
+                _ => {
+                    // reported once, for the address part
+                    if !want_port {
+                        problems.push(row, source_name, Some(raw), "an address:port pair");
+                    }
+                    None
+                }
+            }
+        })
+        .collect();
+    Ok(out.into_column())
 }

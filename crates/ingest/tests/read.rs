@@ -193,7 +193,7 @@ fn unparseable_timestamp_names_line_column_and_value() {
     let text = err.to_string();
     let (first, others) = bad_value(err);
     assert_eq!(
-        (first.row, first.line(), first.column.as_str()),
+        (first.row, first.line, first.column.as_str()),
         (1, 3, "creation_time")
     );
     assert_eq!(first.value, "yesterday");
@@ -385,8 +385,8 @@ fn string_labels_map_through_config() {
     let mut spec = SourceSpec::table(shared("netsec/unsw-nb15_1_sampled.csv"));
     spec.label = Some(LabelSpec::Mapped {
         column: "label".into(),
-        anomaly: vec!["Malicious".into()],
-        normal: vec!["Benign".into()],
+        anomaly: Some(vec!["Malicious".into()]),
+        normal: Some(vec!["Benign".into()]),
     });
     spec.columns = ColumnMap {
         bytes_in: Some("sbytes".into()),
@@ -540,7 +540,7 @@ fn batches_match_the_whole_read_and_keep_file_rows() {
     );
     let (first, others) = bad_value(err);
     assert_eq!(
-        (first.row, first.line(), first.value.as_str(), others),
+        (first.row, first.line, first.value.as_str(), others),
         (101, 103, "oops", 1)
     );
     // skipping: the batch comes back without the row, the reject keeps the file row

@@ -1,18 +1,32 @@
 //! Times the generation of 1,000,000 rows into a file in the system temp directory.
 //!
-//! Run with `cargo run --release -p webthreat-synth --example gen_timing [rows] [seed]`.
+//! Run with `cargo run --release -p webthreat-synth --example gen_timing [rows] [seed] [format]`,
+//! where `format` is `cloudwatch` (default), `zeek`, `vpcflow` or `alb`.
 
 use std::time::Instant;
-use webthreat_synth::{GenConfig, TrafficKind, generate};
+use webthreat_synth::{GenConfig, OutputFormat, TrafficKind, generate};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rows = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
     let seed = args.next().map_or(Ok(42), |a| a.parse())?;
-    let path = std::env::temp_dir().join(format!("webthreat_synth_{rows}_{seed}.csv"));
+    let format = match args.next() {
+        None => OutputFormat::Cloudwatch,
+        Some(name) => OutputFormat::from_name(&name).ok_or(format!("unknown format {name}"))?,
+    };
+    let path = std::env::temp_dir().join(format!(
+        "webthreat_synth_{rows}_{seed}{}.{}",
+        if format == OutputFormat::Cloudwatch {
+            String::new()
+        } else {
+            format!("_{format}")
+        },
+        format.extension()
+    ));
     let cfg = GenConfig {
         rows,
         seed,
+        format,
         ..GenConfig::default()
     };
     let file = std::fs::File::create(&path)?;

@@ -1,24 +1,21 @@
 //! The streaming row writer: spreads normal rows over the windows, interleaves the planned attack
-//! rows, and formats everything into one reused buffer that is flushed in large chunks.
+//! rows, decides each row once as a [`Flow`] and has the chosen output format append it to one
+//! reused buffer that is flushed in large chunks.
 //!
 //! Random streams: stream 0 builds the client pool and the per-window row counts, stream 1 plans
 //! the attacks and stream 2 draws the normal rows, so changing the attack settings does not
 //! reshuffle the client population.
 
 use crate::attacks::{self, AttackRow, MAIN_SERVER};
+use crate::format::{Alb, Cloudwatch, Flow, OutputFormat, RowFormat, VpcFlow, Zeek};
 use crate::pool::{self, Client, ClientPool, Host};
 use crate::rng::Sampler;
-use crate::time::{TIMESTAMP_LEN, write_timestamp};
-use crate::write::{ipv4, push_ipv4, push_u64};
-use crate::{GenConfig, GenSummary, HEADER, SynthError, TrafficKind, WINDOW_SECS};
+use crate::write::ipv4;
+use crate::{GenConfig, GenSummary, SynthError, TrafficKind, WINDOW_SECS};
 use std::io::Write;
 
 /// Bytes buffered before each write to the output.
 const FLUSH_AT: usize = 1 << 16;
-
-/// The seed file's constant columns between `dst_ip` and `time`.
-const MIDDLE: &[u8] =
-    b",Suspicious Web Traffic,Adversary Infrastructure Interaction,AWS_VPC_Flow,prod_webserver,";
 
 /// Secondary web servers that receive a small share of normal traffic.
 const OTHER_SERVERS: [u32; 3] = [
@@ -47,12 +44,29 @@ const CODES: [(u32, u16); 7] = [
 /// Upper bound on normal byte counts (keeps pathological tails bounded).
 const MAX_NORMAL_BYTES: f64 = 1.0e9;
 
-/// Writes `cfg.rows` rows of labeled synthetic traffic as CSV to `out` and reports what it wrote.
+/// Writes `cfg.rows` rows of labeled synthetic traffic to `out` in the format `cfg.format` and
+/// reports what it wrote.
 ///
-/// The output has the header [`HEADER`], CRLF line endings and no newline after the last row.
-/// `out` is written in 64 KiB chunks, so wrapping it in a `BufWriter` is unnecessary.
-pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, SynthError> {
+/// The default [`OutputFormat::Cloudwatch`] writes a CSV with the header [`HEADER`](crate::HEADER),
+/// CRLF line endings and no newline after the last row; see [`OutputFormat`] for the others. Every
+/// format carries the same rows in the same order. `out` is written in 64 KiB chunks, so
+/// wrapping it in a `BufWriter` is unnecessary.
+pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> Result<GenSummary, SynthError> {
     cfg.validate()?;
+    match cfg.format {
+        OutputFormat::Cloudwatch => write_rows(cfg, out, Cloudwatch::new()),
+        OutputFormat::Zeek => write_rows(cfg, out, Zeek::new(cfg.seed)),
+        OutputFormat::VpcFlow => write_rows(cfg, out, VpcFlow::new(cfg.seed)),
+        OutputFormat::Alb => write_rows(cfg, out, Alb::new(cfg.seed)),
+    }
+}
+
+/// The generator proper, monomorphized per format (no dynamic dispatch per row).
+fn write_rows<W: Write, F: RowFormat>(
+    cfg: &GenConfig,
+    mut out: W,
+    format: F,
+) -> Result<GenSummary, SynthError> {
     let attack_total = cfg.attack_rows();
     let normal_total = cfg.rows - attack_total;
     let n_ips = cfg.resolved_source_ips();
@@ -71,8 +85,7 @@ pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, Syn
     debug_assert_eq!(plan.len(), attack_total);
 
     let mut writer = RowWriter {
-        buf: Vec::with_capacity(FLUSH_AT + 1024),
-        start: cfg.start,
+        buf: Vec::with_capacity(FLUSH_AT + 4096),
         summary: GenSummary {
             windows,
             source_ips: n_ips,
@@ -80,8 +93,9 @@ pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, Syn
             end: cfg.start + (windows as u64 * WINDOW_SECS) as i64,
             ..GenSummary::default()
         },
+        format,
     };
-    writer.buf.extend_from_slice(HEADER.as_bytes());
+    writer.format.begin(&mut writer.buf, &writer.summary);
 
     let mut rng = Sampler::new(cfg.seed, 2);
     let mut last_seen = vec![u32::MAX; n_ips];
@@ -94,21 +108,17 @@ pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, Syn
                 .take_while(|a| a.window == w)
                 .count();
         let window_start = cfg.start + i64::from(w) * WINDOW_SECS as i64;
-        let mut start_ts = [0u8; TIMESTAMP_LEN];
-        let mut end_ts = [0u8; TIMESTAMP_LEN];
-        write_timestamp(&mut start_ts, window_start);
-        write_timestamp(&mut end_ts, window_start + WINDOW_SECS as i64);
 
         let mut normal_left = normal_here as u64;
         let mut attack_left = (attack_end - next_attack) as u64;
         while normal_left + attack_left > 0 {
             if attack_left > 0 && rng.below(normal_left + attack_left) < attack_left {
-                writer.attack(&plan[next_attack], window_start);
+                writer.emit(&attack_flow(&plan[next_attack], window_start));
                 next_attack += 1;
                 attack_left -= 1;
             } else {
                 let client = pick_client(&clients, &mut last_seen, w, &mut rng);
-                writer.normal(client, w, &start_ts, &end_ts, &mut rng);
+                writer.emit(&normal_flow(client, w, cfg.start, &mut rng));
                 normal_left -= 1;
             }
             if writer.buf.len() >= FLUSH_AT {
@@ -118,6 +128,7 @@ pub fn generate<W: Write>(cfg: &GenConfig, mut out: W) -> Result<GenSummary, Syn
         }
     }
     debug_assert_eq!(next_attack, plan.len());
+    writer.format.finish(&mut writer.buf, &writer.summary);
     out.write_all(&writer.buf)?;
     out.flush()?;
     Ok(writer.summary)
@@ -162,147 +173,98 @@ fn pick_client<'a>(
     &pool.clients[idx]
 }
 
-struct RowWriter {
+/// The output buffer, the running summary and the output format.
+struct RowWriter<F> {
     buf: Vec<u8>,
-    start: i64,
     summary: GenSummary,
+    format: F,
 }
 
-impl RowWriter {
-    /// Writes one normal row of `client` (or, rarely, of a one-off noise address) in window `w`.
-    fn normal(
-        &mut self,
-        client: &Client,
-        w: u32,
-        start_ts: &[u8; TIMESTAMP_LEN],
-        end_ts: &[u8; TIMESTAMP_LEN],
-        rng: &mut Sampler,
-    ) {
-        let bits = rng.next_u64();
-        let proto_f = (bits & 0xffff) as u32;
-        let code_f = ((bits >> 16) & 0xffff) as u32;
-        let dst_f = ((bits >> 32) & 0xffff) as u32;
-        let role_f = (bits >> 48) as u32;
-
-        let (src, bytes_in, bytes_out) = if (LATE_BELOW..NOISE_BELOW).contains(&role_f) {
-            let host = pool::noise_host(rng);
-            let bytes_in = rng.log_uniform(40.0, 1_000.0);
-            let bytes_out = rng.log_uniform(44.0, 5_000.0);
-            (host, bytes_in, bytes_out)
-        } else {
-            let bytes_in = client.median_in * crate::rng::exp(client.sigma_in * rng.normal());
-            let ratio = client.ratio * crate::rng::exp(client.sigma_ratio * rng.normal());
-            let host = Host {
-                ip: client.ip,
-                country: client.country,
-            };
-            (host, bytes_in, bytes_in * ratio)
-        };
-        let bytes_in = bytes_in.clamp(40.0, MAX_NORMAL_BYTES).round() as u64;
-        let bytes_out = bytes_out.clamp(44.0, MAX_NORMAL_BYTES).round() as u64;
-
-        let https = proto_f >= HTTP_BELOW;
-        let code = CODES
-            .iter()
-            .find(|(below, _)| code_f < *below)
-            .map_or(200, |&(_, c)| c);
-        let dst_ip = if dst_f < OTHER_SERVER_BELOW {
-            OTHER_SERVERS[(dst_f % 3) as usize]
-        } else {
-            MAIN_SERVER
-        };
-        let b = &mut self.buf;
-        b.extend_from_slice(b"\r\n");
-        push_u64(b, bytes_in);
-        b.push(b',');
-        push_u64(b, bytes_out);
-        b.push(b',');
-        // A late-arriving record of the previous window makes the file only roughly ordered.
-        let late_ts;
-        let (creation, end) = if role_f < LATE_BELOW && w > 0 {
-            let ws = self.start + i64::from(w - 1) * WINDOW_SECS as i64;
-            let mut s = [0u8; TIMESTAMP_LEN];
-            let mut e = [0u8; TIMESTAMP_LEN];
-            write_timestamp(&mut s, ws);
-            write_timestamp(&mut e, ws + WINDOW_SECS as i64);
-            late_ts = (s, e);
-            (&late_ts.0, &late_ts.1)
-        } else {
-            (start_ts, end_ts)
-        };
-        Self::rest(
-            b,
-            creation,
-            end,
-            src,
-            https,
-            code,
-            if https { 443 } else { 80 },
-            dst_ip,
-            TrafficKind::Normal,
-        );
-        self.summary.add(TrafficKind::Normal);
+impl<F: RowFormat> RowWriter<F> {
+    /// Formats `flow` as the next row and counts it.
+    #[inline]
+    fn emit(&mut self, flow: &Flow) {
+        self.format
+            .row(&mut self.buf, self.summary.rows as u64, flow);
+        self.summary.add(flow.kind);
     }
+}
 
-    /// Writes one planned attack row whose window starts at `window_start`.
-    fn attack(&mut self, row: &AttackRow, window_start: i64) {
-        let creation = window_start + i64::from(row.offset);
-        let mut s = [0u8; TIMESTAMP_LEN];
-        let mut e = [0u8; TIMESTAMP_LEN];
-        write_timestamp(&mut s, creation);
-        write_timestamp(&mut e, creation + i64::from(row.duration));
-        let b = &mut self.buf;
-        b.extend_from_slice(b"\r\n");
-        push_u64(b, row.bytes_in);
-        b.push(b',');
-        push_u64(b, row.bytes_out);
-        b.push(b',');
-        Self::rest(
-            b,
-            &s,
-            &e,
-            row.src,
-            row.https,
-            row.code,
-            row.dst_port,
-            row.dst_ip,
-            row.kind,
-        );
-        self.summary.add(row.kind);
+/// Draws one normal row of `client` (or, rarely, of a one-off noise address) in window `w` of a
+/// run starting at `first_start`.
+///
+/// Kept apart from the (generic) formatting so that the sampling code is compiled once.
+fn normal_flow(client: &Client, w: u32, first_start: i64, rng: &mut Sampler) -> Flow {
+    let bits = rng.next_u64();
+    let proto_f = (bits & 0xffff) as u32;
+    let code_f = ((bits >> 16) & 0xffff) as u32;
+    let dst_f = ((bits >> 32) & 0xffff) as u32;
+    let role_f = (bits >> 48) as u32;
+
+    let (src, bytes_in, bytes_out) = if (LATE_BELOW..NOISE_BELOW).contains(&role_f) {
+        let host = pool::noise_host(rng);
+        let bytes_in = rng.log_uniform(40.0, 1_000.0);
+        let bytes_out = rng.log_uniform(44.0, 5_000.0);
+        (host, bytes_in, bytes_out)
+    } else {
+        let bytes_in = client.median_in * crate::rng::exp(client.sigma_in * rng.normal());
+        let ratio = client.ratio * crate::rng::exp(client.sigma_ratio * rng.normal());
+        let host = Host {
+            ip: client.ip,
+            country: client.country,
+        };
+        (host, bytes_in, bytes_in * ratio)
+    };
+    let bytes_in = bytes_in.clamp(40.0, MAX_NORMAL_BYTES).round() as u64;
+    let bytes_out = bytes_out.clamp(44.0, MAX_NORMAL_BYTES).round() as u64;
+
+    let https = proto_f >= HTTP_BELOW;
+    let code = CODES
+        .iter()
+        .find(|(below, _)| code_f < *below)
+        .map_or(200, |&(_, c)| c);
+    let dst_ip = if dst_f < OTHER_SERVER_BELOW {
+        OTHER_SERVERS[(dst_f % 3) as usize]
+    } else {
+        MAIN_SERVER
+    };
+    // A late-arriving record of the previous window makes the file only roughly ordered.
+    let window = if role_f < LATE_BELOW && w > 0 {
+        w - 1
+    } else {
+        w
+    };
+    let start = first_start + i64::from(window) * WINDOW_SECS as i64;
+    Flow {
+        start,
+        end: start + WINDOW_SECS as i64,
+        src_ip: src.ip,
+        country: src.country,
+        dst_ip,
+        dst_port: if https { 443 } else { 80 },
+        https,
+        code,
+        bytes_in,
+        bytes_out,
+        kind: TrafficKind::Normal,
     }
+}
 
-    /// Everything from `creation_time` to the end of the row.
-    #[allow(clippy::too_many_arguments)]
-    fn rest(
-        b: &mut Vec<u8>,
-        creation: &[u8; TIMESTAMP_LEN],
-        end: &[u8; TIMESTAMP_LEN],
-        src: Host,
-        https: bool,
-        code: u16,
-        port: u16,
-        dst_ip: u32,
-        kind: TrafficKind,
-    ) {
-        b.extend_from_slice(creation);
-        b.push(b',');
-        b.extend_from_slice(end);
-        b.push(b',');
-        push_ipv4(b, src.ip);
-        b.push(b',');
-        b.extend_from_slice(&src.country);
-        b.extend_from_slice(if https { b",HTTPS," } else { b",HTTP," });
-        push_u64(b, u64::from(code));
-        b.push(b',');
-        push_u64(b, u64::from(port));
-        b.push(b',');
-        push_ipv4(b, dst_ip);
-        b.extend_from_slice(MIDDLE);
-        b.extend_from_slice(creation);
-        b.extend_from_slice(b",waf_rule,");
-        b.push(b'0' + kind.label());
-        b.push(b',');
-        b.extend_from_slice(kind.as_str().as_bytes());
+/// The planned attack row `row` of the window starting at `window_start`.
+fn attack_flow(row: &AttackRow, window_start: i64) -> Flow {
+    let start = window_start + i64::from(row.offset);
+    Flow {
+        start,
+        end: start + i64::from(row.duration),
+        src_ip: row.src.ip,
+        country: row.src.country,
+        dst_ip: row.dst_ip,
+        dst_port: row.dst_port,
+        https: row.https,
+        code: row.code,
+        bytes_in: row.bytes_in,
+        bytes_out: row.bytes_out,
+        kind: row.kind,
     }
 }
 
@@ -310,7 +272,7 @@ impl RowWriter {
 mod tests {
     use super::*;
     use crate::time::parse_timestamp;
-    use crate::{AttackMix, SEED_FILE_START};
+    use crate::{AttackMix, HEADER, SEED_FILE_START};
     use std::collections::{BTreeMap, BTreeSet};
 
     #[derive(Debug, Clone)]

@@ -1,9 +1,12 @@
-//! Deterministic generator of CloudWatch-format web traffic with labeled injected attacks.
+//! Deterministic generator of web traffic with labeled injected attacks, written as a CloudWatch
+//! CSV, a Zeek `conn.log`, AWS VPC Flow Logs or AWS ALB access logs.
 //!
-//! [`generate`] writes a CSV with exactly the columns and format of the public
+//! [`generate`] by default writes a CSV with exactly the columns and format of the public
 //! `CloudWatch_Traffic_Web_Attack.csv` seed file (CRLF line endings, no newline after the last
 //! row, ISO-8601 UTC timestamps, 10-minute flow windows) plus two ground-truth columns, `label`
-//! (0/1) and `attack_type` (see [`TrafficKind`]).
+//! (0/1) and `attack_type` (see [`TrafficKind`]). [`GenConfig::format`] selects another
+//! [`OutputFormat`]; every format carries the same rows, in the same order, with the same two
+//! ground-truth fields last.
 //!
 //! Normal traffic mimics the seed file: a pool of client addresses with its country mix, heavy-tailed
 //! per-client byte counts with medians near 13 kB and a few bulk-transfer clients in the megabytes,
@@ -11,7 +14,8 @@
 //! addresses with tiny byte counts, and occasional late rows so the file is only roughly
 //! time-ordered. Attacks of five kinds are injected with distinct signatures (see
 //! [`TrafficKind`]). The same [`GenConfig`] always produces byte-identical output, on every
-//! platform: all randomness comes from seeded ChaCha8 streams through portable sampling code.
+//! platform: all randomness comes from seeded ChaCha8 streams through portable sampling code,
+//! and format-only values (source ports, connection ids) are hashes of the seed and row position.
 //!
 //! ```
 //! let cfg = webthreat_synth::GenConfig { rows: 500, seed: 7, ..Default::default() };
@@ -19,15 +23,27 @@
 //! let summary = webthreat_synth::generate(&cfg, &mut csv).unwrap();
 //! assert_eq!(summary.rows, 500);
 //! assert!(csv.starts_with(b"bytes_in,bytes_out,creation_time,"));
+//!
+//! let zeek = webthreat_synth::GenConfig {
+//!     format: webthreat_synth::OutputFormat::Zeek,
+//!     ..cfg
+//! };
+//! let mut log = Vec::new();
+//! assert_eq!(webthreat_synth::generate(&zeek, &mut log).unwrap(), summary);
+//! assert!(log.starts_with(b"#separator \\x09\n"));
 //! ```
 
 mod attacks;
+mod format;
 mod generate;
 mod pool;
 mod rng;
 pub mod time;
 mod write;
 
+pub use format::{
+    ALB_FIELDS, OutputFormat, VPC_FLOW_FIELDS, VPC_FLOW_NODATA_EVERY, ZEEK_FIELDS, ZEEK_TYPES,
+};
 pub use generate::generate;
 
 use std::fmt;
@@ -35,7 +51,8 @@ use std::fmt;
 /// Length of one flow-log aggregation window in seconds (`end_time - creation_time` of normal rows).
 pub const WINDOW_SECS: u64 = 600;
 
-/// The header line written by [`generate`]: the seed file's 16 columns plus `label,attack_type`.
+/// The header line written by [`generate`] in the default [`OutputFormat::Cloudwatch`]: the seed
+/// file's 16 columns plus `label,attack_type`.
 pub const HEADER: &str = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,\
 protocol,response.code,dst_port,dst_ip,rule_names,observation_name,source.meta,source.name,time,\
 detection_types,label,attack_type";
@@ -176,6 +193,9 @@ pub struct GenConfig {
     /// Number of 10-minute windows spanned; `None` = enough for about a third of the clients to
     /// appear in each window (30 windows for 282 rows, about 12 days for a million rows).
     pub windows: Option<usize>,
+    /// File format of the output (default [`OutputFormat::Cloudwatch`]); it changes only the
+    /// spelling, never which rows are generated.
+    pub format: OutputFormat,
 }
 
 impl Default for GenConfig {
@@ -188,6 +208,7 @@ impl Default for GenConfig {
             attack_mix: AttackMix::default(),
             source_ips: None,
             windows: None,
+            format: OutputFormat::Cloudwatch,
         }
     }
 }
@@ -249,7 +270,8 @@ impl GenConfig {
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GenSummary {
-    /// Data rows written (excluding the header); always equals [`GenConfig::rows`].
+    /// Data rows written (excluding header and trailer lines, and the extra `NODATA` records of
+    /// [`OutputFormat::VpcFlow`]); always equals [`GenConfig::rows`].
     pub rows: usize,
     /// Rows with `attack_type` = `normal`.
     pub normal: usize,
@@ -330,6 +352,6 @@ pub enum SynthError {
         end: i64,
     },
     /// Writing the output failed.
-    #[error("writing generated CSV: {0}")]
+    #[error("writing generated traffic: {0}")]
     Io(#[from] std::io::Error),
 }
