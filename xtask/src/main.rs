@@ -89,7 +89,8 @@ enum Command {
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
     },
-    /// Generate a CloudWatch-format log with labeled injected attacks.
+    /// Generate a log with labeled injected attacks (CloudWatch CSV, Zeek conn.log, VPC Flow
+    /// Logs or ALB access logs: the same rows in each).
     GenData {
         /// Data rows.
         #[arg(long)]
@@ -100,7 +101,10 @@ enum Command {
         /// Fraction of attack rows.
         #[arg(long, default_value_t = 0.03)]
         attack_fraction: f64,
-        /// Output CSV path (refuses to overwrite unless --force).
+        /// Output format: cloudwatch, zeek, vpcflow or alb.
+        #[arg(long, default_value = "cloudwatch", value_parser = parse_output_format)]
+        format: webthreat_synth::OutputFormat,
+        /// Output path (refuses to overwrite unless --force).
         #[arg(long)]
         out: PathBuf,
         /// Overwrite an existing file.
@@ -221,9 +225,10 @@ fn main() -> Result<()> {
             rows,
             seed,
             attack_fraction,
+            format,
             out,
             force,
-        } => gen_data(rows, seed, attack_fraction, &out, force)?,
+        } => gen_data(rows, seed, attack_fraction, format, &out, force)?,
         Command::Bench {
             sizes,
             streaming: true,
@@ -296,7 +301,19 @@ fn print_summary(name: &str, o: &RunOutcome) {
     }
 }
 
-fn gen_data(rows: usize, seed: u64, attack_fraction: f64, out: &Path, force: bool) -> Result<()> {
+fn parse_output_format(name: &str) -> Result<webthreat_synth::OutputFormat, String> {
+    webthreat_synth::OutputFormat::from_name(name)
+        .ok_or_else(|| format!("`{name}`: expected cloudwatch, zeek, vpcflow or alb"))
+}
+
+fn gen_data(
+    rows: usize,
+    seed: u64,
+    attack_fraction: f64,
+    format: webthreat_synth::OutputFormat,
+    out: &Path,
+    force: bool,
+) -> Result<()> {
     if out.exists() && !force {
         bail!("{} exists; pass --force to overwrite it", out.display());
     }
@@ -304,11 +321,14 @@ fn gen_data(rows: usize, seed: u64, attack_fraction: f64, out: &Path, force: boo
         rows,
         seed,
         attack_fraction,
+        format,
         ..webthreat_synth::GenConfig::default()
     };
     config.validate()?;
     let clock = Instant::now();
-    let tmp = out.with_extension("csv.partial");
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let summary = webthreat_synth::generate(&config, BufWriter::new(file));
     let summary = match summary {

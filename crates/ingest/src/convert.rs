@@ -3,7 +3,7 @@
 //! columns, every other column is summarised.
 
 use crate::canonical::{self, DURATION, END_TIME, LABEL, ROW_ID, START_TIME};
-use crate::converted::{Converted, MissingCount};
+use crate::converted::{Converted, MissingFill};
 use crate::error::IngestError;
 use crate::formats::Part;
 use crate::layout::{Layout, Mapped as MappedColumn};
@@ -37,7 +37,7 @@ pub(crate) fn convert(
 
     let height = raw.height();
     let mut problems = Problems::new(origin);
-    let mut missing_counts: Vec<MissingCount> = Vec::new();
+    let mut fills: Vec<MissingFill> = Vec::new();
     let mut out: Vec<Column> = Vec::with_capacity(header.len() + 2);
     let mut mapped_sources: Vec<String> = Vec::new();
     // the mapped columns and the label are validated in parallel, each with its own problems,
@@ -71,7 +71,16 @@ pub(crate) fn convert(
     for (m, validated) in layout.mapping.iter().zip(validated) {
         let (mapped, found, (zeroed, kept)) = validated.map_err(polars_err)?;
         problems.list.extend(found);
-        count_missing(&mut missing_counts, m, zeroed, kept);
+        for (policy, rows) in [(MissingPolicy::Zero, zeroed), (MissingPolicy::Keep, kept)] {
+            if !rows.is_empty() {
+                fills.push(MissingFill {
+                    column: m.source.clone(),
+                    canonical: Some(m.canonical),
+                    policy,
+                    rows,
+                });
+            }
+        }
         if !mapped_sources.contains(&m.source) {
             mapped_sources.push(m.source.clone());
         }
@@ -151,19 +160,17 @@ pub(crate) fn convert(
                 policy: layout.missing_policy(None, name, true),
                 nulls: &layout.nulls,
             };
-            let (zeroed, before) = (problems.zeroed, problems.kept);
             let v = validate::numbers(col, name, NumberKind::Any, name, missing, &mut problems)
                 .map_err(polars_err)?;
-            let zeroed = problems.zeroed - zeroed;
-            if zeroed > 0 {
-                missing_counts.push(MissingCount {
+            let zeroed = std::mem::take(&mut problems.zeroed);
+            if !zeroed.is_empty() {
+                fills.push(MissingFill {
                     column: name.clone(),
                     canonical: None,
                     policy: MissingPolicy::Zero,
-                    count: zeroed,
+                    rows: zeroed,
                 });
             }
-            debug_assert_eq!(before, problems.kept);
             out.push(v.into_column());
         } else {
             text_columns.push(ColumnSummary {
@@ -187,22 +194,8 @@ pub(crate) fn convert(
         rows: height,
         problems: problems.list,
         text_columns,
-        missing: missing_counts,
+        fills,
     })
-}
-
-/// Adds the missing values a mapped column filled in to the counts.
-fn count_missing(counts: &mut Vec<MissingCount>, m: &MappedColumn, zeroed: u64, kept: u64) {
-    for (policy, count) in [(MissingPolicy::Zero, zeroed), (MissingPolicy::Keep, kept)] {
-        if count > 0 {
-            counts.push(MissingCount {
-                column: m.source.clone(),
-                canonical: Some(m.canonical),
-                policy,
-                count,
-            });
-        }
-    }
 }
 
 /// Validates one mapped column.

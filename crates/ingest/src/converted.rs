@@ -17,7 +17,16 @@ pub(crate) struct Converted {
     pub(crate) rows: usize,
     pub(crate) problems: Vec<RowProblem>,
     pub(crate) text_columns: Vec<ColumnSummary>,
-    pub(crate) missing: Vec<MissingCount>,
+    pub(crate) fills: Vec<MissingFill>,
+}
+
+/// The rows whose missing value of a column was filled in.
+pub(crate) struct MissingFill {
+    pub(crate) column: String,
+    pub(crate) canonical: Option<&'static str>,
+    pub(crate) policy: MissingPolicy,
+    /// Data-row indices, increasing.
+    pub(crate) rows: Vec<u64>,
 }
 
 /// How many missing values of a column were filled in (read as 0, or kept as nulls).
@@ -66,7 +75,16 @@ impl Converted {
             whole.df.vstack_mut_owned(part.df).map_err(polars_err)?;
             whole.rows += part.rows;
             whole.problems.extend(part.problems);
-            MissingCount::merge(&mut whole.missing, &part.missing);
+            for fill in part.fills {
+                match whole
+                    .fills
+                    .iter_mut()
+                    .find(|f| f.column == fill.column && f.policy == fill.policy)
+                {
+                    Some(f) => f.rows.extend(fill.rows),
+                    None => whole.fills.push(fill),
+                }
+            }
             for (mine, theirs) in whole.text_columns.iter_mut().zip(&part.text_columns) {
                 mine.distinct.merge(&theirs.distinct);
             }
@@ -84,12 +102,11 @@ impl Converted {
     ) -> Result<LogTable, IngestError> {
         let path = self.path;
         let rejected = group_problems(self.problems);
-        // rows with a bad value (not only missing values `missing: skip` rejects)
-        let bad = rejected
-            .iter()
-            .filter(|r| r.problems.iter().any(|p| !p.skip))
-            .count();
-        let first_bad = rejected.iter().flat_map(|r| &r.problems).find(|p| !p.skip);
+        // rows with a bad value; a row `missing: skip` rejects is rejected whatever else is
+        // wrong with it (a VPC NODATA record has no label either)
+        let is_bad = |r: &&RejectedRow| !r.problems.iter().any(|p| p.skip);
+        let bad = rejected.iter().filter(is_bad).count();
+        let first_bad = rejected.iter().find(is_bad).map(|r| &r.problems[0]);
         let df = match (spec.on_bad_rows, rejected.first(), first_bad) {
             (_, None, _) => self.df,
             (BadRowPolicy::Fail, _, Some(first)) => {
@@ -120,16 +137,37 @@ impl Converted {
                     })?
             }
         };
+        let missing = count_fills(self.fills, &rejected);
         Ok(LogTable {
             df,
             path,
             source_rows: self.rows,
             rejected,
             text_columns: self.text_columns,
-            missing: self.missing,
+            missing,
             file_blake3: None,
         })
     }
+}
+
+/// The missing values filled in on rows that were not rejected, per column.
+fn count_fills(fills: Vec<MissingFill>, rejected: &[RejectedRow]) -> Vec<MissingCount> {
+    fills
+        .into_iter()
+        .filter_map(|f| {
+            let count = f
+                .rows
+                .iter()
+                .filter(|row| rejected.binary_search_by_key(row, |r| &r.row).is_err())
+                .count() as u64;
+            (count > 0).then(|| MissingCount {
+                column: f.column,
+                canonical: f.canonical,
+                policy: f.policy,
+                count,
+            })
+        })
+        .collect()
 }
 
 /// Groups problems by row (row order, then the order they were found).

@@ -243,12 +243,15 @@ mod tests {
         let service = got.df.column("service").unwrap();
         assert_eq!(service.null_count(), 1);
         assert!(got.problems.is_empty());
-        let zeroed: Vec<(String, u64)> = got
-            .missing
+        let zeroed: Vec<(String, Vec<u64>)> = got
+            .fills
             .iter()
-            .map(|m| (m.column.clone(), m.count))
+            .map(|m| (m.column.clone(), m.rows.clone()))
             .collect();
-        assert!(zeroed.contains(&("orig_bytes".into(), 1)), "{zeroed:?}");
+        assert!(
+            zeroed.contains(&("orig_bytes".into(), vec![1])),
+            "{zeroed:?}"
+        );
     }
 
     fn shared(rel: &str) -> PathBuf {

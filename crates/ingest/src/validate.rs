@@ -20,10 +20,10 @@ pub(crate) struct Origin {
 /// the missing values filled in.
 pub(crate) struct Problems<'o> {
     pub(crate) list: Vec<RowProblem>,
-    /// Missing values read as 0.
-    pub(crate) zeroed: u64,
-    /// Missing values kept as nulls (text columns).
-    pub(crate) kept: u64,
+    /// Rows (data-row indices) whose missing value was read as 0.
+    pub(crate) zeroed: Vec<u64>,
+    /// Rows whose missing value was kept as a null (text columns).
+    pub(crate) kept: Vec<u64>,
     origin: &'o Origin,
 }
 
@@ -32,8 +32,8 @@ impl<'o> Problems<'o> {
     pub(crate) fn new(origin: &'o Origin) -> Self {
         Self {
             list: Vec::new(),
-            zeroed: 0,
-            kept: 0,
+            zeroed: Vec::new(),
+            kept: Vec::new(),
             origin,
         }
     }
@@ -73,11 +73,11 @@ impl<'o> Problems<'o> {
     ) -> bool {
         match policy {
             MissingPolicy::Zero => {
-                self.zeroed += 1;
+                self.zeroed.push(self.origin.first_row + row as u64);
                 true
             }
             MissingPolicy::Keep => {
-                self.kept += 1;
+                self.kept.push(self.origin.first_row + row as u64);
                 false
             }
             MissingPolicy::Skip => {

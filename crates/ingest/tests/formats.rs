@@ -137,6 +137,8 @@ fn vpc_default_fields_and_nodata_records_are_rejected_not_dropped() {
     .unwrap();
     assert_eq!(t.source_rows, 5);
     assert_eq!(t.rows(), 3);
+    // the NODATA / SKIPDATA records' missing values are not counted as filled in
+    assert!(t.missing.is_empty(), "{:?}", t.missing);
     let rejected: Vec<(u64, u64)> = t
         .rejected
         .iter()
