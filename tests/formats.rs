@@ -118,9 +118,7 @@ fn a_zeek_derived_csv_runs_as_a_table_with_the_new_keys() {
                         "-".into()
                     }
                 }
-                (kind, "attack_type") if kind == "normal" => {
-                    ["Normal", "normal", "NORMAL"][i % 3].to_string()
-                }
+                ("normal", "attack_type") => ["Normal", "normal", "NORMAL"][i % 3].to_string(),
                 (kind, "attack_type") => kind.to_uppercase(),
                 (v, _) => v.to_string(),
             })
@@ -191,4 +189,37 @@ fn every_shipped_format_config_runs() {
         }
         assert!(Path::new(&out.dir).join("report.html").exists());
     }
+}
+
+#[test]
+fn categorical_features_fit_one_vocabulary_used_in_memory_streamed_and_rescored() {
+    let store = tempfile::tempdir().unwrap();
+    let features = "features=[log1p(bytes_in), log1p(bytes_out), onehot(conn_state), freq(history), freq(service)]";
+    let whole = run_in(store.path(), &config("zeek.yaml", &[features], None), false).unwrap();
+    let streamed = config("zeek.yaml", &[features, "streaming.batch_rows=700"], None);
+    let streamed = run_in(store.path(), &streamed, false).unwrap();
+    assert_eq!(
+        read(&whole.dir, "scores.csv"),
+        read(&streamed.dir, "scores.csv")
+    );
+    let pipeline = read(&whole.dir, "models/features.json");
+    for name in [
+        "onehot(conn_state)=SF",
+        "onehot(conn_state)=REJ",
+        "onehot(conn_state)=(other)",
+    ] {
+        assert!(pipeline.contains(name), "{name} not in {pipeline}");
+    }
+    // new data is encoded with the training vocabulary: rescoring the same rows gives the
+    // same scores
+    let rescored = webthreat_experiment::score_with_run(
+        &whole.dir,
+        Path::new("data/sample.zeek.log"),
+        store.path(),
+        None,
+    )
+    .unwrap();
+    let scores =
+        |dir: &Path| -> Vec<String> { read(dir, "scores.csv").lines().map(String::from).collect() };
+    assert_eq!(scores(&whole.dir), scores(&rescored.dir));
 }

@@ -20,7 +20,7 @@ use std::time::Instant;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
-use webthreat_features::build_matrix;
+use webthreat_features::{CategoryCounter, FeatureSpec, build_matrix};
 use webthreat_ingest::{LogTable, MissingCount, RejectedRow};
 use webthreat_report::ReportModel;
 
@@ -175,7 +175,10 @@ fn fit_stage(
             let _stage = StageProgress::start("building features");
             let set_aside = SetAside::take(&mut table);
             if table.rows() > 0 {
-                let spec = feature_spec(config, &table)?;
+                let mut spec = feature_spec(config, &table)?;
+                let mut counter = CategoryCounter::new(spec.categorical_columns());
+                counter.add(&table)?;
+                spec.vocabularies = counter.finish();
                 whole = Some((Batch::build(&table, &spec)?, spec, set_aside));
             }
             Ok(())
@@ -188,7 +191,21 @@ fn fit_stage(
         return Ok((fit, Some(WholeBatch { batch, set_aside })));
     }
     let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
-    let mut spec = None;
+    // categorical features need their vocabularies first: counted over every row in a pass
+    // of their own
+    let mut spec: Option<FeatureSpec> = None;
+    if let Some(names) = stages::listed_features(config) {
+        let mut listed = FeatureSpec::new(names, config.window_seconds)?;
+        let mut counter = CategoryCounter::new(listed.categorical_columns());
+        if !counter.is_empty() {
+            seconds.ingest += source.each_batch(|k, table| {
+                let _stage = StageProgress::start(format!("counting categories: batch {k}"));
+                Ok(counter.add(&table)?)
+            })?;
+            listed.vocabularies = counter.finish();
+            spec = Some(listed);
+        }
+    }
     let mut sample: Option<RowSample> = None;
     let mut features_seconds = 0.0;
     seconds.ingest += source.each_batch(|k, table| {

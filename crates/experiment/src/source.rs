@@ -20,7 +20,11 @@ pub(crate) enum LogSource {
         file_blake3: Option<String>,
     },
     /// Batches of a CSV log, read anew on every pass.
-    Batches { spec: SourceSpec, batch_rows: usize },
+    Batches {
+        /// Boxed: a source spec is large beside the whole log's variant.
+        spec: Box<SourceSpec>,
+        batch_rows: usize,
+    },
 }
 
 impl LogSource {
@@ -54,7 +58,7 @@ impl LogSource {
                     return Err(e.into());
                 }
                 Ok(Self::Batches {
-                    spec,
+                    spec: Box::new(spec),
                     batch_rows: stream.batch_rows,
                 })
             }
@@ -85,7 +89,7 @@ impl LogSource {
                 work(1, table)?;
                 return Ok(0.0);
             }
-            Self::Batches { spec, batch_rows } => (spec, *batch_rows),
+            Self::Batches { spec, batch_rows } => (&**spec, *batch_rows),
         };
         let mut batches = read_log_batches(spec, batch_rows)?;
         let read = |batches: &mut LogBatches| {

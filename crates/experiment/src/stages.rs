@@ -10,11 +10,11 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
-use webthreat_ingest::{ColumnSummary, LogTable, SourceSpec};
+use webthreat_ingest::{ColumnSummary, LogTable, SourceSpec, canonical};
 
 /// The configured features or the format's default ones, less `features_exclude`; `None`
 /// when they are every suitable numeric column of the table (known once it is read).
-fn listed_features(config: &ExperimentConfig) -> Option<Vec<String>> {
+pub(crate) fn listed_features(config: &ExperimentConfig) -> Option<Vec<String>> {
     let names = match &config.features {
         Some(names) => names.clone(),
         None => config
@@ -39,7 +39,11 @@ fn without_excluded(names: Vec<String>, config: &ExperimentConfig) -> Vec<String
 pub(crate) fn source_spec(config: &ExperimentConfig) -> Result<SourceSpec, ExperimentError> {
     let mut source = config.data.clone();
     if let Some(features) = listed_features(config) {
-        source.numeric = FeatureSpec::new(features, config.window_seconds)?.raw_numeric_columns();
+        let spec = FeatureSpec::new(features, config.window_seconds)?;
+        source.numeric = spec.raw_numeric_columns();
+        source.text = (spec.categorical_columns().into_iter())
+            .filter(|c| !canonical::MAPPABLE.contains(&c.as_str()))
+            .collect();
     }
     Ok(source)
 }

@@ -1,6 +1,7 @@
 //! Computing a [`FeatureSpec`] over a [`LogTable`]: element-wise features in plain Rust,
 //! per-source window aggregates with polars window expressions.
 
+use crate::categories::{frequency, onehot, text_values};
 use crate::error::FeatureError;
 use crate::spec::{Feature, FeatureSpec};
 use polars::prelude::*;
@@ -42,18 +43,27 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
             });
         }
     }
+    let names = spec.column_names()?;
     let mut ctx = Context {
         table,
-        window_seconds: spec.window_seconds,
+        spec,
         cache: HashMap::new(),
     };
     // the entity keys are built while the features are computed
     let (columns, entities) = rayon::join(
-        || {
-            features
-                .iter()
-                .map(|f| ctx.values(f))
-                .collect::<Result<Vec<_>, _>>()
+        || -> Result<Vec<Shared>, FeatureError> {
+            let mut columns = Vec::with_capacity(names.len());
+            for f in &features {
+                match f {
+                    Feature::OneHot(c) => {
+                        let values = text_values(table, c)?;
+                        let encoded = onehot(&values, spec.vocabulary(c)?);
+                        columns.extend(encoded.into_iter().map(Arc::new));
+                    }
+                    _ => columns.push(ctx.values(f)?),
+                }
+            }
+            Ok(columns)
         },
         || entities(table, spec.window_seconds),
     );
@@ -82,7 +92,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
         .min();
     if let Some((r, j)) = first_bad {
         return Err(FeatureError::NonFinite {
-            feature: features[j].name(),
+            feature: names[j].clone(),
             row: row_ids[r],
             value: columns[j][r],
             hint: "log1p needs values >= 0; raw columns must be finite",
@@ -93,11 +103,7 @@ pub fn build_matrix(table: &LogTable, spec: &FeatureSpec) -> Result<FeatureMatri
         Err(_) => None,
     };
     Ok(FeatureMatrix::new(
-        spec.names.clone(),
-        values,
-        row_ids,
-        entities,
-        labels,
+        names, values, row_ids, entities, labels,
     )?)
 }
 
@@ -144,7 +150,7 @@ type Shared = Arc<Vec<f64>>;
 
 struct Context<'a> {
     table: &'a LogTable,
-    window_seconds: u64,
+    spec: &'a FeatureSpec,
     /// Feature values by name (shared, not copied, when a feature is needed again).
     cache: HashMap<String, Shared>,
 }
@@ -213,6 +219,13 @@ impl Context<'_> {
             | Feature::SrcBytes
             | Feature::SrcDistinctPorts
             | Feature::SrcDistinctDsts => self.window_aggregate(f)?,
+            Feature::Freq(c) => frequency(&text_values(self.table, c)?, self.spec.vocabulary(c)?),
+            Feature::OneHot(_) => {
+                return Err(FeatureError::Unknown {
+                    name: format!("log1p({})", f.name()),
+                    hint: "onehot(<column>) is several columns and cannot be transformed".into(),
+                });
+            }
         };
         let v = Arc::new(v);
         self.cache.insert(key, Arc::clone(&v));
@@ -255,7 +268,7 @@ impl Context<'_> {
 
     /// Per (src_ip, window) aggregates broadcast back to every row with `over`.
     fn window_aggregate(&mut self, f: &Feature) -> Result<Vec<f64>, FeatureError> {
-        let window_ms = self.window_seconds as i64 * 1000;
+        let window_ms = self.spec.window_seconds as i64 * 1000;
         let windows: Vec<i64> = self
             .millis(START_TIME)?
             .iter()

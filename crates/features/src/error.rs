@@ -50,6 +50,9 @@ pub enum FeatureError {
         /// Likely cause.
         hint: &'static str,
     },
+    /// A categorical feature's vocabulary was not fitted before building.
+    #[error("the vocabulary of text column `{0}` is not fitted (count its values first)")]
+    NotFitted(String),
     /// The window length is zero.
     #[error("window_seconds must be at least 1, got {0}")]
     BadWindow(u64),

@@ -3,17 +3,20 @@
 //!
 //! A [`FeatureSpec`] lists features by name (see [`Feature`] for the vocabulary): raw numeric
 //! columns, the seed's derived features (`session_duration`, `avg_packet_size`), transforms
-//! (`log1p(x)`), ratios, time of day and per-source-IP window aggregates computed with polars.
+//! (`log1p(x)`), ratios, time of day, per-source-IP window aggregates computed with polars, and
+//! categorical encodings of text columns (`onehot(col)`, `freq(col)`, see [`categories`]).
 //! [`Scaler`] standardises the result (none, standard, robust) with parameters that serialize,
 //! so new data can be scaled exactly like the training data.
 
 mod build;
+pub mod categories;
 mod error;
 mod facts;
 mod scale;
 mod spec;
 
 pub use build::{build_matrix, numeric_columns};
+pub use categories::{CategoryCounter, Vocabulary};
 pub use error::FeatureError;
 pub use facts::LogColumns;
 pub use scale::{Scaler, Scaling};

@@ -1,5 +1,6 @@
 //! The feature vocabulary and a parsed feature list.
 
+use crate::categories::Vocabulary;
 use crate::error::FeatureError;
 use serde::{Deserialize, Serialize};
 use webthreat_ingest::canonical;
@@ -32,6 +33,11 @@ pub enum Feature {
     SrcDistinctPorts,
     /// `src_distinct_dsts`: distinct destination IPs of the source IP in its window.
     SrcDistinctDsts,
+    /// `onehot(col)`: one 0/1 column per frequent value of a text column, plus one for the
+    /// rest (see [`crate::categories`]).
+    OneHot(String),
+    /// `freq(col)`: the share of the fit rows holding the row's value of a text column.
+    Freq(String),
 }
 
 /// Named derived features, for parsing and help texts.
@@ -68,6 +74,21 @@ impl Feature {
         {
             return Ok(Feature::Log1p(Box::new(Feature::parse(inner)?)));
         }
+        for (prefix, make) in [
+            ("onehot(", Feature::OneHot as fn(String) -> Feature),
+            ("freq(", Feature::Freq),
+        ] {
+            if let Some(column) = trimmed
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(')'))
+            {
+                let column = column.trim();
+                if column.is_empty() || column.contains(['(', ')']) {
+                    break;
+                }
+                return Ok(make(column.to_string()));
+            }
+        }
         if trimmed.is_empty() || trimmed.contains(['(', ')']) {
             return Err(FeatureError::Unknown {
                 name: name.to_string(),
@@ -85,7 +106,7 @@ impl Feature {
     pub fn vocabulary() -> String {
         let derived: Vec<&str> = DERIVED.iter().map(|(n, _)| *n).collect();
         format!(
-            "expected a numeric column of the data, one of {}, or log1p(<feature>)",
+            "expected a numeric column of the data, one of {}, log1p(<feature>), or onehot(<text column>) / freq(<text column>)",
             derived.join(", ")
         )
     }
@@ -95,6 +116,8 @@ impl Feature {
         match self {
             Feature::Column(c) => c.clone(),
             Feature::Log1p(inner) => format!("log1p({})", inner.name()),
+            Feature::OneHot(c) => format!("onehot({c})"),
+            Feature::Freq(c) => format!("freq({c})"),
             other => DERIVED
                 .iter()
                 .find(|(_, f)| f == other)
@@ -107,7 +130,7 @@ impl Feature {
     pub fn needs(&self) -> Vec<&'static str> {
         use canonical::*;
         match self {
-            Feature::Column(_) => vec![],
+            Feature::Column(_) | Feature::OneHot(_) | Feature::Freq(_) => vec![],
             Feature::SessionDuration => vec![START_TIME, END_TIME],
             Feature::AvgPacketSize => vec![BYTES_IN, BYTES_OUT, START_TIME, END_TIME],
             Feature::BytesRatio => vec![BYTES_IN, BYTES_OUT],
@@ -117,6 +140,14 @@ impl Feature {
             Feature::SrcBytes => vec![SRC_IP, START_TIME, BYTES_IN, BYTES_OUT],
             Feature::SrcDistinctPorts => vec![SRC_IP, START_TIME, DST_PORT],
             Feature::SrcDistinctDsts => vec![SRC_IP, START_TIME, DST_IP],
+        }
+    }
+
+    /// The text column this feature encodes, if it is categorical.
+    pub fn categorical_column(&self) -> Option<&str> {
+        match self {
+            Feature::OneHot(c) | Feature::Freq(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -130,13 +161,17 @@ impl Feature {
     }
 }
 
-/// The features to compute, in output order, and the aggregation window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The features to compute, in output order, the aggregation window and the fitted
+/// vocabularies of categorical features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureSpec {
     /// Feature names as written in the config.
     pub names: Vec<String>,
     /// Window length for per-source aggregates, in seconds.
     pub window_seconds: u64,
+    /// Vocabularies of the text columns `onehot`/`freq` encode, once fitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vocabularies: Vec<Vocabulary>,
 }
 
 impl FeatureSpec {
@@ -156,7 +191,41 @@ impl FeatureSpec {
         Ok(Self {
             names: seen,
             window_seconds,
+            vocabularies: Vec::new(),
         })
+    }
+
+    /// The text columns categorical features encode (each once, in feature order).
+    pub fn categorical_columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in self.features() {
+            if let Some(c) = f.categorical_column()
+                && !out.iter().any(|o| o == c)
+            {
+                out.push(c.to_string());
+            }
+        }
+        out
+    }
+
+    /// The vocabulary of a text column, once fitted.
+    pub fn vocabulary(&self, column: &str) -> Result<&Vocabulary, FeatureError> {
+        self.vocabularies
+            .iter()
+            .find(|v| v.column == column)
+            .ok_or_else(|| FeatureError::NotFitted(column.to_string()))
+    }
+
+    /// The matrix's column names: one per feature, several per `onehot` feature.
+    pub fn column_names(&self) -> Result<Vec<String>, FeatureError> {
+        let mut out = Vec::new();
+        for f in self.features() {
+            match &f {
+                Feature::OneHot(c) => out.extend(self.vocabulary(c)?.onehot_names(&f.name())),
+                _ => out.push(f.name()),
+            }
+        }
+        Ok(out)
     }
 
     /// The parsed features.

@@ -151,6 +151,26 @@ pub(crate) fn convert(
             continue;
         }
         let col = raw.column(name).map_err(polars_err)?;
+        if spec.text.contains(name) {
+            let missing = Missing {
+                policy: layout.missing_policy(None, name, false),
+                nulls: &layout.nulls,
+            };
+            out.push(
+                validate::string_column(col, name, name, missing, &mut problems)
+                    .map_err(polars_err)?,
+            );
+            let kept = std::mem::take(&mut problems.kept);
+            if !kept.is_empty() {
+                fills.push(MissingFill {
+                    column: name.clone(),
+                    canonical: None,
+                    policy: MissingPolicy::Keep,
+                    rows: kept,
+                });
+            }
+            continue;
+        }
         let wanted = spec.numeric.contains(name);
         let auto = spec.format == Format::Table
             && spec.numeric.is_empty()
@@ -278,6 +298,7 @@ fn check_columns(
         required.push(label.column());
     }
     required.extend(spec.numeric.iter().map(String::as_str));
+    required.extend(spec.text.iter().map(String::as_str));
     let mut missing: Vec<String> = Vec::new();
     for r in required {
         if !header.iter().any(|h| h == r) && !missing.iter().any(|m| m == r) {

@@ -121,7 +121,7 @@ impl Converted {
                 return Err(IngestError::AllRowsRejected {
                     path,
                     rows: self.rows,
-                    first: first.problems[0].clone(),
+                    first: Box::new(first.problems[0].clone()),
                 });
             }
             (_, Some(_), _) => {
@@ -160,7 +160,7 @@ fn count_fills(fills: Vec<MissingFill>, rejected: &[RejectedRow]) -> Vec<Missing
                 .iter()
                 .filter(|row| rejected.binary_search_by_key(row, |r| &r.row).is_err())
                 .count() as u64;
-            (count > 0).then(|| MissingCount {
+            (count > 0).then_some(MissingCount {
                 column: f.column,
                 canonical: f.canonical,
                 policy: f.policy,

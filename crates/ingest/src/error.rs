@@ -122,7 +122,7 @@ pub enum IngestError {
         /// Number of data rows.
         rows: usize,
         /// The first problem.
-        first: RowProblem,
+        first: Box<RowProblem>,
     },
     /// An internal polars operation failed.
     #[error("{path}: {message}")]

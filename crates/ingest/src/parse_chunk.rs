@@ -153,7 +153,9 @@ fn read_plain(
     let time_source =
         |canonical_name: &str| layout.source_of(canonical_name).map(|m| m.source.as_str());
     let (start, end) = (time_source(START_TIME), time_source(END_TIME));
-    let kept: Vec<&str> = layout.mapping.iter().map(|m| m.source.as_str()).collect();
+    let kept: Vec<&str> = (layout.mapping.iter().map(|m| m.source.as_str()))
+        .chain(spec.text.iter().map(String::as_str))
+        .collect();
     let direct = plain::read(
         &chunk.text,
         chunk.rows,

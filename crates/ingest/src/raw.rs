@@ -23,8 +23,8 @@ pub(crate) enum RawSource {
         layout: Layout,
         file: PathBuf,
     },
-    /// Text files, read in chunks.
-    Records(RecordChunks),
+    /// Text files, read in chunks (boxed: the reader's state is large).
+    Records(Box<RecordChunks>),
 }
 
 /// Opens the log `spec` names: a Parquet file is read whole, text files are checked (header)
@@ -80,11 +80,11 @@ pub(crate) fn open_source(
             file: file.clone(),
         });
     }
-    Ok(RawSource::Records(RecordChunks::open(
+    Ok(RawSource::Records(Box::new(RecordChunks::open(
         spec,
         files,
         rows_per_chunk,
-    )?))
+    )?)))
 }
 
 pub(crate) fn no_rows(path: &Path) -> IngestError {

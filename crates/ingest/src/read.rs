@@ -48,7 +48,7 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             let layout = Arc::clone(chunks.layout());
             // the next chunk is read while this one is converted; small chunks first, so that
             // converting starts soon
-            let mut chunks = chunks.ramp_up_from(FIRST_CHUNK_ROWS);
+            let mut chunks = (*chunks).ramp_up_from(FIRST_CHUNK_ROWS);
             let mut next = chunks.next_chunk()?;
             while let Some(chunk) = next {
                 let (part, following) = rayon::join(
@@ -77,7 +77,7 @@ pub fn read_log_batches(spec: &SourceSpec, batch_rows: usize) -> Result<LogBatch
         RawSource::Records(chunks) => Ok(LogBatches {
             spec: spec.clone(),
             layout: Arc::clone(chunks.layout()),
-            chunks,
+            chunks: *chunks,
             any: false,
         }),
         RawSource::Parquet { file, .. } => Err(IngestError::Parse {

@@ -239,6 +239,10 @@ pub struct SourceSpec {
     /// without this list every fully numeric column is parsed as a number, the rest stay strings.
     #[serde(skip)]
     pub numeric: Vec<String>,
+    /// Source columns kept as text (set by the pipeline from categorical features); other
+    /// unmapped text columns are only summarised.
+    #[serde(skip)]
+    pub text: Vec<String>,
     /// What to do with rows holding invalid values.
     #[serde(default)]
     pub on_bad_rows: BadRowPolicy,
@@ -271,6 +275,7 @@ impl SourceSpec {
             null_values: None,
             missing: BTreeMap::new(),
             numeric: Vec::new(),
+            text: Vec::new(),
             on_bad_rows: BadRowPolicy::Fail,
         }
     }
