@@ -1,9 +1,12 @@
-//! A direct reader for the common chunk: one without double quotes, whose records are lines
-//! and whose fields are split at the layout's single-byte separator. It builds only the columns the analysis uses (numbers
+//! A direct reader for the common chunk: one whose records are lines and whose fields are split
+//! at the layout's single-byte separator, a field in quotes (when the format quotes) being what
+//! the quotes enclose. It builds only the columns the analysis uses (numbers
 //! parsed here) and reduces every other column to its constant-column summary by comparing each
 //! value with the first, without building it.
 //!
-//! Whatever it is not sure about makes it decline: a double quote anywhere, a byte-order mark,
+//! Whatever it is not sure about makes it decline: a quote other than a pair around a whole
+//! field (an escaped quote, a quote inside a field, a quoted line break or empty field), a
+//! byte-order mark,
 //! a carriage return that is not before a newline, invalid UTF-8, a record with another number
 //! of fields than the header, a typed value that is not in plain decimal syntax (or a null
 //! token where the column's missing-value policy is `fail`), a timestamp the log's time
@@ -29,7 +32,7 @@ pub(crate) enum ReadAs<'s> {
     Float { nulls: bool },
     /// Int64 (optional minus sign, digits); a null token as for `Float`.
     Int { nulls: bool },
-    /// String; a null token is null.
+    /// String; an empty field is null (null tokens are left to the missing-value policy).
     Text,
     /// A timestamp, as milliseconds since the epoch in a Datetime column.
     Time(&'s TimeFormat),
@@ -50,6 +53,14 @@ pub(crate) struct PlainChunk {
     pub summaries: Vec<(String, Distinct)>,
 }
 
+/// How fields are written: the separator, the quote (if the format quotes) and the null tokens.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Syntax<'a> {
+    pub separator: u8,
+    pub quote: Option<u8>,
+    pub nulls: &'a [String],
+}
+
 /// Records per piece read on one thread, at least.
 const PIECE_ROWS: usize = 8192;
 
@@ -58,8 +69,7 @@ const PIECE_ROWS: usize = 8192;
 pub(crate) fn read<'s>(
     text: &[u8],
     rows: usize,
-    separator: u8,
-    nulls: &[String],
+    syntax: Syntax<'_>,
     read_as: impl Fn(&str) -> ReadAs<'s>,
 ) -> Option<PlainChunk> {
     if text.starts_with(b"\xEF\xBB\xBF") {
@@ -67,14 +77,14 @@ pub(crate) fn read<'s>(
     }
     let header_end = memchr::memchr(b'\n', text)?;
     // the records are checked the same way by their pieces
-    if !is_plain(&text[..=header_end]) {
+    if !lone_carriage_returns_absent(&text[..=header_end]) {
         return None;
     }
     let header_line = std::str::from_utf8(&text[..header_end]).ok()?;
     let header = split_fields(
         header_line.strip_suffix('\r').unwrap_or(header_line),
-        separator,
-        Some(b'"'),
+        syntax.separator,
+        syntax.quote,
     );
     let plan: Vec<ReadAs<'s>> = header.iter().map(|h| read_as(h)).collect();
     let body = &text[header_end + 1..];
@@ -87,7 +97,7 @@ pub(crate) fn read<'s>(
     let capacity = |piece: &[u8]| piece.len() * rows / body.len().max(1) * 9 / 8 + 16;
     let pieces: Vec<Option<Piece<'_>>> = split_at_lines(body, rows)
         .into_par_iter()
-        .map(|piece| Piece::read(piece, capacity(piece), &plan, &names, separator, nulls))
+        .map(|piece| Piece::read(piece, capacity(piece), &plan, &names, syntax))
         .collect();
     let mut pieces = pieces.into_iter();
     let mut whole = pieces.next()??;
@@ -334,12 +344,18 @@ impl<'a> Piece<'a> {
         capacity: usize,
         plan: &[ReadAs<'a>],
         names: &[PlSmallStr],
-        separator: u8,
-        nulls: &[String],
+        syntax: Syntax<'_>,
     ) -> Option<Piece<'a>> {
-        if !is_plain(piece) {
+        if !lone_carriage_returns_absent(piece) {
             return None;
         }
+        let Syntax {
+            separator,
+            quote,
+            nulls,
+        } = syntax;
+        // quotes are looked for field by field only in a piece that has one
+        let quote = quote.filter(|q| memchr::memchr(*q, piece).is_some());
         let piece = std::str::from_utf8(piece).ok()?;
         let mut columns: Vec<Builder<'a>> = plan
             .iter()
@@ -360,12 +376,34 @@ impl<'a> Piece<'a> {
         let mut field = 0;
         let mut start = 0;
         let mut rows = 0;
-        while let Some(end) = separators.next() {
+        loop {
+            let (end, quoted) = match quote {
+                Some(q) if bytes.get(start) == Some(&q) => {
+                    let (end, inner) = quoted_field(bytes, start, q, &mut separators)?;
+                    (end, Some(&piece[inner]))
+                }
+                _ => match separators.next() {
+                    Some(end) => (end, None),
+                    None => break,
+                },
+            };
             let line_end = bytes[end] == b'\n';
-            let mut value = &piece[start..end];
-            if line_end {
-                value = value.strip_suffix('\r').unwrap_or(value);
-            }
+            let value = match quoted {
+                Some(inner) => inner,
+                None => {
+                    let value = &piece[start..end];
+                    // a quote inside a field: the other reader's reading of it is not ours to
+                    // guess
+                    if quote.is_some_and(|q| memchr::memchr(q, value.as_bytes()).is_some()) {
+                        return None;
+                    }
+                    if line_end {
+                        value.strip_suffix('\r').unwrap_or(value)
+                    } else {
+                        value
+                    }
+                }
+            };
             match columns.get_mut(field)? {
                 Builder::Float(v) => match parse_float(value) {
                     Some(x) => v.push(x),
@@ -383,7 +421,8 @@ impl<'a> Piece<'a> {
                 Builder::Label(v, spec, last) => {
                     v.push(parse_cached(last, value, |text| spec.parse(text))?);
                 }
-                Builder::Text(v) if is_null(value) => v.append_null(),
+                // null tokens stay text: the missing-value policy reports them as written
+                Builder::Text(v) if value.is_empty() => v.append_null(),
                 Builder::Text(v) => v.append_value(value),
                 Builder::Summary(s) => s.add(value),
             }
@@ -480,11 +519,31 @@ fn parse_cached<'a, T: Copy>(
     }
 }
 
-/// Whether `lines` (whole lines) hold no double quote and no carriage return other than one
-/// before a newline.
-fn is_plain(lines: &[u8]) -> bool {
-    memchr::memchr(b'"', lines).is_none()
-        && memchr::memchr_iter(b'\r', lines).all(|i| lines.get(i + 1) == Some(&b'\n'))
+/// Whether `lines` (whole lines) hold no carriage return other than one before a newline.
+fn lone_carriage_returns_absent(lines: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', lines).all(|i| lines.get(i + 1) == Some(&b'\n'))
+}
+
+/// The field at `start` in quotes `q`: the position of the separator or line end after it
+/// (the separators are moved past it) and the range of what the quotes enclose. `None` for a
+/// field the other reader may read differently: an escaped or stray quote, an empty quoted
+/// field, a line break inside, or anything but a separator or line end after the closing quote.
+fn quoted_field(
+    bytes: &[u8],
+    start: usize,
+    q: u8,
+    separators: &mut Separators<'_>,
+) -> Option<(usize, std::ops::Range<usize>)> {
+    let close = start + 1 + memchr::memchr(q, &bytes[start + 1..])?;
+    let inner = start + 1..close;
+    if inner.is_empty() || memchr::memchr(b'\n', &bytes[inner.clone()]).is_some() {
+        return None;
+    }
+    separators.skip_to(close + 1);
+    let end = separators.next()?;
+    let gap = &bytes[close + 1..end];
+    let line_end_after = gap.is_empty() || (gap == b"\r" && bytes[end] == b'\n');
+    line_end_after.then_some((end, inner))
 }
 
 /// Digits of an integer that converts to f64 exactly (below 2^53) by `as`.
@@ -601,8 +660,41 @@ mod tests {
         }
     }
 
-    fn nulls() -> Vec<String> {
-        ["", "-"].map(String::from).to_vec()
+    static NULLS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| ["", "-"].map(String::from).to_vec());
+
+    fn syntax(separator: u8, nulls: &[String]) -> Syntax<'_> {
+        Syntax {
+            separator,
+            quote: Some(b'"'),
+            nulls,
+        }
+    }
+
+    #[test]
+    fn quoted_fields_are_what_the_quotes_enclose() {
+        let text = b"s q c\nGET \"a b\" \"x\"\nPUT \"c;d\" y\r\n";
+        let got = read(text, 2, syntax(b' ', &NULLS), |name| match name {
+            "c" => ReadAs::Summary,
+            _ => ReadAs::Text,
+        })
+        .expect("plain");
+        let q = got.df.column("q").unwrap().str().unwrap().clone();
+        assert_eq!((q.get(0), q.get(1)), (Some("a b"), Some("c;d")));
+        assert_eq!(got.summaries[0].1, Distinct::Many);
+        // escaped, stray or empty quotes, quoted line breaks: declined
+        for text in [
+            &b"s q\nGET \"a\"\"b\"\n"[..],
+            b"s q\nGET a\"b\n",
+            b"s q\nGET \"\"\n",
+            b"s q\nGET \"a\"b\n",
+        ] {
+            assert!(
+                read(text, 1, syntax(b' ', &NULLS), |_| ReadAs::Text).is_none(),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     fn read_csv<'s>(
@@ -610,20 +702,21 @@ mod tests {
         rows: usize,
         how: impl Fn(&str) -> ReadAs<'s>,
     ) -> Option<PlainChunk> {
-        read(text, rows, b',', &nulls(), how)
+        read(text, rows, syntax(b',', &NULLS), how)
     }
 
     #[test]
     fn other_separators_and_null_tokens() {
         let text = b"x\tn\ts\n1\t-\t-\n2\t3.5\ta,b\n";
-        let got = read(text, 2, b'\t', &nulls(), plan).expect("plain");
+        let got = read(text, 2, syntax(b'\t', &NULLS), plan).expect("plain");
         let n = got.df.column("n").unwrap().f64().unwrap();
         assert_eq!(n.get(0), None);
         assert_eq!(n.get(1), Some(3.5));
         let s = got.df.column("s").unwrap().str().unwrap();
-        assert_eq!((s.get(0), s.get(1)), (None, Some("a,b")));
+        // a null token in text stays as written, for the missing-value policy to see
+        assert_eq!((s.get(0), s.get(1)), (Some("-"), Some("a,b")));
         // a null token where the policy fails declines the chunk (the other path reports it)
-        assert!(read(b"x\tn\n-\t1\n", 1, b'\t', &nulls(), plan).is_none());
+        assert!(read(b"x\tn\n-\t1\n", 1, syntax(b'\t', &NULLS), plan).is_none());
     }
 
     #[test]
@@ -686,14 +779,14 @@ mod tests {
     #[test]
     fn declines_what_it_is_not_sure_about() {
         for text in [
-            &b"x,c\n\"1\",a\n"[..],    // quotes
-            b"\xEF\xBB\xBFx,c\n1,a\n", // byte-order mark
-            b"x,c\n1,a,b\n",           // too many fields
-            b"x,c\n1\n",               // too few
-            b"x,c\n1,\xFF\n",          // invalid UTF-8
-            b"x,c\n,a\n",              // empty number
-            b"x,c\n1e,a\n",            // not a plain number
-            b"x,c\n1,a",               // no final newline
+            &b"x,c\n\"1\"\"\",a\n"[..], // an escaped quote
+            b"\xEF\xBB\xBFx,c\n1,a\n",  // byte-order mark
+            b"x,c\n1,a,b\n",            // too many fields
+            b"x,c\n1\n",                // too few
+            b"x,c\n1,\xFF\n",           // invalid UTF-8
+            b"x,c\n,a\n",               // empty number
+            b"x,c\n1e,a\n",             // not a plain number
+            b"x,c\n1,a",                // no final newline
         ] {
             assert!(
                 read_csv(text, 1, plan).is_none(),

@@ -103,8 +103,10 @@ pub(crate) fn parse_error(path: &Path, e: PolarsError) -> IngestError {
 
 /// Parses delimited text (header line first) with the given columns typed and every other
 /// column as strings. With no typed columns nothing can fail to convert, so errors are
-/// malformed records. Null tokens are null in typed columns only: string columns keep their
-/// raw text (an empty field is null), so that a missing value is reported as it was written.
+/// malformed records. Null tokens are not nulls here: a typed column holding one fails to
+/// parse (the caller then reads every column as text), and text keeps them as written (an
+/// empty field is null), so that the missing-value policy sees and reports them as the plain
+/// reader does.
 pub(crate) fn parse_delimited(
     text: &[u8],
     typed: &[(String, DataType)],
@@ -114,13 +116,6 @@ pub(crate) fn parse_delimited(
         .iter()
         .map(|(name, dtype)| Field::new(name.as_str().into(), dtype.clone()))
         .collect();
-    let nulls = if typed.is_empty() {
-        None
-    } else {
-        Some(NullValues::AllColumns(
-            layout.nulls.iter().map(|n| n.as_str().into()).collect(),
-        ))
-    };
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -129,7 +124,6 @@ pub(crate) fn parse_delimited(
         .map_parse_options(|o| {
             o.with_separator(layout.separator)
                 .with_quote_char(layout.quote)
-                .with_null_values(nulls.clone())
         })
         .into_reader_with_file_handle(Cursor::new(text))
         .finish()
