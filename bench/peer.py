@@ -15,9 +15,23 @@ Stages (the same work as ours, same parameters, same thread counts for scikit-le
   end-to-end     ingest + 4 features + scaling + fit + score + 95th-percentile threshold + ROC AUC,
                  average precision, precision/recall/F1
 Threads: 1, and 2 through joblib's threading backend (n_jobs on the estimator as well).
+
+With --formats (ingest per native format, issue 17) it instead reads each given file (the same
+generated rows as a CloudWatch CSV, Zeek conn.log, its gzip copy, VPC Flow log and ALB log) with
+pandas (single-threaded) and, unless --no-polars, with python polars (its default pool),
+converting the time columns as our reader does, and prints per-file repetitions:
+  cloudwatch  read_csv; creation_time, end_time parsed as ISO-8601 UTC (as `ingest` above)
+  zeek        tab-separated, no quoting, `#` lines skipped, names from the `#fields` line, `-`
+              and `(empty)` missing; ts (epoch seconds, float) to UTC datetimes; the .gz copy
+              is decompressed by the reader itself
+  vpcflow     space-separated, no quoting, with its header line, `-` missing; start, end (epoch
+              seconds) to UTC datetimes (NODATA records are kept, as rows of missing values)
+  alb         space-separated, double-quoted fields, no header (names: --alb-fields), `-`
+              missing; time, request_creation_time parsed as ISO-8601 UTC
 """
 
 import argparse
+import csv
 import json
 import platform
 import resource
@@ -127,13 +141,134 @@ def timed(reps, f):
     return times, out
 
 
+def zeek_fields(path):
+    """The names of a Zeek TSV log's `#fields` directive (gzip-compressed or plain)."""
+    import gzip
+
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rt") as f:
+        for line in f:
+            if line.startswith("#fields"):
+                return line.rstrip("\n").split("\t")[1:]
+            if not line.startswith("#"):
+                break
+    raise ValueError(f"{path}: no #fields line")
+
+
+def pandas_reader(kind, alb_fields):
+    utc = lambda s: pd.to_datetime(s, utc=True)  # noqa: E731
+    epoch = lambda s: pd.to_datetime(s, unit="s", utc=True)  # noqa: E731
+
+    def cloudwatch(path):
+        return ingest(path)
+
+    def zeek(path):
+        df = pd.read_csv(path, sep="\t", comment="#", header=None, names=zeek_fields(path),
+                         na_values=["-", "(empty)"], quoting=csv.QUOTE_NONE)
+        df["ts"] = epoch(df["ts"])
+        return df
+
+    def vpcflow(path):
+        df = pd.read_csv(path, sep=" ", na_values=["-"], quoting=csv.QUOTE_NONE)
+        df["start"] = epoch(df["start"])
+        df["end"] = epoch(df["end"])
+        return df
+
+    def alb(path):
+        df = pd.read_csv(path, sep=" ", header=None, names=alb_fields, quotechar='"',
+                         na_values=["-"])
+        df["time"] = utc(df["time"])
+        df["request_creation_time"] = utc(df["request_creation_time"])
+        return df
+
+    return {"cloudwatch": cloudwatch, "zeek": zeek, "vpcflow": vpcflow, "alb": alb}[kind]
+
+
+def polars_reader(pl, kind, alb_fields):
+    iso = lambda c: pl.col(c).str.to_datetime(time_zone="UTC")  # noqa: E731
+    epoch_s = lambda c: pl.from_epoch(pl.col(c), time_unit="s").dt.replace_time_zone("UTC")  # noqa: E731
+
+    def cloudwatch(path):
+        df = pl.read_csv(path)
+        return df.with_columns(iso("creation_time"), iso("end_time"))
+
+    def zeek(path):
+        df = pl.read_csv(path, separator="\t", comment_prefix="#", has_header=False,
+                         new_columns=zeek_fields(path), null_values=["-", "(empty)"],
+                         quote_char=None)
+        ts = pl.from_epoch((pl.col("ts") * 1e6).round().cast(pl.Int64), time_unit="us")
+        return df.with_columns(ts.dt.replace_time_zone("UTC").alias("ts"))
+
+    def vpcflow(path):
+        df = pl.read_csv(path, separator=" ", null_values=["-"], quote_char=None)
+        return df.with_columns(epoch_s("start"), epoch_s("end"))
+
+    def alb(path):
+        df = pl.read_csv(path, separator=" ", has_header=False, new_columns=alb_fields,
+                         quote_char='"', null_values=["-"])
+        return df.with_columns(iso("time"), iso("request_creation_time"))
+
+    return {"cloudwatch": cloudwatch, "zeek": zeek, "vpcflow": vpcflow, "alb": alb}[kind]
+
+
+def formats_main(args):
+    """Ingest per native format: pandas and python polars on each file of --formats."""
+    reps = max(1, args.reps)
+    jobs = json.loads(args.formats)
+    alb_fields = args.alb_fields.split(",")
+    pl, polars_error = None, None
+    if not args.no_polars:
+        try:
+            import polars as pl
+        except ImportError as e:  # pragma: no cover
+            polars_error = f"not importable: {e}"
+    reads = []
+    for job in jobs:
+        name, path = job["format"], job["path"]
+        kind = name.split(".")[0]  # zeek.gz is read as zeek; both readers decompress gzip
+        times, df = timed(reps, lambda: pandas_reader(kind, alb_fields)(path))
+        rows = len(df)
+        del df
+        polars_times = None
+        if pl is not None:
+            try:
+                polars_times, df = timed(reps, lambda: polars_reader(pl, kind, alb_fields)(path))
+                if len(df) != rows:
+                    raise ValueError(f"{name}: polars read {len(df)} records, pandas {rows}")
+                del df
+            except Exception as e:  # noqa: BLE001 (reported, pandas still counts)
+                polars_times = None
+                polars_error = f"{name}: {type(e).__name__}: {e}"
+        reads.append({"format": name, "rows": rows, "pandas": times, "polars": polars_times})
+    out = {
+        "versions": {
+            "python": platform.python_version(),
+            "pandas": pd.__version__,
+            "polars": pl.__version__ if pl is not None else None,
+        },
+        "polars_error": polars_error,
+        "reads": reads,
+    }
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--csv", required=True)
+    ap.add_argument("--csv")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--formats", help='JSON list of {"format": name, "path": file}')
+    ap.add_argument("--alb-fields", default="", help="comma-separated ALB field names")
+    ap.add_argument("--no-polars", action="store_true")
     args = ap.parse_args()
+    if args.formats:
+        return formats_main(args)
+    if not args.csv:
+        ap.error("--csv is required (or --formats)")
     reps = max(1, args.reps)
     threads = [int(t) for t in args.threads.split(",")]
     timings = []

@@ -130,6 +130,13 @@ enum Command {
         /// Output root.
         #[arg(long, default_value = "experiments/bench")]
         out: PathBuf,
+        /// Measure only ingest per native format (CloudWatch, Zeek, its gzip copy, VPC Flow,
+        /// ALB; ours against pandas and python polars), not the pipeline comparison.
+        #[arg(long, conflicts_with_all = ["streaming", "skip_formats"])]
+        only_formats: bool,
+        /// Leave out ingest per native format.
+        #[arg(long, conflicts_with = "streaming")]
+        skip_formats: bool,
     },
 }
 
@@ -248,11 +255,23 @@ fn main() -> Result<()> {
             println!("{}", dir.join("scaling.md").display());
         }
         Command::Bench {
-            sizes, reps, out, ..
+            sizes,
+            reps,
+            out,
+            only_formats,
+            skip_formats,
+            ..
         } => {
             let mut options = webthreat_bench::BenchOptions {
                 reps,
                 out,
+                formats: if only_formats {
+                    webthreat_bench::FormatsMode::Only
+                } else if skip_formats {
+                    webthreat_bench::FormatsMode::Skip
+                } else {
+                    webthreat_bench::FormatsMode::Include
+                },
                 ..Default::default()
             };
             if !sizes.is_empty() {

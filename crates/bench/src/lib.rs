@@ -8,10 +8,13 @@
 //! threads, 100 trees, 256 samples, standard-scaled features), the end-to-end pipeline in memory
 //! and as `webthreat_experiment::run` with plots off, plus ROC AUC of both detectors (must agree
 //! within 0.01), peak RSS and the targets of issue 5. Results go to
-//! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`. [`scaling`] measures streaming runs
-//! as the log grows (`cargo xtask bench --streaming`).
+//! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`. [`formats`] adds ingest per native
+//! format (the same rows as Zeek, VPC Flow and ALB logs and a gzip copy of the Zeek log, against
+//! pandas and python polars; `--only-formats` measures nothing else). [`scaling`] measures
+//! streaming runs as the log grows (`cargo xtask bench --streaming`).
 
 mod error;
+pub mod formats;
 pub mod ours;
 pub mod peer;
 pub mod report;
@@ -21,9 +24,19 @@ pub mod stats;
 pub use error::BenchError;
 pub use report::BenchReport;
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+
+/// Whether to measure ingest per native format ([`formats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatsMode {
+    /// The main comparison only.
+    Skip,
+    /// The main comparison, then ingest per format at each size.
+    #[default]
+    Include,
+    /// Ingest per format only.
+    Only,
+}
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -40,6 +53,8 @@ pub struct BenchOptions {
     pub threads: Vec<usize>,
     /// Repository root: holds `bench/peer.py` and the `.venv`.
     pub root: PathBuf,
+    /// Ingest per native format.
+    pub formats: FormatsMode,
 }
 
 impl Default for BenchOptions {
@@ -51,6 +66,7 @@ impl Default for BenchOptions {
             seed: 42,
             threads: vec![1, 2],
             root: workspace_root(),
+            formats: FormatsMode::default(),
         }
     }
 }
@@ -82,6 +98,13 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
     sizes.sort_unstable();
     sizes.dedup();
     let peer = peer::Peer::ensure(&opts.root)?;
+    let polars_error = match opts.formats {
+        FormatsMode::Skip => None,
+        _ => peer.ensure_polars().err(),
+    };
+    if let Some(e) = &polars_error {
+        eprintln!("bench: python polars is not available, the per-format peer is pandas only: {e}");
+    }
     let dir = new_result_dir(&opts.out)?;
     let run_store = dir.join("runs");
     let pools = opts
@@ -100,7 +123,15 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
     let mut checks = Vec::new();
     let mut ours_all = Vec::new();
     let mut peer_all = Vec::new();
-    for &n in &sizes {
+    let mut ours_formats = Vec::new();
+    let mut peer_formats = Vec::new();
+    // `--only-formats`: none of the pipeline comparison
+    let pipeline_sizes: &[usize] = if opts.formats == FormatsMode::Only {
+        &[]
+    } else {
+        &sizes
+    };
+    for &n in pipeline_sizes {
         let csv = data_file(&opts.out, n, opts.seed)?;
         let csv_bytes = std::fs::metadata(&csv).map_err(BenchError::io(&csv))?.len();
         eprintln!("bench: {n} rows: ours ({} reps)", opts.reps);
@@ -122,6 +153,15 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
         peer_all.push(theirs);
     }
     let _ = std::fs::remove_dir_all(&run_store);
+    // after the pipeline comparison at every size, so that its measurements are those of a run
+    // without the per-format rows
+    if opts.formats != FormatsMode::Skip {
+        for &n in &sizes {
+            let (ours, theirs) = measure_formats(&peer, opts, n, polars_error.as_deref())?;
+            ours_formats.push(ours);
+            peer_formats.push(theirs);
+        }
+    }
 
     let targets = report::targets(&rows, &checks, &opts.threads);
     let report = BenchReport {
@@ -134,6 +174,8 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
         targets,
         ours: ours_all,
         peer: peer_all,
+        formats: (opts.formats != FormatsMode::Skip)
+            .then(|| formats::FormatsReport::new(ours_formats, peer_formats)),
     };
     let markdown = report.markdown();
     print!("{markdown}");
@@ -149,24 +191,48 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
 /// `<out>/data/cloudwatch-<rows>-seed<seed>.csv`, generated when missing (the generator is
 /// deterministic, so an existing file is the same data).
 pub(crate) fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchError> {
-    let dir = out.join("data");
-    std::fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
-    let path = dir.join(format!("cloudwatch-{rows}-seed{seed}.csv"));
-    if path.is_file() {
-        return Ok(path);
+    formats::data_file(out, formats::Case::Cloudwatch, rows, seed)
+}
+
+/// Ingest per format at one size: generates (or finds) the files, times our reads, then the
+/// peer's on the same files, and checks that both read the same number of records.
+fn measure_formats(
+    peer: &peer::Peer,
+    opts: &BenchOptions,
+    rows: usize,
+    polars_error: Option<&str>,
+) -> Result<(formats::OursFormats, peer::PeerFormats), BenchError> {
+    let files = formats::case_files(&opts.out, rows, opts.seed)?;
+    eprintln!(
+        "bench: {rows} rows: ingest per format, ours ({} reps)",
+        opts.reps
+    );
+    let ours = formats::measure_ours(&files, rows, opts.reps)?;
+    eprintln!(
+        "bench: {rows} rows: ingest per format, pandas{} ({} reps)",
+        if polars_error.is_none() {
+            " and polars"
+        } else {
+            ""
+        },
+        opts.reps
+    );
+    let jobs: Vec<(&str, &Path)> = files.iter().map(|f| (f.format, f.path.as_path())).collect();
+    let mut theirs = peer.measure_formats(&jobs, opts.reps, polars_error.is_none())?;
+    theirs.rows = rows;
+    if let Some(e) = polars_error {
+        theirs.polars_error.get_or_insert_with(|| e.to_string());
     }
-    eprintln!("bench: generating {}", path.display());
-    let config = webthreat_synth::GenConfig {
-        rows,
-        seed,
-        ..webthreat_synth::GenConfig::default()
-    };
-    let tmp = path.with_extension("csv.partial");
-    let file = File::create(&tmp).map_err(BenchError::io(&tmp))?;
-    webthreat_synth::generate(&config, BufWriter::new(file))
-        .map_err(BenchError::ours("gen-data"))?;
-    std::fs::rename(&tmp, &path).map_err(BenchError::io(&path))?;
-    Ok(path)
+    for read in &ours.reads {
+        let records = theirs.read(read.file.format).map(|r| r.rows);
+        if records != Some(read.source_rows) {
+            return Err(BenchError::PeerOutput(format!(
+                "{}: pandas read {records:?} records, we read {} ({} rejected)",
+                read.file.format, read.source_rows, read.rejected
+            )));
+        }
+    }
+    Ok((ours, theirs))
 }
 
 /// A fresh `<out>/<YYYYMMDD-HHMMSS>` directory (`-2`, `-3`, ... when taken).

@@ -9,6 +9,10 @@ use std::process::Command;
 /// The exact scikit-learn version the peer installs.
 pub const SKLEARN_VERSION: &str = "1.9.1";
 
+/// The exact python polars version the per-format peer installs (when PyPI has it for this
+/// machine; without it the per-format table shows pandas only).
+pub const POLARS_VERSION: &str = "2.1.0";
+
 /// What `bench/peer.py` prints for one data file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerOutput {
@@ -124,6 +128,61 @@ impl PeerOutput {
     }
 }
 
+/// Library versions of the per-format peer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormatPeerVersions {
+    /// Python.
+    pub python: String,
+    /// pandas.
+    pub pandas: String,
+    /// python polars, when installed.
+    pub polars: Option<String>,
+}
+
+/// The peer's reads of one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerFormatRead {
+    /// The case name (`crate::formats::Case::name`).
+    pub format: String,
+    /// Records pandas read (VPC NODATA records included).
+    pub rows: usize,
+    /// Seconds of each pandas repetition.
+    pub pandas: Vec<f64>,
+    /// Seconds of each python polars repetition (none without polars).
+    pub polars: Option<Vec<f64>>,
+}
+
+/// What `bench/peer.py --formats` prints for one size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerFormats {
+    /// Versions.
+    pub versions: FormatPeerVersions,
+    /// Why python polars did not run, when it did not.
+    pub polars_error: Option<String>,
+    /// Generated rows of the size (set by the harness, not printed by the script).
+    #[serde(default)]
+    pub rows: usize,
+    /// One entry per file.
+    pub reads: Vec<PeerFormatRead>,
+}
+
+impl PeerFormats {
+    /// Parses the script's stdout (the last non-empty line holds the JSON object).
+    pub fn parse(stdout: &str) -> Result<Self, BenchError> {
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .ok_or_else(|| BenchError::PeerOutput("empty output".into()))?;
+        serde_json::from_str(line).map_err(|e| BenchError::PeerOutput(e.to_string()))
+    }
+
+    /// The reads of one case.
+    pub fn read(&self, format: &str) -> Option<&PeerFormatRead> {
+        self.reads.iter().find(|r| r.format == format)
+    }
+}
+
 /// The Python environment of the peer.
 #[derive(Debug, Clone)]
 pub struct Peer {
@@ -169,6 +228,55 @@ impl Peer {
             )?;
         }
         Ok(Self { python, script })
+    }
+
+    /// Installs python polars [`POLARS_VERSION`] into the venv unless it is there; `Err` with
+    /// the reason when pip cannot install it (the per-format table then shows pandas only).
+    pub fn ensure_polars(&self) -> Result<(), String> {
+        let have = Command::new(&self.python)
+            .args(["-c", "import polars; print(polars.__version__)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if have.as_deref() == Some(POLARS_VERSION) {
+            return Ok(());
+        }
+        eprintln!("bench: installing polars=={POLARS_VERSION}");
+        let pip = self.python.with_file_name("pip");
+        run_checked(
+            Command::new(pip)
+                .args(["install", "--quiet"])
+                .arg(format!("polars=={POLARS_VERSION}")),
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+
+    /// Runs `peer.py --formats` on the files of one size (`(case name, path)`), with python
+    /// polars when `polars` is set, and parses its output.
+    pub fn measure_formats(
+        &self,
+        files: &[(&str, &Path)],
+        reps: usize,
+        polars: bool,
+    ) -> Result<PeerFormats, BenchError> {
+        let jobs: Vec<serde_json::Value> = files
+            .iter()
+            .map(|(name, path)| serde_json::json!({"format": name, "path": path}))
+            .collect();
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(&self.script)
+            .arg("--formats")
+            .arg(serde_json::Value::Array(jobs).to_string())
+            .arg("--reps")
+            .arg(reps.to_string())
+            .arg("--alb-fields")
+            .arg(webthreat_synth::ALB_FIELDS.join(","));
+        if !polars {
+            cmd.arg("--no-polars");
+        }
+        PeerFormats::parse(&run_checked(&mut cmd)?)
     }
 
     /// Runs the peer script on one CSV and parses its output.
@@ -248,6 +356,18 @@ mod tests {
         assert_eq!(out.auc(10), None);
         assert_eq!(out.means(4).unwrap().len(), 4);
         assert_eq!(out.peak_rss_bytes, 1 << 20);
+    }
+
+    #[test]
+    fn parses_per_format_output() {
+        let out = PeerFormats::parse(
+            r#"{"versions": {"python": "3.11.7", "pandas": "3.1.1", "polars": null}, "polars_error": "no module", "reads": [{"format": "zeek.gz", "rows": 10, "pandas": [0.5], "polars": null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(out.versions.polars, None);
+        assert_eq!(out.polars_error.as_deref(), Some("no module"));
+        assert_eq!(out.read("zeek.gz").unwrap().pandas, [0.5]);
+        assert!(out.read("zeek").is_none());
     }
 
     #[test]

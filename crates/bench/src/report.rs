@@ -159,6 +159,9 @@ pub struct BenchReport {
     pub ours: Vec<OursSize>,
     /// Every repetition of the peer.
     pub peer: Vec<PeerOutput>,
+    /// Ingest per native format (issue 17), when measured.
+    #[serde(rename = "ingest_formats", skip_serializing_if = "Option::is_none")]
+    pub formats: Option<crate::formats::FormatsReport>,
 }
 
 /// Builds the table rows for one size from both sides' repetitions.
@@ -440,6 +443,13 @@ impl BenchReport {
                 v.python, v.pandas, v.numpy, v.sklearn
             );
         }
+        if self.rows.is_empty() {
+            // `--only-formats`: the per-format section alone
+            if let Some(f) = &self.formats {
+                s.push_str(&f.markdown());
+            }
+            return s;
+        }
         let _ = writeln!(
             s,
             "Isolation Forest on both sides: {N_ESTIMATORS} trees, max_samples 256, standard-scaled \
@@ -500,6 +510,9 @@ impl BenchReport {
                     None => "-",
                 }
             );
+        }
+        if let Some(f) = &self.formats {
+            s.push_str(&f.markdown());
         }
         s
     }
