@@ -151,6 +151,10 @@ fn read_plain(
     let time_source =
         |canonical_name: &str| layout.source_of(canonical_name).map(|m| m.source.as_str());
     let (start, end) = (time_source(START_TIME), time_source(END_TIME));
+    // a row `missing: skip` may reject can hold anything in its label (a VPC NODATA record
+    // holds `-`): labels are then read as text and checked beside the row's other problems
+    let labels_as_text = (layout.mapping.iter())
+        .any(|m| layout.missing_policy(Some(m.canonical), &m.source, false) == MissingPolicy::Skip);
     let kept: Vec<&str> = (layout.mapping.iter().map(|m| m.source.as_str()))
         .chain(spec.text.iter().map(String::as_str))
         .collect();
@@ -166,7 +170,11 @@ fn read_plain(
             None if Some(name) == start || Some(name) == end => ReadAs::Time(&layout.time),
             None => match &spec.label {
                 Some(label) if label.column() == name && !kept.contains(&name) => {
-                    ReadAs::Label(label)
+                    if labels_as_text {
+                        ReadAs::Text
+                    } else {
+                        ReadAs::Label(label)
+                    }
                 }
                 _ if kept.contains(&name) => ReadAs::Text,
                 _ => ReadAs::Summary,
