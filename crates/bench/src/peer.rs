@@ -95,12 +95,7 @@ pub struct PeerMetrics {
 impl PeerOutput {
     /// Parses the script's stdout (the last non-empty line holds the JSON object).
     pub fn parse(stdout: &str) -> Result<Self, BenchError> {
-        let line = stdout
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .ok_or_else(|| BenchError::PeerOutput("empty output".into()))?;
-        serde_json::from_str(line).map_err(|e| BenchError::PeerOutput(e.to_string()))
+        last_json_line(stdout)
     }
 
     /// The repetitions of one stage.
@@ -169,18 +164,23 @@ pub struct PeerFormats {
 impl PeerFormats {
     /// Parses the script's stdout (the last non-empty line holds the JSON object).
     pub fn parse(stdout: &str) -> Result<Self, BenchError> {
-        let line = stdout
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .ok_or_else(|| BenchError::PeerOutput("empty output".into()))?;
-        serde_json::from_str(line).map_err(|e| BenchError::PeerOutput(e.to_string()))
+        last_json_line(stdout)
     }
 
     /// The reads of one case.
     pub fn read(&self, format: &str) -> Option<&PeerFormatRead> {
         self.reads.iter().find(|r| r.format == format)
     }
+}
+
+/// The JSON object on the last non-empty line of the peer script's stdout.
+fn last_json_line<T: serde::de::DeserializeOwned>(stdout: &str) -> Result<T, BenchError> {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or_else(|| BenchError::PeerOutput("empty output".into()))?;
+    serde_json::from_str(line).map_err(|e| BenchError::PeerOutput(e.to_string()))
 }
 
 /// The Python environment of the peer.

@@ -7,10 +7,11 @@
 //! Invariant: every value in a constructed matrix is finite; construction rejects NaN and
 //! infinity with the row and feature that carried it. [`stats`] holds the order statistics
 //! (medians, numpy-linear quantiles) every crate needs, [`decimal`] fast exact number text for
-//! large CSV outputs.
+//! large CSV outputs, [`log_fields`] the documented field lists of the native log formats.
 
 pub mod decimal;
 mod entities;
+pub mod log_fields;
 pub mod stats;
 
 pub use entities::{Entities, EntityError};

@@ -7,40 +7,7 @@
 use super::{Description, FieldMap, HeaderRule, NETWORK_MISSING, Part, TimeFormatOf, whole};
 use crate::canonical::*;
 use crate::spec::MissingPolicy;
-
-/// The documented fields, in order.
-const FIELDS: [&str; 30] = [
-    "type",
-    "time",
-    "elb",
-    "client:port",
-    "target:port",
-    "request_processing_time",
-    "target_processing_time",
-    "response_processing_time",
-    "elb_status_code",
-    "target_status_code",
-    "received_bytes",
-    "sent_bytes",
-    "request",
-    "user_agent",
-    "ssl_cipher",
-    "ssl_protocol",
-    "target_group_arn",
-    "trace_id",
-    "domain_name",
-    "chosen_cert_arn",
-    "matched_rule_priority",
-    "request_creation_time",
-    "actions_executed",
-    "redirect_url",
-    "error_reason",
-    "target:port_list",
-    "target_status_code_list",
-    "classification",
-    "classification_reason",
-    "conn_trace_id",
-];
+use webthreat_core::log_fields::ALB_FIELDS;
 
 const fn part(canonical: &'static str, source: &'static str, part: Part) -> FieldMap {
     FieldMap {
@@ -69,7 +36,7 @@ pub(crate) const DESCRIPTION: Description = Description {
     separator: Some(b' '),
     quote: Some(b'"'),
     comment: None,
-    header: HeaderRule::Positional(&FIELDS),
+    header: HeaderRule::Positional(&ALB_FIELDS),
     time: Some(TimeFormatOf::Iso8601),
     fields: Some(&[
         whole(PROTOCOL, "type"),

@@ -7,24 +7,7 @@
 use super::{Description, HeaderRule, NETWORK_MISSING, TimeFormatOf, whole};
 use crate::canonical::*;
 use crate::spec::MissingPolicy;
-
-/// The default (version 2) field list.
-const DEFAULT_FIELDS: [&str; 14] = [
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-];
+use webthreat_core::log_fields::VPC_FLOW_V2_FIELDS;
 
 const MISSING: [(&str, MissingPolicy); 8] = {
     let n = NETWORK_MISSING;
@@ -46,7 +29,7 @@ pub(crate) const DESCRIPTION: Description = Description {
     comment: None,
     header: HeaderRule::FirstLineIf {
         first: "version",
-        fields: &DEFAULT_FIELDS,
+        fields: &VPC_FLOW_V2_FIELDS,
     },
     time: Some(TimeFormatOf::EpochSeconds),
     fields: Some(&[

@@ -28,42 +28,10 @@
 use super::{Flow, RowFormat, Stamp, push_hex, row_hash, salt, src_port};
 use crate::write::{push_ipv4, push_u64};
 use crate::{GenSummary, TrafficKind};
+use webthreat_core::log_fields::{self, with_extra};
 
 /// All 32 fields of an entry: the 30 documented ones, then `label` and `attack_type`.
-pub const ALB_FIELDS: [&str; 32] = [
-    "type",
-    "time",
-    "elb",
-    "client:port",
-    "target:port",
-    "request_processing_time",
-    "target_processing_time",
-    "response_processing_time",
-    "elb_status_code",
-    "target_status_code",
-    "received_bytes",
-    "sent_bytes",
-    "request",
-    "user_agent",
-    "ssl_cipher",
-    "ssl_protocol",
-    "target_group_arn",
-    "trace_id",
-    "domain_name",
-    "chosen_cert_arn",
-    "matched_rule_priority",
-    "request_creation_time",
-    "actions_executed",
-    "redirect_url",
-    "error_reason",
-    "target:port_list",
-    "target_status_code_list",
-    "classification",
-    "classification_reason",
-    "conn_trace_id",
-    "label",
-    "attack_type",
-];
+pub const ALB_FIELDS: [&str; 32] = with_extra(log_fields::ALB_FIELDS, ["label", "attack_type"]);
 
 const ELB: &[u8] = b" app/web-lb/50dc6c495c0c9188 ";
 const TLS: &[u8] = b"\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 ";

@@ -31,26 +31,11 @@
 use super::{Flow, RowFormat, packets, salt, src_port};
 use crate::GenSummary;
 use crate::write::{push_ipv4, push_u64};
+use webthreat_core::log_fields::{VPC_FLOW_V2_FIELDS, with_extra};
 
-/// The header line's field names, in record order.
-pub const VPC_FLOW_FIELDS: [&str; 16] = [
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-    "label",
-    "attack-type",
-];
+/// The header line's field names, in record order: the default (version 2) fields, then two
+/// custom ones.
+pub const VPC_FLOW_FIELDS: [&str; 16] = with_extra(VPC_FLOW_V2_FIELDS, ["label", "attack-type"]);
 
 /// One `NODATA` record follows every this many rows.
 pub const VPC_FLOW_NODATA_EVERY: u64 = 5_000;
