@@ -161,9 +161,33 @@ impl RecordChunks {
                         what: "no data rows",
                     });
                 }
-                None => self.refill()?,
+                None => {
+                    self.refill()?;
+                    self.check_record_length()?;
+                }
             }
         }
+    }
+
+    /// Fails when the record at `pos` has run past the longest a record may be without ending
+    /// (memory and time stay bounded whatever the file holds: a missing line end, a file of NUL
+    /// bytes, a quote never closed).
+    fn check_record_length(&self) -> Result<(), IngestError> {
+        let rest = &self.buf[self.pos..];
+        let limit = self.spec.max_record_bytes;
+        if (rest.len() as u64) <= limit || self.record_end().is_some() {
+            return Ok(());
+        }
+        let unclosed_quote = self.quote.is_some_and(|q| {
+            let prefix = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+            memchr::memchr_iter(q, prefix).count() % 2 == 1
+        });
+        Err(IngestError::RecordTooLong {
+            path: self.file.to_path_buf(),
+            line: self.line,
+            limit,
+            unclosed_quote,
+        })
     }
 
     /// Moves on to the next file; `false` when there is none. Its header must name the
@@ -250,6 +274,7 @@ impl RecordChunks {
                     break;
                 }
                 self.refill()?;
+                self.check_record_length()?;
                 run = self.pos;
                 continue;
             };

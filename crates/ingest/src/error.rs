@@ -124,6 +124,31 @@ pub enum IngestError {
         /// The first problem.
         first: Box<RowProblem>,
     },
+    /// A record no reader can take (another number of fields than the header, not UTF-8).
+    #[error("{path}: line {line}: {message}")]
+    BadRecord {
+        /// File path.
+        path: PathBuf,
+        /// 1-based line of the record.
+        line: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A record runs past `max_record_bytes` without ending.
+    #[error(
+        "{path}: line {line}: a record longer than {limit} bytes{}; expected records of at most `data.max_record_bytes` ({limit}) bytes (raise it if such records are real)",
+        if *unclosed_quote { " (a quote opened in it is never closed)" } else { " with no line end" }
+    )]
+    RecordTooLong {
+        /// File path.
+        path: PathBuf,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// Whether an open quote explains it.
+        unclosed_quote: bool,
+    },
     /// An internal polars operation failed.
     #[error("{path}: {message}")]
     Polars {
@@ -134,7 +159,7 @@ pub enum IngestError {
     },
 }
 
-fn quote_list(items: &[String]) -> String {
+pub(crate) fn quote_list(items: &[String]) -> String {
     items
         .iter()
         .map(|c| format!("`{c}`"))

@@ -377,6 +377,14 @@ fn header_text(line: &[u8], path: &Path) -> Result<String, IngestError> {
         path: path.to_path_buf(),
         message: format!("header is not UTF-8 text: {e}"),
     })?;
+    if text.contains('\r') {
+        return Err(IngestError::Parse {
+            path: path.to_path_buf(),
+            message: "line 1 holds carriage returns without line feeds: the line ends are CR \
+                only; expected LF or CR LF line ends"
+                .into(),
+        });
+    }
     if text.trim().is_empty() {
         return Err(IngestError::Empty {
             path: path.to_path_buf(),

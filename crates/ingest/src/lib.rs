@@ -16,6 +16,7 @@ pub mod canonical;
 mod chunks;
 mod convert;
 mod converted;
+mod diagnose;
 mod error;
 mod files;
 mod formats;

@@ -6,6 +6,7 @@ use crate::canonical::{self, END_TIME, START_TIME};
 use crate::chunks::Chunk;
 use crate::convert::convert;
 use crate::converted::Converted;
+use crate::diagnose;
 use crate::error::IngestError;
 use crate::formats::Part;
 use crate::json_lines;
@@ -109,6 +110,10 @@ fn convert_chunk_via(
             true,
         );
     }
+    // polars' reader fills a short record with nulls: records are checked before it reads
+    if let Some(e) = diagnose::first_bad_record(chunk, layout) {
+        return Err(e);
+    }
     let as_polars: Vec<(String, DataType)> = typed
         .iter()
         .map(|t| (t.name.clone(), t.dtype.clone()))
@@ -118,9 +123,14 @@ fn convert_chunk_via(
         .filter(|df| df.height() == chunk.rows && typed_values_valid(df, &typed, false));
     let df = match fast {
         Some(df) => df,
-        None => parse_delimited(&chunk.text, &[], layout).map_err(|e| parse_error(path, e))?,
+        None => parse_delimited(&chunk.text, &[], layout).map_err(|e| {
+            diagnose::first_bad_record(chunk, layout).unwrap_or_else(|| parse_error(path, e))
+        })?,
     };
     if df.height() != chunk.rows {
+        if let Some(e) = diagnose::first_bad_record(chunk, layout) {
+            return Err(e);
+        }
         return Err(IngestError::Parse {
             path: path.to_path_buf(),
             message: format!(

@@ -35,13 +35,20 @@ pub(crate) fn open_source(
 ) -> Result<RawSource, IngestError> {
     let files = log_files(&spec.path)?;
     for file in &files {
-        let size = std::fs::metadata(file)
-            .map_err(|source| IngestError::Open {
+        let metadata = std::fs::metadata(file).map_err(|source| IngestError::Open {
+            path: file.clone(),
+            source,
+        })?;
+        // a FIFO or device has no size and may never end
+        if !metadata.is_file() {
+            return Err(IngestError::Parse {
                 path: file.clone(),
-                source,
-            })?
-            .len();
-        if size == 0 {
+                message: "not a regular file (a directory, FIFO, device or socket); expected a \
+                    log file"
+                    .into(),
+            });
+        }
+        if metadata.len() == 0 {
             return Err(IngestError::Empty {
                 path: file.clone(),
                 what: "file is empty",

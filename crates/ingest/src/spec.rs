@@ -246,6 +246,24 @@ pub struct SourceSpec {
     /// What to do with rows holding invalid values.
     #[serde(default)]
     pub on_bad_rows: BadRowPolicy,
+    /// The longest a record may be, in bytes (default [`DEFAULT_MAX_RECORD_BYTES`]): reading
+    /// fails on a longer one, so memory and time stay bounded whatever a file holds.
+    #[serde(
+        default = "default_max_record_bytes",
+        skip_serializing_if = "is_default_max_record_bytes"
+    )]
+    pub max_record_bytes: u64,
+}
+
+/// The default longest record: 1 MiB (an ALB line with a long URL is a few KiB).
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 20;
+
+fn default_max_record_bytes() -> u64 {
+    DEFAULT_MAX_RECORD_BYTES
+}
+
+fn is_default_max_record_bytes(n: &u64) -> bool {
+    *n == DEFAULT_MAX_RECORD_BYTES
 }
 
 fn is_default_map(m: &ColumnMap) -> bool {
@@ -277,6 +295,7 @@ impl SourceSpec {
             numeric: Vec::new(),
             text: Vec::new(),
             on_bad_rows: BadRowPolicy::Fail,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
         }
     }
 

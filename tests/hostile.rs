@@ -1,0 +1,201 @@
+//! The hostile corpus (`tests/hostile/`, plus large files generated here): every file ends
+//! quickly with a correct run or an error naming the file, the line, the column and the value,
+//! never with a hang, an abort, a raw control character on the terminal or a run left behind.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use webthreat_experiment::ExperimentError;
+use webthreat_tests::{config, read, run_in};
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new("tests/hostile").join(name)
+}
+
+/// Runs the seed config on `data` in a fresh store; checks the time limit and, on failure, that
+/// nothing was left in the store.
+fn run(data: &Path) -> Result<webthreat_experiment::RunOutcome, ExperimentError> {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("iforest.yaml", &["report.plots=true"], Some(data));
+    let clock = Instant::now();
+    let out = run_in(store.path(), &c, true);
+    let took = clock.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "{}: {took:?}",
+        data.display()
+    );
+    if out.is_err() {
+        let left: Vec<_> = std::fs::read_dir(store.path())
+            .unwrap()
+            .flatten()
+            .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "{}: left {left:?}", data.display());
+    }
+    out
+}
+
+/// The error of a run that must fail, with every control and bidi character checked away.
+fn error(name: &str) -> String {
+    let data = corpus(name);
+    let message = format!("{:#}", anyhow_like(run(&data).expect_err(name)));
+    assert!(message.contains(name), "{name}: {message}");
+    assert!(
+        !message
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || is_bidi(c)),
+        "{name}: raw control characters in {message:?}"
+    );
+    message
+}
+
+fn anyhow_like(e: ExperimentError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn malformed_records_name_file_line_column_and_what_was_expected() {
+    let m = error("extra_field.csv");
+    assert!(
+        m.contains("line 51") && m.contains("19 fields, expected 18"),
+        "{m}"
+    );
+    let m = error("invalid_utf8.csv");
+    assert!(
+        m.contains("line 51") && m.contains("column `src_ip`") && m.contains("0xFF"),
+        "{m}"
+    );
+    let m = error("cr_only.csv");
+    assert!(m.contains("CR") && m.contains("line 1"), "{m}");
+    let m = error("unterminated_quote.csv");
+    assert!(m.contains("line 51") && m.contains("never closed"), "{m}");
+    let m = error("nul_bytes.csv");
+    assert!(m.contains("line 51"), "{m}");
+    // line numbers count a blank line and a quoted line break
+    let m = error("blank_and_quoted_lines.csv");
+    assert!(
+        m.contains("line 53 (data row 49)") && m.contains("`twelve`"),
+        "{m}"
+    );
+}
+
+#[test]
+fn log_values_reach_the_terminal_escaped() {
+    let m = error("terminal_escape_value.csv");
+    assert!(m.contains("line 51") && m.contains("\\u{1b}[2J"), "{m}");
+    let m = error("terminal_escape_header.csv");
+    assert!(m.contains("bytes\\u{1b}[2J_in\\u{202e}"), "{m}");
+}
+
+#[test]
+fn extreme_values_neither_hang_nor_hide_nor_wrap() {
+    // 1.2e308 in one row: the run ends (plots included) and flags that row
+    let out = run(&corpus("huge_bytes.csv")).unwrap();
+    let scores = read(&out.dir, "scores.csv");
+    let row49 = scores.lines().nth(50).unwrap();
+    assert!(row49.starts_with("49,") && row49.ends_with(",1"), "{row49}");
+    // two such rows: a clear error or a run that flags both, never an overflowed scale
+    match run(&corpus("two_huge_bytes.csv")) {
+        Ok(out) => {
+            let scores = read(&out.dir, "scores.csv");
+            for row in [50, 51] {
+                let line = scores.lines().nth(row).unwrap();
+                assert!(line.ends_with(",1"), "{line}");
+            }
+        }
+        Err(e) => {
+            let m = anyhow_like(e);
+            assert!(m.contains("bytes_in") && !m.contains("inf"), "{m}");
+        }
+    }
+    // two rows of one source with 1e19 bytes each: the per-IP total is 2e19, not wrapped
+    let out = run(&corpus("wrapped_total.csv")).unwrap();
+    let report = read(&out.dir, "report.md");
+    assert!(
+        !report.contains("1553255926290448384"),
+        "wrapped total in report"
+    );
+    assert!(
+        report.contains("2e19") || report.contains("20000000000000000000"),
+        "{report}"
+    );
+}
+
+#[test]
+fn control_and_bidi_characters_in_text_are_escaped_in_every_output() {
+    let out = run(&corpus("bidi_and_controls_in_text.csv")).unwrap();
+    for file in ["report.md", "report.html", "scores.csv"] {
+        let text = read(&out.dir, file);
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi(c)),
+            "{file}"
+        );
+    }
+    for entry in std::fs::read_dir(out.dir.join("plots")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "svg") {
+            let svg = std::fs::read_to_string(entry.path()).unwrap();
+            assert!(
+                !svg.chars()
+                    .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi(c))
+            );
+        }
+    }
+}
+
+/// Peak resident memory of this process so far, bytes (Linux `VmHWM`).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[test]
+fn large_hostile_files_end_fast_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = std::fs::read("tests/hostile/huge_bytes.csv").unwrap();
+    let header = &header[..header.iter().position(|b| *b == b'\n').unwrap() + 1];
+    let size = 100 << 20;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "no_line_end.csv",
+            [header.to_vec(), vec![b'7'; size]].concat(),
+        ),
+        ("nul.csv", vec![0u8; size]),
+        (
+            "open_quote.csv",
+            [header.to_vec(), b"\"".to_vec(), vec![b'x'; size]].concat(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        drop(bytes);
+        let before = peak_rss();
+        let m = anyhow_like(run(&path).expect_err(name));
+        assert!(m.contains(name) && m.contains("line"), "{name}: {m}");
+        assert!(m.len() < 2_000, "{name}: a {} byte message", m.len());
+        if let (Some(before), Some(after)) = (before, peak_rss()) {
+            let grown = after.saturating_sub(before);
+            assert!(
+                grown < 2 * size as u64 + (64 << 20),
+                "{name}: peak grew by {grown} bytes"
+            );
+        }
+    }
+}
