@@ -221,7 +221,7 @@ fn compare_and_list_show_differences_and_deltas() {
     );
     assert!(out.join("comparison.md").is_file());
     assert!(out.join("plots/roc_curves.png").is_file());
-    let listing = compare::list_markdown(&compare::list(&s, None).unwrap());
+    let listing = compare::list_markdown(&compare::list(&s, None).unwrap().0);
     assert!(
         listing.contains(&format!("iforest/{}", a.id))
             && listing.contains(&format!("iforest/{}", b.id))

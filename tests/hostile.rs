@@ -199,3 +199,39 @@ fn large_hostile_files_end_fast_in_bounded_memory() {
         }
     }
 }
+
+#[test]
+fn edited_models_are_refused_and_loaded_ones_range_checked() {
+    let store = tempfile::tempdir().unwrap();
+    let out = run_in(
+        store.path(),
+        &config("iforest.yaml", &["report.plots=false"], None),
+        false,
+    )
+    .unwrap();
+    let features = out.dir.join("models/features.json");
+    let original = std::fs::read_to_string(&features).unwrap();
+    let edited = original.replace("\"window_seconds\": 600", "\"window_seconds\": 0");
+    assert_ne!(edited, original);
+    std::fs::write(&features, &edited).unwrap();
+    let score = |store: &Path| {
+        webthreat_experiment::score_with_run(&out.dir, Path::new("data/sample.csv"), store, None)
+    };
+    let m = anyhow_like(score(store.path()).expect_err("edited model"));
+    assert!(
+        m.contains("features.json") && m.contains("edited after the run"),
+        "{m}"
+    );
+    // with run.json's hash edited too, the loaded values are still checked
+    let run_json = out.dir.join("run.json");
+    let record = std::fs::read_to_string(&run_json).unwrap();
+    let old_hash = blake3::hash(original.as_bytes()).to_hex().to_string();
+    let new_hash = blake3::hash(edited.as_bytes()).to_hex().to_string();
+    std::fs::write(&run_json, record.replace(&old_hash, &new_hash)).unwrap();
+    let m = anyhow_like(score(store.path()).expect_err("window 0"));
+    assert!(m.contains("window_seconds must be at least 1"), "{m}");
+    // the untouched run scores
+    std::fs::write(&features, &original).unwrap();
+    std::fs::write(&run_json, record).unwrap();
+    score(store.path()).unwrap();
+}

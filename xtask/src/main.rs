@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
+use webthreat_core::text::visible;
 use webthreat_experiment::{
     ExperimentConfig, RunOptions, RunOutcome, RunStore, StreamingOptions, compare, run,
     score_with_run,
@@ -19,9 +21,10 @@ use webthreat_experiment::{
     about = "webthreat: find suspicious interactions in web-traffic logs"
 )]
 struct Cli {
-    /// Worker threads for detectors (default: all cores). Results do not depend on it.
-    #[arg(long, global = true)]
-    threads: Option<usize>,
+    /// Worker threads for detectors (default: all cores; at most 1024). Results do not depend
+    /// on it.
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,11 +143,37 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
+/// Runs the command; an error is printed as its chain of causes, every log-derived character
+/// that could act on a terminal escaped, and never with a backtrace (`RUST_BACKTRACE` in the
+/// environment would otherwise print one, resolving symbols at a cost of hundreds of MB).
+fn main() -> ExitCode {
+    match run_command() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut causes = e.chain();
+            let first = causes.next().map(ToString::to_string).unwrap_or_default();
+            let mut text = format!("Error: {}", visible(&first));
+            let rest: Vec<String> = causes
+                .map(|c| visible(&c.to_string()).into_owned())
+                .collect();
+            if !rest.is_empty() {
+                text.push_str("\n\nCaused by:");
+                for cause in rest {
+                    text.push_str("\n    ");
+                    text.push_str(&cause);
+                }
+            }
+            eprintln!("{text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command() -> Result<()> {
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(usize::from(n))
             .build_global()
             .context("setting the thread count")?;
     }
@@ -177,7 +206,10 @@ fn main() -> Result<()> {
             }
         }
         Command::List { experiment, out } => {
-            let listings = compare::list(&RunStore::new(out), experiment.as_deref())?;
+            let (listings, unreadable) = compare::list(&RunStore::new(out), experiment.as_deref())?;
+            for problem in &unreadable {
+                eprintln!("warning: {}", webthreat_core::text::visible(problem));
+            }
             if listings.is_empty() {
                 println!("no runs yet: `cargo xtask run configs/iforest.yaml` makes one");
             } else {
@@ -202,7 +234,7 @@ fn main() -> Result<()> {
                     (Some(a), _) => slug(a),
                     _ => "comparison".into(),
                 };
-                out.join("comparisons").join(name)
+                out.join(compare::COMPARISONS_DIR).join(name)
             });
             let comparison = compare::compare(&store, &runs, &dir)?;
             print!("{}", comparison.markdown);

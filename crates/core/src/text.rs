@@ -52,10 +52,7 @@ mod tests {
     #[test]
     fn terminal_sequences_are_made_visible() {
         assert_eq!(visible("\u{1b}[2J"), "\\u{1b}[2J");
-        assert_eq!(
-            visible("a\u{1b}]0;pwned\u{7}b"),
-            "a\\u{1b}]0;pwned\\u{7}b"
-        );
+        assert_eq!(visible("a\u{1b}]0;pwned\u{7}b"), "a\\u{1b}]0;pwned\\u{7}b");
         assert_eq!(visible("\0"), "\\u{0}");
         assert_eq!(visible("x\u{7f}"), "x\\u{7f}");
         // C1: U+009B is a one-character CSI on some terminals

@@ -25,22 +25,27 @@ pub struct RunListing {
 pub fn list(
     store: &RunStore,
     experiment: Option<&str>,
-) -> Result<Vec<RunListing>, ExperimentError> {
-    store
-        .runs(experiment)?
-        .into_iter()
-        .map(|run| {
-            let (record, metrics) = outputs::read_run(&run.dir)?;
-            Ok(RunListing {
+) -> Result<(Vec<RunListing>, Vec<String>), ExperimentError> {
+    let mut listings = Vec::new();
+    let mut unreadable = Vec::new();
+    for run in store.runs(experiment)? {
+        // one damaged run does not hide the others: it is named instead
+        match outputs::read_run(&run.dir) {
+            Ok((record, metrics)) => listings.push(RunListing {
                 run,
                 record,
                 metrics,
-            })
-        })
-        .collect()
+            }),
+            Err(e) => unreadable.push(format!("{}/{}: not listed: {e}", run.experiment, run.id)),
+        }
+    }
+    Ok((listings, unreadable))
 }
 
-/// `xtask list` as a Markdown table.
+/// The directory of the run store `compare` writes into (no experiment may take its name).
+pub const COMPARISONS_DIR: &str = "comparisons";
+
+/// `xtask list` as a Markdown table (of the runs [`list`] could read).
 pub fn list_markdown(listings: &[RunListing]) -> String {
     let mut out = String::from(
         "| run | started | mode | config | data | rows | detector | flagged | roc_auc | pr_auc | f1 |\n|---|---|---|---|---|---:|---|---:|---:|---:|---:|\n",
@@ -97,6 +102,13 @@ pub fn compare(
                 runs.push(run);
             }
         }
+    }
+    // a comparison's plots would overwrite a run's own
+    if out_dir.join("run.json").exists() || out_dir.join("config.yaml").exists() {
+        return Err(ExperimentError::Report(format!(
+            "{} is a run directory: a comparison written there would overwrite the run's plots; choose another directory",
+            out_dir.display()
+        )));
     }
     if runs.len() < 2 {
         return Err(ExperimentError::Report(format!(

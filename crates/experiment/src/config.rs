@@ -162,10 +162,16 @@ impl ExperimentConfig {
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            || self.name.starts_with('.')
+            || self.name.starts_with(['.', '-'])
         {
             return Err(format!(
-                "name: `{}` must be non-empty, not start with `.`, and use only letters, digits, `-`, `_`, `.` (it names a directory)",
+                "name: `{}` must be non-empty, not start with `.` or `-`, and use only letters, digits, `-`, `_`, `.` (it names a directory)",
+                webthreat_core::text::visible(&self.name)
+            ));
+        }
+        if self.name == crate::compare::COMPARISONS_DIR {
+            return Err(format!(
+                "name: `{}` is where `compare` writes its comparisons; choose another name",
                 self.name
             ));
         }

@@ -138,20 +138,53 @@ fn load_models(
     run_dir: &Path,
     config: &ExperimentConfig,
 ) -> Result<(FeaturePipeline, Vec<FittedDetector>), ExperimentError> {
-    let pipeline = outputs::read_json(&run_dir.join("models").join("features.json"))?;
+    let record: RunRecord = outputs::read_json(&run_dir.join("run.json"))?;
+    // a model file must be the one the run wrote
+    let read_model = |name: &str| -> Result<String, ExperimentError> {
+        let path = run_dir.join("models").join(name);
+        let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
+            path: path.clone(),
+            error: source,
+        })?;
+        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+        match record.model_blake3.get(name) {
+            Some(recorded) if *recorded == hash => Ok(text),
+            Some(_) => Err(ExperimentError::BadRun {
+                path,
+                message: "edited after the run: its blake3 differs from the one run.json \
+                    records; rerun the experiment to get models to score with"
+                    .into(),
+            }),
+            None => Err(ExperimentError::BadRun {
+                path,
+                message: "run.json records no blake3 for it, so it cannot be checked; rerun \
+                    the experiment to get models to score with"
+                    .into(),
+            }),
+        }
+    };
+    let features_path = run_dir.join("models").join("features.json");
+    let pipeline: FeaturePipeline =
+        serde_json::from_str(&read_model("features.json")?).map_err(|e| {
+            ExperimentError::BadRun {
+                path: features_path.clone(),
+                message: e.to_string(),
+            }
+        })?;
+    pipeline
+        .check()
+        .map_err(|message| ExperimentError::BadRun {
+            path: features_path,
+            message,
+        })?;
     let detectors = config
         .detectors
         .iter()
         .map(|d| {
-            let path = run_dir
-                .join("models")
-                .join(format!("{}.json", outputs::file_stem(d.name())));
-            let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
-                path: path.clone(),
-                error: source,
-            })?;
+            let name = format!("{}.json", outputs::file_stem(d.name()));
+            let text = read_model(&name)?;
             FittedDetector::from_json(&text).map_err(|e| ExperimentError::BadRun {
-                path,
+                path: run_dir.join("models").join(name),
                 message: e.to_string(),
             })
         })
@@ -434,7 +467,7 @@ fn finish(
     seconds.score += loop_seconds.score;
     seconds.report += loop_seconds.report + clock.elapsed().as_secs_f64();
 
-    let record = RunRecord::new(
+    let mut record = RunRecord::new(
         pending.id(),
         config,
         &model,
@@ -443,6 +476,7 @@ fn finish(
         seconds,
         origin,
     )?;
+    record.model_blake3 = outputs::model_hashes(pending.dir())?;
     outputs::write_run_record(pending.dir(), &record)?;
     let id = pending.id().to_string();
     let dir = pending.commit()?;

@@ -80,6 +80,10 @@ pub struct RunRecord {
     pub threads: usize,
     /// Notes shown to the user.
     pub notes: Vec<String>,
+    /// blake3 (hex) of every file in `models/`, by file name: `score` refuses models edited
+    /// after the run.
+    #[serde(default)]
+    pub model_blake3: BTreeMap<String, String>,
     /// `git diff HEAD` when dirty, written to `git.diff` beside `run.json`.
     #[serde(skip)]
     pub diff: Option<String>,
@@ -120,6 +124,7 @@ impl RunRecord {
             seed: config.seed,
             threads: rayon::current_num_threads(),
             notes: notes.to_vec(),
+            model_blake3: BTreeMap::new(),
             diff: git.diff,
         })
     }
@@ -301,6 +306,23 @@ pub(crate) const CURVES_FILE: &str = "curves.json";
 pub(crate) struct Curves {
     pub roc: Vec<CurvePoint>,
     pub pr: Vec<CurvePoint>,
+}
+
+/// blake3 (hex) of every file in `<dir>/models/`, by file name.
+pub(crate) fn model_hashes(dir: &Path) -> Result<BTreeMap<String, String>, ExperimentError> {
+    let models = dir.join("models");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&models).map_err(io_err(&models))? {
+        let path = entry.map_err(io_err(&models))?.path();
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.insert(name, blake3::hash(&bytes).to_hex().to_string());
+    }
+    Ok(out)
 }
 
 pub(crate) fn write_run_record(dir: &Path, record: &RunRecord) -> Result<(), ExperimentError> {

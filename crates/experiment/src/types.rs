@@ -75,6 +75,22 @@ pub(crate) struct FeaturePipeline {
     pub scaler: Scaler,
 }
 
+impl FeaturePipeline {
+    /// Checks a pipeline read from a file as strictly as a fitted one is built: a valid
+    /// feature list and window, a vocabulary for every categorical feature, and a scaler over
+    /// exactly the matrix's columns with finite centers and finite positive scales.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let spec = FeatureSpec::new(self.spec.names.clone(), self.spec.window_seconds)
+            .map_err(|e| e.to_string())?;
+        let spec = FeatureSpec {
+            vocabularies: self.spec.vocabularies.clone(),
+            ..spec
+        };
+        let columns = spec.column_names().map_err(|e| e.to_string())?;
+        self.scaler.check(&columns).map_err(|e| e.to_string())
+    }
+}
+
 /// One detector's results on the rows of one batch.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DetectorScores {

@@ -64,6 +64,9 @@ pub enum FeatureError {
         /// Given features.
         got: Vec<String>,
     },
+    /// A scaler read from a file does not fit its features.
+    #[error("scaler: {0}")]
+    BadScaler(String),
     /// Fitting a scaler on zero rows.
     #[error("cannot fit a scaler on zero rows")]
     NoRows,

@@ -103,7 +103,15 @@ impl Scaler {
                         n_rows: n,
                         n_cols: d,
                     };
-                    (m.mean_by(0)[0], nonzero(m.std_dev(0)[0]))
+                    let (mean, std) = (m.mean_by(0)[0], m.std_dev(0)[0]);
+                    if mean.is_finite() && std.is_finite() {
+                        (mean, nonzero(std))
+                    } else {
+                        // the sums overflowed (values near f64::MAX): the same statistics of
+                        // the column divided by its largest magnitude, scaled back
+                        let (mean, std) = mean_std_without_overflow(&x.column(col));
+                        (mean, nonzero(std))
+                    }
                 })
                 .unzip(),
             Scaling::Robust => (0..d)
@@ -111,7 +119,9 @@ impl Scaler {
                     let mut col = x.column(j);
                     col.sort_by(f64::total_cmp);
                     let q = |p: f64| quantile_sorted(&col, p);
-                    (q(0.5), nonzero(q(0.75) - q(0.25)))
+                    // an IQR beyond f64::MAX (quartiles near both ends) is the largest finite
+                    let iqr = (q(0.75) - q(0.25)).min(f64::MAX);
+                    (q(0.5), nonzero(iqr))
                 })
                 .unzip(),
         };
@@ -123,10 +133,42 @@ impl Scaler {
         })
     }
 
-    /// Feature `j`'s value `v`, scaled.
+    /// Checks a scaler read from a file: fitted on exactly `columns`, one finite center and one
+    /// finite scale above 0 per column.
+    pub fn check(&self, columns: &[String]) -> Result<(), FeatureError> {
+        let bad = |what: String| Err(FeatureError::BadScaler(what));
+        if self.features != columns {
+            return bad(format!(
+                "fitted on {:?}, but the feature list gives {columns:?}",
+                self.features
+            ));
+        }
+        if self.center.len() != columns.len() || self.scale.len() != columns.len() {
+            return bad(format!(
+                "{} centers and {} scales for {} features",
+                self.center.len(),
+                self.scale.len(),
+                columns.len()
+            ));
+        }
+        for (j, name) in columns.iter().enumerate() {
+            let (c, s) = (self.center[j], self.scale[j]);
+            if !c.is_finite() || !(s.is_finite() && s > 0.0) {
+                return bad(format!(
+                    "`{name}`: center {c} and scale {s}; expected a finite center and a finite scale above 0"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Feature `j`'s value `v`, scaled. When `v - center` overflows (values near both ends of
+    /// f64) the two are divided by the scale first.
     #[inline]
     fn transform_value(&self, j: usize, v: f64) -> f64 {
-        (v - self.center[j]) / self.scale[j]
+        let (c, s) = (self.center[j], self.scale[j]);
+        let d = v - c;
+        if d.is_finite() { d / s } else { v / s - c / s }
     }
 
     /// The medians of the scaled columns, from the [`Middle`]s of the unscaled ones (`None` if
@@ -179,6 +221,19 @@ impl Scaler {
     }
 }
 
+/// Population mean and standard deviation of `values` computed on `values / max |value|`, so
+/// that no sum overflows, then scaled back (finite whenever the values are).
+fn mean_std_without_overflow(values: &[f64]) -> (f64, f64) {
+    let k = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if k == 0.0 || values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|v| v / k).sum::<f64>() / n;
+    let var = values.iter().map(|v| (v / k - mean).powi(2)).sum::<f64>() / n;
+    (mean * k, var.sqrt() * k)
+}
+
 fn nonzero(s: f64) -> f64 {
     if s > 0.0 && s.is_finite() { s } else { 1.0 }
 }
@@ -186,6 +241,39 @@ fn nonzero(s: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_near_f64_max_keep_a_finite_scale_and_stand_out() {
+        let mut rows: Vec<Vec<f64>> = (0..50).map(|i| vec![f64::from(i)]).collect();
+        rows.push(vec![1e308]);
+        rows.push(vec![1e308]);
+        let x = matrix(&rows);
+        for method in [Scaling::Standard, Scaling::Robust] {
+            let scaler = Scaler::fit(method, &x).unwrap();
+            assert!(
+                scaler.center[0].is_finite() && scaler.scale[0].is_finite(),
+                "{method:?}"
+            );
+            let scaled = scaler.transform(&x).unwrap();
+            let col = scaled.column(0);
+            // the extreme rows stay the largest, far from the rest
+            let rest_max = col[..50].iter().cloned().fold(f64::MIN, f64::max);
+            assert!(
+                col[50] > rest_max && col[51] > rest_max,
+                "{method:?}: {col:?}"
+            );
+        }
+        // a standard deviation computed without overflow is the true one, scaled
+        let (mean, std) = mean_std_without_overflow(&[1e308, -1e308]);
+        assert_eq!((mean, std), (0.0, 1e308));
+        // both ends of f64: the transform does not overflow either
+        let x = matrix(&[vec![-1.7e308], vec![1.7e308], vec![0.0]]);
+        let scaled = Scaler::fit(Scaling::Standard, &x)
+            .unwrap()
+            .transform(&x)
+            .unwrap();
+        assert!(scaled.column(0).iter().all(|v| v.is_finite()));
+    }
 
     fn matrix(rows: &[Vec<f64>]) -> FeatureMatrix {
         let names = (0..rows[0].len()).map(|j| format!("f{j}")).collect();

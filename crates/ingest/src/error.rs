@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use thiserror::Error;
+use webthreat_core::text::visible;
 
 /// One bad or missing value in one row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +30,11 @@ impl std::fmt::Display for RowProblem {
         write!(
             f,
             "line {} (data row {}), column `{}`: value `{}`: expected {}",
-            self.line, self.row, self.column, self.value, self.expected
+            self.line,
+            self.row,
+            visible(&self.column),
+            visible(&self.value),
+            visible(&self.expected)
         )
     }
 }
@@ -162,7 +167,7 @@ pub enum IngestError {
 pub(crate) fn quote_list(items: &[String]) -> String {
     items
         .iter()
-        .map(|c| format!("`{c}`"))
+        .map(|c| format!("`{}`", visible(c)))
         .collect::<Vec<_>>()
         .join(", ")
 }
