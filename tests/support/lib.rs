@@ -37,6 +37,7 @@ pub fn run_in(
         &RunOptions {
             store_root: store.to_path_buf(),
             data_overridden,
+            record_git: false,
         },
     )
 }

@@ -46,6 +46,10 @@ enum Command {
         /// `--set streaming.batch_rows=N`; fits on a `streaming.fit_rows` sample).
         #[arg(long, value_name = "ROWS")]
         batch_rows: Option<usize>,
+        /// Also record the HEAD commit, dirty flag and `git diff` of the repository the run
+        /// starts in (run.json always names the commit webthreat was built from).
+        #[arg(long)]
+        record_git: bool,
         /// Run store root.
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
@@ -183,6 +187,7 @@ fn run_command() -> Result<()> {
             data,
             mut overrides,
             batch_rows,
+            record_git,
             out,
         } => {
             if let Some(n) = batch_rows {
@@ -194,6 +199,7 @@ fn run_command() -> Result<()> {
                 let options = RunOptions {
                     store_root: out.clone(),
                     data_overridden: data.is_some(),
+                    record_git,
                 };
                 let outcome = run(&config, &options).with_context(|| {
                     format!("experiment `{}` ({})", config.name, path.display())

@@ -218,6 +218,7 @@ pub fn measure(
     let options = RunOptions {
         store_root: run_store.to_path_buf(),
         data_overridden: false,
+        record_git: false,
     };
     let rss_reset = reset_peak_rss();
     for (threads, pool) in pools {

@@ -71,7 +71,15 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         }
     }
     finish(
-        config, source, scoring, seconds, pending, started, notes, None,
+        config,
+        source,
+        scoring,
+        seconds,
+        pending,
+        started,
+        notes,
+        None,
+        opts.record_git,
     )
 }
 
@@ -130,6 +138,7 @@ pub fn score_with_run(
         started,
         notes,
         Some(run_dir),
+        false,
     )
 }
 
@@ -448,6 +457,7 @@ fn finish(
     started: i64,
     mut notes: Vec<String>,
     source_run: Option<&Path>,
+    record_git: bool,
 ) -> Result<RunOutcome, ExperimentError> {
     let clock = Instant::now();
     let stage = StageProgress::start("writing metrics, models and report");
@@ -455,7 +465,7 @@ fn finish(
     // the data file is hashed (when it was not read whole) while the report is built
     let (built, origin) = rayon::join(
         || scoring.finish(),
-        || provenance::origin(&config.data, source.file_blake3(), source_run),
+        || provenance::origin(&config.data, source.file_blake3(), source_run, record_git),
     );
     let (model, report_notes, loop_seconds) = built?;
     let origin = origin?;
@@ -546,6 +556,7 @@ mod tests {
             &RunOptions {
                 store_root: store.to_path_buf(),
                 data_overridden: false,
+                record_git: false,
             },
         )
     }

@@ -58,10 +58,16 @@ pub struct RunRecord {
     pub finished_at: String,
     /// Seconds per stage.
     pub stage_seconds: StageSeconds,
-    /// Git commit of the code, if known.
+    /// The commit webthreat was built from (`-dirty` when built from uncommitted changes).
+    #[serde(default)]
+    pub tool_commit: String,
+    /// Only with `--record-git`: the HEAD commit of the repository the run was started in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_commit: Option<String>,
-    /// Whether the work tree had uncommitted changes (then `git.diff` holds them).
-    pub git_dirty: bool,
+    /// Only with `--record-git`: whether that work tree had uncommitted changes (then
+    /// `git.diff` holds them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_dirty: Option<bool>,
     /// webthreat version.
     pub tool_version: String,
     /// Data file as configured.
@@ -113,8 +119,9 @@ impl RunRecord {
             started_at: format_epoch_ms(started),
             finished_at: format_epoch_ms(provenance::now_ms()),
             stage_seconds,
+            tool_commit: env!("WEBTHREAT_BUILD_COMMIT").to_string(),
+            git_dirty: git.commit.as_ref().map(|_| git.dirty),
             git_commit: git.commit,
-            git_dirty: git.dirty,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             data_path: config.data.path.display().to_string(),
             data_rows: model.data.rows,

@@ -49,18 +49,26 @@ pub(crate) struct Origin {
 }
 
 /// The [`Origin`] of a run on `data`. `data_blake3` is the data's hash when reading it
-/// computed one; otherwise the log's files are hashed (while git runs).
+/// computed one; otherwise the log's files are hashed (while git runs, with `record_git`).
 pub(crate) fn origin(
     data: &SourceSpec,
     data_blake3: Option<String>,
     source_run: Option<&Path>,
+    record_git: bool,
 ) -> Result<Origin, ExperimentError> {
     let (data_blake3, git) = rayon::join(
         || match data_blake3 {
             Some(hash) => Ok(hash),
             None => webthreat_ingest::data_blake3(data).map_err(ExperimentError::from),
         },
-        git_state,
+        // the analyst's repository is theirs: looked at only when asked
+        || {
+            if record_git {
+                git_state()
+            } else {
+                GitState::default()
+            }
+        },
     );
     Ok(Origin {
         data_blake3: data_blake3?,

@@ -16,6 +16,9 @@ pub struct RunOptions {
     /// The data path was overridden (`--data`): a configured label column that the new data
     /// lacks is then dropped with a note instead of failing.
     pub data_overridden: bool,
+    /// Record the HEAD commit, dirty flag and `git diff` of the repository the run starts in
+    /// (`--record-git`); off by default: that repository is the analyst's, not the tool's.
+    pub record_git: bool,
 }
 
 /// One detector's line in the run summary.
