@@ -40,7 +40,10 @@ pub trait Detector: Debug + Clone + PartialEq + Default + Serialize + Send + Syn
     /// The YAML form of the parameters with the common keys (written by `detector_params!`).
     type Keys: Clone + Serialize + DeserializeOwned + From<Keyed<Self>> + Into<Keyed<Self>>;
 
-    /// Checks every value (serde has already checked the types).
+    /// Checks every value (serde has already checked the types): each has a range that no
+    /// real use needs to leave (documented on the parameter), so that no value can make
+    /// fitting allocate without bound or run for ever. The error names the key, the value and
+    /// the accepted range.
     fn check(&self) -> Result<(), InvalidParam>;
 
     /// Whether this kind supports `rule` at all (its value is checked by the rule itself).
@@ -53,13 +56,30 @@ pub trait Detector: Debug + Clone + PartialEq + Default + Serialize + Send + Syn
     }
 
     /// Fits checked parameters on `data` (at least one row, all values finite); `name` is the
-    /// detector's name for error messages; every random choice derives from `seed`.
+    /// detector's name for error messages; every random choice derives from `seed`. Limits
+    /// that depend on the data as well (memory of the fitted model) fail here, as
+    /// [`DetectorError::InvalidConfig`] naming the key to lower.
     fn fit(
         &self,
         name: &str,
         data: &FeatureMatrix,
         seed: u64,
     ) -> Result<Self::Model, DetectorError>;
+
+    /// What fitting on `n_rows` rows of `n_features` features will do differently from what
+    /// the parameters say, one sentence each (e.g. a `max_samples` above the row count is
+    /// clamped to it); none by default. [`crate::train`] returns them as
+    /// [`Trained::notes`](crate::Trained::notes).
+    fn fit_notes(&self, _n_rows: usize, _n_features: usize) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Checks that a loaded `model` (already checked on its own, [`DetectorModel::check`])
+    /// is one these parameters fit, e.g. that a forest has `n_estimators` trees; the error
+    /// names the field. Nothing to check by default.
+    fn check_model(&self, _model: &Self::Model) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A fitted model of one detector kind. Serialization must be exact: a loaded model scores
@@ -73,7 +93,10 @@ pub trait DetectorModel:
     /// Per-feature contribution to one row's score (larger = more responsible).
     fn contributions(&self, row: &[f64]) -> Vec<f64>;
 
-    /// Checks a loaded model against the number of training features.
+    /// Checks a loaded model against the number of training features: every value in the
+    /// range fitting can produce (as strictly as the config's limits), shapes consistent. The
+    /// error names the field and the value. Deserialization has already rejected non-finite
+    /// floats (`exact_f64`) and anything the model's constructors need to be safe.
     fn check(&self, n_features: usize) -> Result<(), String>;
 
     /// The threshold this model itself defines for `rule`, if any (the z-score detector's

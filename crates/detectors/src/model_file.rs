@@ -31,20 +31,39 @@ struct ModelFileRef<'a> {
     model: &'a Model,
 }
 
-/// The model file as read.
+/// The model file as read; every field names itself in deserialization errors.
 #[derive(Deserialize)]
 struct ModelFile {
+    #[serde(deserialize_with = "de_format_version")]
     format_version: u32,
+    #[serde(deserialize_with = "de_name")]
     name: String,
+    #[serde(deserialize_with = "de_config")]
     config: DetectorConfig,
+    #[serde(deserialize_with = "de_features")]
     features: Vec<String>,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(deserialize_with = "de_medians")]
     medians: Vec<f64>,
+    #[serde(deserialize_with = "de_rule")]
     rule: ThresholdRule,
-    #[serde(with = "crate::exact_f64::scalar")]
+    #[serde(deserialize_with = "de_threshold")]
     threshold: f64,
+    #[serde(deserialize_with = "de_severity")]
     severity: SeverityScale,
+    #[serde(deserialize_with = "de_model")]
     model: Model,
+}
+
+crate::named::named_fields! {
+    de_format_version: u32 = "format_version";
+    de_name: String = "name";
+    de_config: DetectorConfig = "config";
+    de_features: Vec<String> = "features";
+    de_medians: Vec<f64> = "medians" via crate::exact_f64::vec::deserialize;
+    de_rule: ThresholdRule = "rule";
+    de_threshold: f64 = "threshold" via crate::exact_f64::scalar::deserialize;
+    de_severity: SeverityScale = "severity";
+    de_model: Model = "model";
 }
 
 impl Serialize for FittedDetector {
@@ -110,12 +129,12 @@ impl ModelFile {
             ));
         }
         self.model.check(d).map_err(DetectorError::InvalidModel)?;
-        if self.model.kind() != config.kind() {
-            return Err(DetectorError::InvalidModel(format!(
-                "the config is a `{}` detector but the model is not",
-                config.kind()
-            )));
-        }
+        config
+            .params()
+            .check_model(&self.model)
+            .map_err(DetectorError::InvalidModel)?;
+        check_threshold(self.threshold, config.rule(), &self.model, &self.severity)
+            .map_err(DetectorError::InvalidModel)?;
         Ok(FittedDetector {
             config,
             features: self.features,
@@ -125,6 +144,41 @@ impl ModelFile {
             model: self.model,
         })
     }
+}
+
+/// Checks a loaded `threshold` (finite, as deserialization checked) against the rule it came
+/// from: exactly the rule's value for rules that do not depend on the training scores
+/// (`fixed`, `k_sigma`, `contamination: auto`), else within the training scores (the severity
+/// scale's range), as a percentile of them is.
+fn check_threshold(
+    threshold: f64,
+    rule: ThresholdRule,
+    model: &Model,
+    severity: &SeverityScale,
+) -> Result<(), String> {
+    if rule.uses_training_scores() {
+        let Some((low, high)) = severity.bounds() else {
+            return Err("the severity scale is empty".into());
+        };
+        if !(low..=high).contains(&threshold) {
+            return Err(format!(
+                "`threshold` is {threshold:?}, outside the training scores [{low:?}, {high:?}] \
+                 that rule `{rule}` takes a percentile of"
+            ));
+        }
+        return Ok(());
+    }
+    let want = rule
+        .apply(model, &[])
+        .map_err(|e| format!("`threshold` of rule `{rule}`: {e}"))?;
+    // the rule's value went through a plain JSON number, which may be read back a bit off
+    let off = (threshold - want).abs();
+    if off.is_nan() || off > want.abs() * 1e-12 {
+        return Err(format!(
+            "`threshold` is {threshold:?} but rule `{rule}` gives {want:?}"
+        ));
+    }
+    Ok(())
 }
 
 impl FittedDetector {

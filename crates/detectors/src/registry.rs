@@ -58,6 +58,29 @@ macro_rules! registry {
                 }
             }
 
+            pub(crate) fn fit_notes(&self, n_rows: usize, n_features: usize) -> Vec<String> {
+                match self {
+                    $(Params::$variant(p) => {
+                        $crate::detector::Detector::fit_notes(p, n_rows, n_features)
+                    })*
+                }
+            }
+
+            /// Checks that `model` is of this kind and one these parameters fit.
+            pub(crate) fn check_model(&self, model: &Model) -> Result<(), String> {
+                match (self, model) {
+                    $((Params::$variant(p), Model::$variant(m)) => {
+                        $crate::detector::Detector::check_model(p, m)
+                    })*
+                    #[allow(unreachable_patterns)]
+                    _ => Err(format!(
+                        "the config is a `{}` detector but the model is a `{}` model",
+                        self.kind(),
+                        model.kind()
+                    )),
+                }
+            }
+
             pub(crate) fn fit(
                 &self,
                 name: &str,

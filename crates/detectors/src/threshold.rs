@@ -13,6 +13,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Largest `threshold: {k_sigma: k}` (a million standard deviations; k^2, the `sum_sq`
+/// threshold, stays far from overflowing).
+pub const K_SIGMA_LIMIT: f64 = 1e6;
+
 /// A resolved threshold rule.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,7 +63,9 @@ impl ThresholdRule {
     }
 
     /// Checks that the detector `kind` supports the rule (see [`crate::Detector::accepts`]),
-    /// then the rule's value; the error text says what was wrong and what is expected.
+    /// then the rule's value: `contamination` in (0, 0.5], `quantile` in [0, 1], `fixed`
+    /// finite, `k_sigma` in (0, [`K_SIGMA_LIMIT`]]. The error text says what was wrong and
+    /// what is expected.
     pub fn check_for(&self, kind: &str) -> Result<(), String> {
         if !kinds::accepts(kind, self) {
             return Err(self.unsupported_by(kind));
@@ -75,8 +81,9 @@ impl ThresholdRule {
             ThresholdRule::Fixed(v) if !v.is_finite() => {
                 Err(format!("{{fixed: {v}}} is not a finite number"))
             }
-            ThresholdRule::KSigma(k) if !(k.is_finite() && k > 0.0) => Err(format!(
-                "{{k_sigma: {k}}}: expected a positive number of standard deviations, e.g. 3.0"
+            ThresholdRule::KSigma(k) if !(k > 0.0 && k <= K_SIGMA_LIMIT) => Err(format!(
+                "{{k_sigma: {k:?}}}: expected a positive number of standard deviations up to \
+                 {K_SIGMA_LIMIT:?}, e.g. 3.0"
             )),
             _ => Ok(()),
         }
@@ -173,6 +180,11 @@ impl SeverityScale {
     /// Checks the stored grid after loading: the right length, ascending.
     pub fn is_consistent(&self) -> bool {
         self.quantiles.len() == SEVERITY_POINTS && self.quantiles.windows(2).all(|w| w[0] <= w[1])
+    }
+
+    /// The smallest and largest training score (`None` for an empty scale).
+    pub(crate) fn bounds(&self) -> Option<(f64, f64)> {
+        Some((*self.quantiles.first()?, *self.quantiles.last()?))
     }
 
     /// Severity in [0, 100] of `score` (see the type's documentation).

@@ -17,6 +17,11 @@ pub struct Trained {
     pub scores: Vec<f64>,
     /// The same scores sorted ascending ([`f64::total_cmp`] order).
     pub sorted_scores: Vec<f64>,
+    /// What fitting did differently from what the config says, one sentence each, starting
+    /// with the detector's name (e.g. `iforest: max_samples 100000 is more than the 5000 fit
+    /// rows; used 5000`); see [`Detector::fit_notes`](crate::Detector::fit_notes). Fit-time
+    /// only: not saved with the model.
+    pub notes: Vec<String>,
 }
 
 /// Fits the detector described by `config` on `data`; every random choice derives from `seed`.
@@ -34,6 +39,12 @@ pub fn train(
     stats::require_rows(data, "fit", config.name())?;
     stats::require_finite(data)?;
     let model = config.params().fit(config.name(), data, seed)?;
+    let notes = config
+        .params()
+        .fit_notes(data.n_rows(), data.n_cols())
+        .into_iter()
+        .map(|note| format!("{}: {note}", config.name()))
+        .collect();
     let medians = scaled_medians.filter(|m| m.len() == data.n_cols());
     let (scores, medians) = rayon::join(
         || model.score(data.values()),
@@ -53,6 +64,7 @@ pub fn train(
         detector,
         scores,
         sorted_scores,
+        notes,
     })
 }
 

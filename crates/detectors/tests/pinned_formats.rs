@@ -240,7 +240,7 @@ fn error_messages_are_pinned() {
         "validate: detector `autoencoder`: `threshold` {k_sigma: 3} only applies to `zscore`; use contamination, quantile or fixed for autoencoder",
         "validate: detector `iforest`: `threshold` and `contamination` are both set: give exactly one threshold rule",
         "validate: detector `iforest`: `contamination` is 0.9: expected a fraction in (0, 0.5] (or `auto` for iforest)",
-        "validate: detector `autoencoder`: `learning_rate` is NaN: expected a positive number such as 0.001",
+        "validate: detector `autoencoder`: `learning_rate` is NaN: expected a number in (0, 1] such as 0.001",
     ];
     assert_eq!(got, want);
 }

@@ -14,6 +14,7 @@
 //!   bit-reproducible. Scoring runs in parallel over fixed row chunks, so it is too.
 
 use crate::detector::DetectorModel;
+use crate::error::DetectorError;
 use crate::sampling;
 use crate::stats::mean_std;
 use ndarray::{Array1, Array2, Axis, Zip};
@@ -23,7 +24,11 @@ use serde::{Deserialize, Serialize};
 
 mod params;
 
-pub use params::{AutoencoderKeys, AutoencoderParams};
+pub use params::{
+    AutoencoderKeys, AutoencoderParams, BATCH_SIZE_LIMIT, BATCH_VALUES_LIMIT, EPOCHS_LIMIT,
+    HIDDEN_LAYERS_LIMIT, HIDDEN_WIDTH_LIMIT, LEARNING_RATE_LIMIT, MAX_TRAIN_ROWS_LIMIT,
+    WEIGHTS_LIMIT,
+};
 
 /// Rows scored per parallel task (fixed: the split never depends on the thread count).
 const SCORE_CHUNK: usize = 1024;
@@ -46,13 +51,36 @@ pub struct Layer {
 
 #[derive(Serialize, Deserialize)]
 struct LayerRepr {
+    #[serde(deserialize_with = "de_inputs")]
     inputs: usize,
+    #[serde(deserialize_with = "de_outputs")]
     outputs: usize,
     /// Row-major `inputs x outputs`.
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_weights"
+    )]
     weights: Vec<f64>,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_bias"
+    )]
     bias: Vec<f64>,
+}
+
+crate::named::named_fields! {
+    de_inputs: usize = "inputs";
+    de_outputs: usize = "outputs";
+    de_weights: Vec<f64> = "weights" via crate::exact_f64::vec::deserialize;
+    de_bias: Vec<f64> = "bias" via crate::exact_f64::vec::deserialize;
+    de_mean: Vec<f64> = "mean" via crate::exact_f64::vec::deserialize;
+    de_scale: Vec<f64> = "scale" via crate::exact_f64::vec::deserialize;
+    de_loss_history: Vec<f64> = "loss_history" via crate::exact_f64::vec::deserialize;
+    de_train_rows: usize = "train_rows";
+}
+
+fn de_layers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Layer>, D::Error> {
+    crate::named::indexed(d, "layers")
 }
 
 impl From<Layer> for LayerRepr {
@@ -71,13 +99,18 @@ impl TryFrom<LayerRepr> for Layer {
     fn try_from(r: LayerRepr) -> Result<Self, String> {
         if r.bias.len() != r.outputs {
             return Err(format!(
-                "layer has {} biases for {} outputs",
+                "`bias` has {} values for {} `outputs`",
                 r.bias.len(),
                 r.outputs
             ));
         }
-        let weights = Array2::from_shape_vec((r.inputs, r.outputs), r.weights)
-            .map_err(|e| format!("layer weights do not fit {}x{}: {e}", r.inputs, r.outputs))?;
+        // the weights are in memory already: their count bounds the shape
+        let weights = Array2::from_shape_vec((r.inputs, r.outputs), r.weights).map_err(|e| {
+            format!(
+                "`weights` do not fit {} `inputs` x {} `outputs`: {e}",
+                r.inputs, r.outputs
+            )
+        })?;
         Ok(Layer {
             weights,
             bias: Array1::from(r.bias),
@@ -88,15 +121,26 @@ impl TryFrom<LayerRepr> for Layer {
 /// A fitted autoencoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoencoderModel {
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_mean"
+    )]
     mean: Vec<f64>,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_scale"
+    )]
     scale: Vec<f64>,
+    #[serde(deserialize_with = "de_layers")]
     layers: Vec<Layer>,
     /// Mean training loss (MSE, standardized units) of every epoch.
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_loss_history"
+    )]
     loss_history: Vec<f64>,
     /// Rows the network was trained on.
+    #[serde(deserialize_with = "de_train_rows")]
     train_rows: usize,
 }
 
@@ -117,9 +161,64 @@ pub fn layer_sizes(d: usize, hidden: &[usize]) -> Vec<usize> {
     sizes
 }
 
+/// The number of weights of a network with these layer widths (saturating).
+fn weight_count(sizes: &[usize]) -> usize {
+    sizes.windows(2).fold(0usize, |acc, w| {
+        acc.saturating_add(w[0].saturating_mul(w[1]))
+    })
+}
+
 impl AutoencoderModel {
-    /// Trains on row-major `values` with `d` columns (at least one row).
-    pub fn fit(params: &AutoencoderParams, values: &[f64], d: usize, seed: u64) -> Self {
+    /// Trains on row-major `values` with `d` columns (at least one row); `detector` names the
+    /// detector in errors. Fails when `params` are out of range ([`Detector::check`]), or when
+    /// the network on `d` features would have more than [`WEIGHTS_LIMIT`] weights (key
+    /// `hidden`) or a minibatch more than [`BATCH_VALUES_LIMIT`] activations (`batch_size`).
+    ///
+    /// [`Detector::check`]: crate::Detector::check
+    pub fn fit(
+        params: &AutoencoderParams,
+        detector: &str,
+        values: &[f64],
+        d: usize,
+        seed: u64,
+    ) -> Result<Self, DetectorError> {
+        let invalid = |key, message| DetectorError::InvalidConfig {
+            detector: detector.to_string(),
+            key,
+            message,
+        };
+        crate::detector::Detector::check(params).map_err(|e| invalid(e.key, e.message))?;
+        let n = values.len() / d;
+        let sizes = layer_sizes(d, &params.hidden);
+        let weights = weight_count(&sizes);
+        if weights > WEIGHTS_LIMIT {
+            return Err(invalid(
+                "hidden",
+                format!(
+                    "{:?} on {d} features makes layers {sizes:?} with {weights} weights: \
+                     expected at most {WEIGHTS_LIMIT}",
+                    params.hidden
+                ),
+            ));
+        }
+        let batch = params.batch_size.min(n.min(params.max_train_rows));
+        let activations = batch.saturating_mul(sizes.iter().sum());
+        if activations > BATCH_VALUES_LIMIT {
+            return Err(invalid(
+                "batch_size",
+                format!(
+                    "is {}: a minibatch of {batch} rows through layers {sizes:?} holds \
+                     {activations} activations, more than the limit {BATCH_VALUES_LIMIT}; lower \
+                     batch_size or hidden",
+                    params.batch_size
+                ),
+            ));
+        }
+        Ok(Self::fit_checked(params, values, d, seed))
+    }
+
+    /// [`AutoencoderModel::fit`] once the limits are checked.
+    fn fit_checked(params: &AutoencoderParams, values: &[f64], d: usize, seed: u64) -> Self {
         let n = values.len() / d;
         let rows: Vec<usize> = if n > params.max_train_rows {
             let mut r = sampling::without_replacement(
@@ -170,7 +269,7 @@ impl AutoencoderModel {
 
         let mut shuffle = sampling::stream(seed, STREAM_SHUFFLE);
         let mut order: Vec<usize> = (0..m).collect();
-        let mut loss_history = Vec::with_capacity(params.epochs);
+        let mut loss_history = Vec::with_capacity(params.epochs.min(EPOCHS_LIMIT));
         let mut step = 0i32;
         let batch = params.batch_size.min(m);
         for _ in 0..params.epochs {
@@ -246,16 +345,25 @@ impl AutoencoderModel {
         self.squared_errors(row).iter().copied().collect()
     }
 
-    /// Structural checks after loading from JSON.
+    /// Checks after loading from JSON: layers that map the detector's features back to them
+    /// through 1..=[`HIDDEN_LAYERS_LIMIT`] mirrored hidden layers of widths
+    /// 1..=[`HIDDEN_WIDTH_LIMIT`] with at most [`WEIGHTS_LIMIT`] weights, a positive input
+    /// scale, 1..=[`EPOCHS_LIMIT`] epochs of loss history and 1..=[`MAX_TRAIN_ROWS_LIMIT`]
+    /// training rows (every float is finite, as deserialization checked). The error names
+    /// the field.
     pub fn check(&self, n_features: usize) -> Result<(), String> {
-        let sizes = self.sizes();
-        if self.mean.len() != n_features
-            || self.scale.len() != n_features
-            || sizes.first() != Some(&n_features)
-            || sizes.last() != Some(&n_features)
-        {
+        if self.mean.len() != n_features || self.scale.len() != n_features {
             return Err(format!(
-                "autoencoder layers {sizes:?} do not map {n_features} features to {n_features}"
+                "the autoencoder has {} `mean` and {} `scale` values but the detector lists \
+                 {n_features} features",
+                self.mean.len(),
+                self.scale.len()
+            ));
+        }
+        if let Some(j) = self.scale.iter().position(|&s| s.is_nan() || s <= 0.0) {
+            return Err(format!(
+                "the autoencoder's `scale[{j}]` is {:?}: expected a standard deviation > 0",
+                self.scale[j]
             ));
         }
         if let Some(i) = self
@@ -264,12 +372,45 @@ impl AutoencoderModel {
             .position(|w| w[0].weights.ncols() != w[1].weights.nrows())
         {
             return Err(format!(
-                "autoencoder layers {i} and {} do not connect",
-                i + 1
+                "the autoencoder's `layers[{i}]` has {} outputs but `layers[{}]` {} inputs",
+                self.layers[i].weights.ncols(),
+                i + 1,
+                self.layers[i + 1].weights.nrows()
             ));
         }
-        if self.scale.iter().any(|s| s.is_nan() || *s <= 0.0) {
-            return Err("autoencoder input scale must be positive".into());
+        let sizes = self.sizes();
+        let hidden = sizes.get(1..sizes.len().saturating_sub(1)).unwrap_or(&[]);
+        let mirrored = hidden.iter().eq(hidden.iter().rev());
+        if sizes.first() != Some(&n_features)
+            || sizes.last() != Some(&n_features)
+            || !self.layers.len().is_multiple_of(2)
+            || !(1..=HIDDEN_LAYERS_LIMIT).contains(&(self.layers.len() / 2))
+            || !mirrored
+            || hidden.iter().any(|h| !(1..=HIDDEN_WIDTH_LIMIT).contains(h))
+        {
+            return Err(format!(
+                "the autoencoder's `layers` have widths {sizes:?}: expected {n_features} features \
+                 through 1..={HIDDEN_LAYERS_LIMIT} hidden widths in 1..={HIDDEN_WIDTH_LIMIT}, \
+                 mirrored, back to {n_features}"
+            ));
+        }
+        let weights = weight_count(&sizes);
+        if weights > WEIGHTS_LIMIT {
+            return Err(format!(
+                "the autoencoder's `layers` have {weights} weights: expected at most {WEIGHTS_LIMIT}"
+            ));
+        }
+        if !(1..=EPOCHS_LIMIT).contains(&self.loss_history.len()) {
+            return Err(format!(
+                "the autoencoder's `loss_history` has {} epochs: expected 1..={EPOCHS_LIMIT}",
+                self.loss_history.len()
+            ));
+        }
+        if !(1..=MAX_TRAIN_ROWS_LIMIT).contains(&self.train_rows) {
+            return Err(format!(
+                "the autoencoder's `train_rows` is {}: expected 1..={MAX_TRAIN_ROWS_LIMIT}",
+                self.train_rows
+            ));
         }
         Ok(())
     }
@@ -402,17 +543,17 @@ mod tests {
     #[test]
     fn loss_decreases_and_training_is_deterministic() {
         let values = plane(600, 1);
-        let a = AutoencoderModel::fit(&params(60), &values, 4, 9);
+        let a = AutoencoderModel::fit(&params(60), "t", &values, 4, 9).unwrap();
         let h = a.loss_history();
         assert_eq!(h.len(), 60);
         assert!(h[59] < 0.25 * h[0], "loss {} -> {}", h[0], h[59]);
         assert_eq!(a.sizes(), vec![4, 6, 2, 6, 4]);
-        let b = AutoencoderModel::fit(&params(60), &values, 4, 9);
+        let b = AutoencoderModel::fit(&params(60), "t", &values, 4, 9).unwrap();
         assert_eq!(a, b);
         let sa = a.score(&values);
         let sb = b.score(&values);
         assert!(sa.iter().zip(&sb).all(|(x, y)| x.to_bits() == y.to_bits()));
-        let c = AutoencoderModel::fit(&params(60), &values, 4, 10);
+        let c = AutoencoderModel::fit(&params(60), "t", &values, 4, 10).unwrap();
         assert_ne!(a, c);
     }
 
@@ -421,7 +562,7 @@ mod tests {
         let mut values = plane(600, 2);
         // row 17 breaks the relation of feature 2 only
         values[17 * 4 + 2] = -values[17 * 4 + 2] + 1.5;
-        let m = AutoencoderModel::fit(&params(80), &values, 4, 3);
+        let m = AutoencoderModel::fit(&params(80), "t", &values, 4, 3).unwrap();
         let s = m.score(&values);
         let best = (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
         assert_eq!(best, 17);
@@ -439,7 +580,7 @@ mod tests {
             max_train_rows: 500,
             ..params(5)
         };
-        let m = AutoencoderModel::fit(&p, &values, 4, 1);
+        let m = AutoencoderModel::fit(&p, "t", &values, 4, 1).unwrap();
         assert_eq!(m.train_rows(), 500);
         assert!(m.score(&values).iter().all(|s| s.is_finite()));
     }

@@ -24,7 +24,7 @@ mod params;
 pub mod path_length;
 pub mod tree;
 
-use crate::detector::DetectorModel;
+use crate::detector::{Detector, DetectorModel};
 use crate::error::DetectorError;
 use crate::sampling;
 use packed::{PackedForest, Walk};
@@ -33,7 +33,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tree::{Subsample, Tree};
 
-pub use params::{IsolationForestKeys, IsolationForestParams, MaxFeatures, MaxSamples};
+pub use params::{
+    FOREST_SAMPLES_LIMIT, IsolationForestKeys, IsolationForestParams, MAX_FEATURES_LIMIT,
+    MAX_SAMPLES_LIMIT, MaxFeatures, MaxSamples, N_ESTIMATORS_LIMIT,
+};
 
 /// Rows scored per parallel task; fixed so the work split never depends on the thread count.
 const SCORE_CHUNK: usize = 512;
@@ -53,9 +56,21 @@ pub struct IsolationForestModel {
 /// Serialized form of [`IsolationForestModel`] (the derived data is rebuilt on load).
 #[derive(Deserialize)]
 struct ForestRepr {
+    #[serde(deserialize_with = "de_n_features")]
     n_features: usize,
+    #[serde(deserialize_with = "de_max_samples")]
     max_samples: usize,
+    #[serde(deserialize_with = "de_trees")]
     trees: Vec<Tree>,
+}
+
+crate::named::named_fields! {
+    de_n_features: usize = "n_features";
+    de_max_samples: usize = "max_samples";
+}
+
+fn de_trees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tree>, D::Error> {
+    crate::named::indexed(d, "trees")
 }
 
 impl From<ForestRepr> for IsolationForestModel {
@@ -73,8 +88,35 @@ impl IsolationForestModel {
         n_features: usize,
         seed: u64,
     ) -> Result<Self, DetectorError> {
+        let invalid = |key, message| DetectorError::InvalidConfig {
+            detector: detector.to_string(),
+            key,
+            message,
+        };
+        params.check().map_err(|e| invalid(e.key, e.message))?;
         let n = values.len() / n_features;
         let psi = params.max_samples.resolve(n);
+        if psi > MAX_SAMPLES_LIMIT {
+            return Err(invalid(
+                "max_samples",
+                format!(
+                    "is {}: {psi} of the {n} rows per tree, more than the limit {MAX_SAMPLES_LIMIT}",
+                    params.max_samples
+                ),
+            ));
+        }
+        let samples = params.n_estimators.saturating_mul(psi);
+        if samples > FOREST_SAMPLES_LIMIT {
+            return Err(invalid(
+                "max_samples",
+                format!(
+                    "is {}: {} trees (`n_estimators`) x {psi} rows each make {samples} tree \
+                     samples, more than the limit {FOREST_SAMPLES_LIMIT} (a forest of several \
+                     GB); lower max_samples or n_estimators",
+                    params.max_samples, params.n_estimators
+                ),
+            ));
+        }
         let m = params.max_features.resolve(n_features, detector)?;
         let depth_limit = max_depth(psi);
         let trees = (0..params.n_estimators)
@@ -176,21 +218,32 @@ impl IsolationForestModel {
         out
     }
 
-    /// Structural checks after loading from JSON.
+    /// Checks after loading from JSON: as many features as the detector, 1..=
+    /// [`N_ESTIMATORS_LIMIT`] trees, `max_samples` (psi) in 1..=[`MAX_SAMPLES_LIMIT`], and
+    /// every tree one that growing on psi rows can give ([`Tree::check`]) splitting on the
+    /// detector's features. The error names the field.
     pub fn check(&self, n_features: usize) -> Result<(), String> {
         if self.n_features != n_features {
             return Err(format!(
-                "forest has {} features but the detector lists {n_features}",
+                "the forest's `n_features` is {} but the detector lists {n_features} features",
                 self.n_features
             ));
         }
-        if self.trees.is_empty() || self.max_samples == 0 {
-            return Err("forest has no trees or max_samples 0".into());
+        if !(1..=N_ESTIMATORS_LIMIT).contains(&self.trees.len()) {
+            return Err(format!(
+                "the forest has {} `trees`: expected 1..={N_ESTIMATORS_LIMIT}",
+                self.trees.len()
+            ));
         }
-        if let Some(f) = self.trees.iter().filter_map(Tree::max_feature).max()
-            && f as usize >= n_features
-        {
-            return Err(format!("a tree splits on feature {f} of {n_features}"));
+        if !(1..=MAX_SAMPLES_LIMIT).contains(&self.max_samples) {
+            return Err(format!(
+                "the forest's `max_samples` is {}: expected 1..={MAX_SAMPLES_LIMIT}",
+                self.max_samples
+            ));
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(self.max_samples, n_features)
+                .map_err(|e| format!("trees[{t}]: {e}"))?;
         }
         Ok(())
     }

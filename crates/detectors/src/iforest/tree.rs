@@ -72,11 +72,24 @@ pub struct Tree {
 /// the path length of a leaf (`feature` = [`LEAF`]).
 #[derive(Serialize, Deserialize)]
 struct TreeRepr {
+    #[serde(deserialize_with = "de_feature")]
     feature: Vec<u32>,
+    #[serde(deserialize_with = "de_left")]
     left: Vec<u32>,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_value"
+    )]
     value: Vec<f64>,
+    #[serde(deserialize_with = "de_size")]
     size: Vec<u32>,
+}
+
+crate::named::named_fields! {
+    de_feature: Vec<u32> = "feature";
+    de_left: Vec<u32> = "left";
+    de_value: Vec<f64> = "value" via crate::exact_f64::vec::deserialize;
+    de_size: Vec<u32> = "size";
 }
 
 impl From<Tree> for TreeRepr {
@@ -120,8 +133,13 @@ impl TryFrom<TreeRepr> for Tree {
                 r.size.len()
             ));
         }
+        if len > u32::MAX as usize {
+            return Err(format!("tree has {len} nodes: expected fewer than 2^32"));
+        }
         let mut nodes = Vec::with_capacity(len);
         let mut leaf_value = Vec::with_capacity(len);
+        // every node but the root is the child of exactly one node: the nodes form a tree
+        let mut parents = vec![0u8; len];
         for i in 0..len {
             if r.feature[i] == LEAF {
                 nodes.push(leaf_node(i));
@@ -130,7 +148,13 @@ impl TryFrom<TreeRepr> for Tree {
                 let left = r.left[i] as usize;
                 // children strictly after their parent: walks always terminate
                 if left <= i || left + 1 >= len {
-                    return Err(format!("node {i} has children at {left} of {len} nodes"));
+                    return Err(format!(
+                        "node {i}: `left` is {left}: the two children of a split must come after \
+                         it among the tree's {len} nodes"
+                    ));
+                }
+                for child in [left, left + 1] {
+                    parents[child] = parents[child].saturating_add(1);
                 }
                 nodes.push(Node {
                     threshold: r.value[i],
@@ -139,6 +163,12 @@ impl TryFrom<TreeRepr> for Tree {
                 });
                 leaf_value.push(0.0);
             }
+        }
+        if let Some(j) = (1..len).find(|&j| parents[j] != 1) {
+            return Err(format!(
+                "node {j} is the child (`left`) of {} nodes: expected exactly 1",
+                parents[j]
+            ));
         }
         Ok(Tree::new(nodes, leaf_value, r.size))
     }
@@ -441,6 +471,65 @@ impl Tree {
     /// Largest feature index used by a split, if any split exists.
     pub fn max_feature(&self) -> Option<u32> {
         self.split_features().max()
+    }
+
+    /// Checks a loaded tree against what [`Tree::grow`] gives on `psi` rows of `n_features`
+    /// features: the root holds psi samples, every split sends at least one sample each way
+    /// and on a feature < `n_features`, the depth is at most ceil(log2 psi), and every leaf's
+    /// value is its depth + c(its size) (to 1e-9 relative: `ln` may differ in the last bit
+    /// between platforms). The error names the node and the field.
+    pub fn check(&self, psi: usize, n_features: usize) -> Result<(), String> {
+        if self.sizes[0] as usize != psi {
+            return Err(format!(
+                "the root's `size` is {} but the forest's `max_samples` is {psi}",
+                self.sizes[0]
+            ));
+        }
+        let limit = super::path_length::max_depth(psi);
+        if self.depth > limit {
+            return Err(format!(
+                "the tree is {} deep: trees grown on {psi} samples are at most {limit} deep",
+                self.depth
+            ));
+        }
+        // parents come before their children (checked when reading), so one pass sets depths
+        let mut depth = vec![0u32; self.nodes.len()];
+        for i in 0..self.nodes.len() {
+            let size = self.sizes[i];
+            if size == 0 {
+                return Err(format!("node {i}: `size` is 0: every node holds a sample"));
+            }
+            if self.is_leaf(i) {
+                let want = depth[i] as f64 + average_path_length(size as usize);
+                let v = self.leaf_value[i];
+                let off = (v - want).abs();
+                if off.is_nan() || off > 1e-9 * want.max(1.0) {
+                    return Err(format!(
+                        "node {i}: leaf `value` is {v:?} but a leaf at depth {} of `size` {size} \
+                         has path length {want:?}",
+                        depth[i]
+                    ));
+                }
+                continue;
+            }
+            let node = self.nodes[i];
+            if node.feature as usize >= n_features {
+                return Err(format!(
+                    "node {i}: split `feature` is {} but the detector has {n_features} features",
+                    node.feature
+                ));
+            }
+            let left = node.left as usize;
+            let (a, b) = (self.sizes[left], self.sizes[left + 1]);
+            if u64::from(a) + u64::from(b) != u64::from(size) {
+                return Err(format!(
+                    "node {i}: `size` is {size} but its children hold {a} + {b} samples"
+                ));
+            }
+            depth[left] = depth[i] + 1;
+            depth[left + 1] = depth[i] + 1;
+        }
+        Ok(())
     }
 }
 

@@ -24,11 +24,24 @@ const SCORE_CHUNK: usize = 4096;
 /// A fitted z-score detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZScoreModel {
+    #[serde(deserialize_with = "de_combine")]
     combine: Combine,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_center"
+    )]
     center: Vec<f64>,
-    #[serde(with = "crate::exact_f64::vec")]
+    #[serde(
+        serialize_with = "crate::exact_f64::vec::serialize",
+        deserialize_with = "de_spread"
+    )]
     spread: Vec<f64>,
+}
+
+crate::named::named_fields! {
+    de_combine: Combine = "combine";
+    de_center: Vec<f64> = "center" via crate::exact_f64::vec::deserialize;
+    de_spread: Vec<f64> = "spread" via crate::exact_f64::vec::deserialize;
 }
 
 impl ZScoreModel {
@@ -104,6 +117,32 @@ impl ZScoreModel {
     /// Number of features.
     pub fn n_features(&self) -> usize {
         self.center.len()
+    }
+
+    /// How per-feature scores combine into the row score.
+    pub fn combine(&self) -> Combine {
+        self.combine
+    }
+
+    /// Checks after loading from JSON: a center and a spread per feature, every spread >= 0
+    /// (0 is what fitting stores for a feature constant in training, which then scores 0, so
+    /// it is accepted; centers and spreads are finite, as deserialization checked).
+    pub fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.center.len() != n_features || self.spread.len() != n_features {
+            return Err(format!(
+                "the z-score model has {} `center` and {} `spread` values but the detector lists \
+                 {n_features} features",
+                self.center.len(),
+                self.spread.len()
+            ));
+        }
+        if let Some(j) = self.spread.iter().position(|&s| s.is_nan() || s < 0.0) {
+            return Err(format!(
+                "the z-score model's `spread[{j}]` is {:?}: expected a standard deviation >= 0",
+                self.spread[j]
+            ));
+        }
+        Ok(())
     }
 
     /// Centers, one per feature.

@@ -55,6 +55,7 @@ impl Detector for ZScoreParams {
     type Model = ZScoreModel;
     type Keys = ZScoreKeys;
 
+    /// Nothing to check: `center` and `combine` are keywords (serde checked them).
     fn check(&self) -> Result<(), InvalidParam> {
         Ok(())
     }
@@ -72,6 +73,25 @@ impl Detector for ZScoreParams {
     ) -> Result<ZScoreModel, DetectorError> {
         Ok(ZScoreModel::fit(self, data.values(), data.n_cols()))
     }
+
+    /// The model combines per-feature scores as the config says.
+    fn check_model(&self, model: &ZScoreModel) -> Result<(), String> {
+        if model.combine() != self.combine {
+            return Err(format!(
+                "the z-score model's `combine` is {} but the config's is {}",
+                combine_name(model.combine()),
+                combine_name(self.combine)
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn combine_name(c: Combine) -> &'static str {
+    match c {
+        Combine::Max => "max",
+        Combine::SumSq => "sum_sq",
+    }
 }
 
 impl DetectorModel for ZScoreModel {
@@ -84,13 +104,7 @@ impl DetectorModel for ZScoreModel {
     }
 
     fn check(&self, n_features: usize) -> Result<(), String> {
-        if self.n_features() != n_features {
-            return Err(format!(
-                "z-score model has {} features, the detector lists {n_features}",
-                self.n_features()
-            ));
-        }
-        Ok(())
+        ZScoreModel::check(self, n_features)
     }
 
     /// `k_sigma: k` is |z| > k for `combine: max`, sum z^2 > k^2 for `combine: sum_sq`.
