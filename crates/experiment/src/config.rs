@@ -134,13 +134,46 @@ impl ExperimentConfig {
         if let Some(data) = data {
             config.data.path = data.to_path_buf();
         }
-        config
-            .validate()
-            .map_err(|message| ExperimentError::Config {
+        if let Err(message) = config.validate() {
+            // a value out of range is named with its line, as a parse error is
+            let key = config.invalid_key(&message);
+            let set = key.as_ref().is_some_and(|k| {
+                overrides
+                    .iter()
+                    .any(|o| o.split('=').next() == Some(k.as_str()))
+            });
+            let place = match key.as_deref().and_then(|k| line_of(&text, k)) {
+                _ if set => " (set by --set)".to_string(),
+                Some(line) => format!(" at line {line}"),
+                None => String::new(),
+            };
+            return Err(ExperimentError::Config {
                 path: path.to_path_buf(),
-                message,
-            })?;
+                message: format!("{message}{place}"),
+            });
+        }
         Ok(config)
+    }
+
+    /// The dotted key (`detectors.0.n_estimators`) a [`validate`](Self::validate) message is
+    /// about, when it names one.
+    fn invalid_key(&self, message: &str) -> Option<String> {
+        if let Some(rest) = message.strip_prefix("detectors[") {
+            let (index, _) = rest.split_once(']')?;
+            let i: usize = index.parse().ok()?;
+            let key = self.detectors.get(i).and_then(|d| match d.validate() {
+                Err(webthreat_detectors::DetectorError::InvalidConfig { key, .. }) => Some(key),
+                _ => None,
+            });
+            return Some(match key {
+                Some(key) => format!("detectors.{i}.{key}"),
+                None => format!("detectors.{i}"),
+            });
+        }
+        let top = message.split([':', ' ']).next()?;
+        ["name", "features", "streaming", "detectors"]
+            .contains(&top)
+            .then(|| top.to_string())
     }
 
     /// Parses YAML text with overrides; the error is a human message with key and line.
@@ -221,6 +254,49 @@ impl ExperimentConfig {
     }
 }
 
+/// The 1-based line of a dotted key (`detectors.0.n_estimators`) in block-style YAML, if it is
+/// written there (a key given in flow style `{...}` or not written at all has none).
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let is_item = |l: &str| l.trim_start().starts_with("- ");
+    // a line's content column: after a sequence dash, the content starts two further
+    let column = |l: &str| if is_item(l) { indent(l) + 2 } else { indent(l) };
+    fn content(l: &str) -> &str {
+        l.trim_start().trim_start_matches("- ")
+    }
+    // the lines [from, to) hold the value being searched, its entries at column >= `at`
+    let (mut from, mut to, mut at) = (0, lines.len(), 0);
+    let mut line = None;
+    for seg in key.split('.') {
+        let (start, level) = match seg.parse::<usize>() {
+            Ok(i) => {
+                let dash = (from..to)
+                    .filter(|&n| is_item(lines[n]) && indent(lines[n]) >= at)
+                    .map(|n| indent(lines[n]))
+                    .min()?;
+                let start = (from..to)
+                    .filter(|&n| is_item(lines[n]) && indent(lines[n]) == dash)
+                    .nth(i)?;
+                (start, dash)
+            }
+            Err(_) => {
+                let start = (from..to).find(|&n| {
+                    column(lines[n]) >= at && content(lines[n]).starts_with(&format!("{seg}:"))
+                })?;
+                (start, column(lines[start]))
+            }
+        };
+        // the value runs to the next line at its level or shallower
+        let end = (start + 1..to)
+            .find(|&m| !lines[m].trim().is_empty() && indent(lines[m]) <= level)
+            .unwrap_or(to);
+        line = Some(start + 1);
+        (from, to, at) = (start, end, level + 1);
+    }
+    line
+}
+
 /// Applies `a.b.0.c=value` to a YAML value; `value` is parsed as YAML (so numbers stay numbers).
 fn apply_override(root: &mut serde_yaml::Value, assignment: &str) -> Result<(), String> {
     let (key, raw) = assignment
@@ -291,6 +367,40 @@ mod tests {
         let text = "name: t\ndata:\n  path: x.csv\n  formt: table\ndetectors: []\n";
         let err = ExperimentConfig::parse(text, &[]).unwrap_err();
         assert!(err.contains("formt") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        let text = "name: t\ndata:\n  path: x.csv\ndetectors:\n  - kind: zscore\n  - kind: iforest\n    contamination: 0.1\n    n_estimators: 1000000000\n";
+        std::fs::write(&path, text).unwrap();
+        let err = ExperimentConfig::load(&path, &[], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("n_estimators") && err.contains("at line 8"),
+            "{err}"
+        );
+        let set = ["detectors.1.n_estimators=2000000000".to_string()];
+        let err = ExperimentConfig::load(&path, &set, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("(set by --set)"), "{err}");
+        std::fs::write(
+            &path,
+            "name: -x\ndata:\n  path: x.csv\ndetectors:\n  - kind: zscore\n",
+        )
+        .unwrap();
+        let err = ExperimentConfig::load(&path, &[], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at line 1"), "{err}");
+        assert_eq!(
+            line_of("a:\n  b:\n    - x: 1\n    - y: 2\n      z: 3\n", "a.b.1.z"),
+            Some(5)
+        );
+        assert_eq!(line_of("a: {b: 1}\n", "a.b"), None);
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         scaled,
         training_scores,
         typical,
+        notes: fit_notes,
     } = fit;
+    notes.extend(fit_notes);
     let mut scoring = Scoring::new(
         config,
         &pending,

@@ -97,6 +97,8 @@ pub(crate) struct Fit {
     pub training_scores: Vec<(Vec<f64>, Vec<f64>)>,
     /// Column medians of the unscaled fit rows: the typical values of explanations.
     pub typical: Vec<f64>,
+    /// What the detectors adjusted while fitting (a clamped `max_samples`, a subsample).
+    pub notes: Vec<String>,
 }
 
 /// Fits the scaler, then every detector and its threshold, on the unscaled fit rows `raw`.
@@ -113,6 +115,7 @@ pub(crate) fn fit(
     let scaled_medians = scaler.scaled_medians(&middles);
     let mut detectors = Vec::with_capacity(config.detectors.len());
     let mut training_scores = Vec::with_capacity(config.detectors.len());
+    let mut notes = Vec::new();
     for detector in &config.detectors {
         let _stage = StageProgress::start(format!(
             "fitting {} on {} rows",
@@ -124,6 +127,7 @@ pub(crate) fn fit(
                 .map_err(|e| detector_error(detector.name(), e))?;
         detectors.push(trained.detector);
         training_scores.push((trained.scores, trained.sorted_scores));
+        notes.extend(trained.notes);
     }
     Ok(Fit {
         pipeline: FeaturePipeline { spec, scaler },
@@ -131,6 +135,7 @@ pub(crate) fn fit(
         scaled,
         training_scores,
         typical,
+        notes,
     })
 }
 
