@@ -7,12 +7,15 @@
 //! Invariant: every value in a constructed matrix is finite; construction rejects NaN and
 //! infinity with the row and feature that carried it. [`stats`] holds the order statistics
 //! (medians, numpy-linear quantiles) every crate needs, [`decimal`] fast exact number text for
-//! large CSV outputs, [`log_fields`] the documented field lists of the native log formats.
+//! large CSV outputs, [`log_fields`] the documented field lists of the native log formats,
+//! [`text`] the escaping of control and bidirectional characters in log-derived text before it
+//! is shown anywhere (terminal, report, plot, CSV).
 
 pub mod decimal;
 mod entities;
 pub mod log_fields;
 pub mod stats;
+pub mod text;
 
 pub use entities::{Entities, EntityError};
 use thiserror::Error;
