@@ -48,9 +48,11 @@ pub fn linear_histogram(values: &[f64], bins: usize) -> Histogram {
     weighted_linear_histogram(min, max, finite.map(|v| (v, 1)), bins)
 }
 
-/// Equal-width histogram over `[min, max]` of `(value, count)` pairs (values outside the range
-/// count in the end bins): an empty range (`min > max`) gives one empty bin, a constant one a
-/// single unit-wide bin.
+/// Equal-width histogram over `[min, max]` (finite) of `(value, count)` pairs (values outside
+/// the range count in the end bins): an empty range (`min > max`) gives one empty bin, a
+/// constant one a single bin a unit wide (wider for values beyond 5e8, so that its edges
+/// differ). Edges are always finite and ascending: a range wider than `f64::MAX` is binned in
+/// halves, one a few subnormal steps wide (too narrow to split) gets a single bin.
 pub(crate) fn weighted_linear_histogram(
     min: f64,
     max: f64,
@@ -64,19 +66,41 @@ pub(crate) fn weighted_linear_histogram(
         };
     }
     if min == max {
+        let half = 0.5f64.max(min.abs() * 1e-9);
         return Histogram {
-            edges: vec![min - 0.5, min + 0.5],
+            edges: vec![(min - half).max(f64::MIN), (min + half).min(f64::MAX)],
             counts: vec![values.map(|(_, n)| n).sum()],
         };
     }
     let bins = bins.max(1);
     let width = (max - min) / bins as f64;
-    let edges = (0..=bins).map(|i| min + width * i as f64).collect();
-    let mut counts = vec![0u64; bins];
-    for (v, n) in values {
-        let index = (((v.clamp(min, max) - min) / width) as usize).min(bins - 1);
-        counts[index] += n;
+    if width == 0.0 {
+        return Histogram {
+            edges: vec![min, max],
+            counts: vec![values.map(|(_, n)| n).sum()],
+        };
     }
+    let mut counts = vec![0u64; bins];
+    let edges = if width.is_finite() {
+        for (v, n) in values {
+            let index = (((v.clamp(min, max) - min) / width) as usize).min(bins - 1);
+            counts[index] += n;
+        }
+        // rounding may carry the last edge past f64::MAX
+        (0..=bins)
+            .map(|i| (min + width * i as f64).min(f64::MAX))
+            .collect()
+    } else {
+        // `max - min` overflows; half of it does not
+        let (low, half_width) = (min / 2.0, (max / 2.0 - min / 2.0) / bins as f64);
+        for (v, n) in values {
+            let index = (((v.clamp(min, max) / 2.0 - low) / half_width) as usize).min(bins - 1);
+            counts[index] += n;
+        }
+        (0..=bins)
+            .map(|i| (2.0 * (low + half_width * i as f64)).clamp(min, max))
+            .collect()
+    };
     Histogram { edges, counts }
 }
 
@@ -191,6 +215,35 @@ mod tests {
         assert_eq!(h.edges, vec![6.5, 7.5]);
         assert_eq!(h.counts, vec![2]);
         assert_eq!(linear_histogram(&[], 3).total(), 0);
+    }
+
+    /// Edges finite, strictly ascending, one more than the counts.
+    fn assert_sane(h: &Histogram, what: &str) {
+        assert_eq!(h.edges.len(), h.counts.len() + 1, "{what}: {h:?}");
+        assert!(h.edges.iter().all(|e| e.is_finite()), "{what}: {h:?}");
+        assert!(h.edges.windows(2).all(|w| w[0] < w[1]), "{what}: {h:?}");
+    }
+
+    #[test]
+    fn linear_histogram_of_extreme_values_has_finite_ascending_edges() {
+        let h = linear_histogram(&[-f64::MAX, f64::MAX, f64::MAX / 10.0, 1.2e308], 30);
+        assert_sane(&h, "full range");
+        assert_eq!(h.edges[0], -f64::MAX);
+        assert_eq!(h.edges[30], f64::MAX);
+        assert_eq!(h.total(), 4);
+        let at = |i: usize| h.counts[i];
+        assert_eq!((at(0), at(16), at(25), at(29)), (1, 1, 1, 1));
+        let h = linear_histogram(&[0.0, f64::MAX], 30);
+        assert_sane(&h, "zero to max");
+        assert_eq!(h.counts[29], 1);
+        for constant in [1e300, f64::MAX, -f64::MAX, 5e-324] {
+            let h = linear_histogram(&[constant; 3], 30);
+            assert_sane(&h, &constant.to_string());
+            assert_eq!(h.counts, vec![3]);
+        }
+        let h = linear_histogram(&[0.0, 5e-324, 5e-324], 30);
+        assert_sane(&h, "subnormal");
+        assert_eq!(h.total(), 3);
     }
 
     #[test]

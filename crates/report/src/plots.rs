@@ -3,15 +3,22 @@
 //! Text uses the DejaVu Sans font bundled by the `dejavu` crate, registered with plotters'
 //! ab_glyph support, so no system font or fontconfig is needed and the PNG bytes are identical
 //! across runs and machines for the same model.
+//!
+//! The model's numbers and strings come from untrusted logs. Every axis range is computed to
+//! stay finite and non-empty whatever the values (plotters' tick computation never ends on an
+//! infinite axis), and every string drawn goes through [`plot_text`].
 
 use crate::ReportError;
-use crate::histogram::{Histogram, LabelCount};
+use crate::histogram::{Histogram, LabelCount, ScatterPoint};
 use crate::model::{DetectorSummary, ReportModel};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::borrow::Cow;
 use std::error::Error;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use webthreat_core::text::visible;
 
 /// Pixel size of every plot.
 pub const PLOT_SIZE: (u32, u32) = (960, 540);
@@ -21,6 +28,10 @@ const FONT_FAMILY: &str = "sans-serif";
 const MAX_AXIS_LABEL_CHARS: usize = 28;
 /// Most categories drawn in one bar chart.
 const MAX_BARS: usize = 25;
+/// Largest magnitude of the ends of a linear axis whose data are more than `f64::MAX` apart
+/// (of opposite signs). plotters computes `end - start` and steps its ticks from start to end:
+/// with an infinite width or end that never finishes.
+const LINEAR_AXIS_LIMIT: f64 = f64::MAX / 2.0;
 
 const NORMAL_GREY: RGBColor = RGBColor(150, 150, 150);
 const SUSPICIOUS_RED: RGBColor = RGBColor(214, 39, 40);
@@ -262,30 +273,105 @@ where
 {
     root.fill(&WHITE)?;
     let plots = &model.plots;
+    let title = &plot_text(&spec.title);
     match spec.kind {
-        PlotKind::BytesDistribution => draw_bytes_distribution(root, model, &spec.title),
+        PlotKind::BytesDistribution => draw_bytes_distribution(root, model, title),
         PlotKind::ConnectionsByProtocol => {
-            draw_bars(root, &plots.by_protocol, &spec.title, "connections")
+            draw_bars(root, &plots.by_protocol, title, "connections")
         }
-        PlotKind::ConnectionsByCountry => {
-            draw_bars(root, &plots.by_country, &spec.title, "connections")
-        }
-        PlotKind::BytesScatter => draw_scatter(root, model, &spec.title),
+        PlotKind::ConnectionsByCountry => draw_bars(root, &plots.by_country, title, "connections"),
+        PlotKind::BytesScatter => draw_scatter(root, model, title),
         PlotKind::ScoreHistogram(index) => {
-            draw_score_histogram(root, &model.detectors[index], &spec.title)
+            draw_score_histogram(root, &model.detectors[index], title)
         }
         PlotKind::SuspiciousBySrcIp => {
-            draw_bars(root, &plots.flagged_by_src_ip, &spec.title, "flagged rows")
+            draw_bars(root, &plots.flagged_by_src_ip, title, "flagged rows")
         }
-        PlotKind::SuspiciousByDstPort => draw_bars(
-            root,
-            &plots.flagged_by_dst_port,
-            &spec.title,
-            "flagged rows",
-        ),
-        PlotKind::TrafficOverTime => draw_traffic(root, model, &spec.title),
-        PlotKind::RocCurves => draw_curves(root, model, &spec.title, CurveKind::Roc),
-        PlotKind::PrCurves => draw_curves(root, model, &spec.title, CurveKind::Pr),
+        PlotKind::SuspiciousByDstPort => {
+            draw_bars(root, &plots.flagged_by_dst_port, title, "flagged rows")
+        }
+        PlotKind::TrafficOverTime => draw_traffic(root, model, title),
+        PlotKind::RocCurves => draw_curves(root, model, title, CurveKind::Roc),
+        PlotKind::PrCurves => draw_curves(root, model, title, CurveKind::Pr),
+    }
+}
+
+/// Model text made safe to draw: control and bidirectional characters escaped by
+/// [`visible`], and likewise U+FFFE and U+FFFF. plotters' SVG backend escapes `< > & " '`
+/// but writes every other character as it is, and an XML document cannot hold most control
+/// characters or these two noncharacters, even as references.
+fn plot_text(text: &str) -> Cow<'_, str> {
+    let forbidden_in_xml = |c| matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    match visible(text) {
+        shown if !shown.contains(forbidden_in_xml) => shown,
+        shown => {
+            let mut out = String::with_capacity(shown.len() + 8);
+            for c in shown.chars() {
+                if forbidden_in_xml(c) {
+                    out.extend(c.escape_unicode());
+                } else {
+                    out.push(c);
+                }
+            }
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// A category label from the model as drawn: [`plot_text`], then [`short_label`].
+fn label_text(label: &str) -> String {
+    short_label(&plot_text(label))
+}
+
+/// The largest of `floor` and the finite `values`.
+fn finite_max(values: impl IntoIterator<Item = f64>, floor: f64) -> f64 {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(floor, f64::max)
+}
+
+/// The smallest and largest finite value of `values`, `None` when there is none.
+fn finite_bounds(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |bounds, v| match bounds {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+}
+
+/// A linear axis over the finite `lo..=hi` with `pad_fraction` (below 1) of its width added
+/// on each side, finite and never empty whatever the values: the padding is at least 1e-9
+/// and a millionth of a millionth of the ends' magnitude (so the ends differ even for
+/// `lo == hi == 1e300`); it is left out where it would carry the width past `f64::MAX`, and
+/// an axis wider than that is cut to `±`[`LINEAR_AXIS_LIMIT`].
+fn linear_axis(lo: f64, hi: f64, pad_fraction: f64) -> Range<f64> {
+    let (lo, hi) = (lo.min(hi), hi.max(lo));
+    if !(hi - lo).is_finite() {
+        // ends of opposite signs: the cut axis still holds 0
+        return lo.max(-LINEAR_AXIS_LIMIT)..hi.min(LINEAR_AXIS_LIMIT);
+    }
+    let pad = ((hi - lo) * pad_fraction)
+        .max(1e-9)
+        .max(lo.abs().max(hi.abs()) * 1e-12);
+    let (start, end) = ((lo - pad).max(f64::MIN), (hi + pad).min(f64::MAX));
+    if (end - start).is_finite() {
+        start..end
+    } else {
+        // `hi - lo` is close to f64::MAX, so far from empty
+        lo..hi
+    }
+}
+
+/// End of a logarithmic axis from 1 holding values up to the finite `max` (at least 1):
+/// `max * 1.5`, but never past `f64::MAX` (plotters' log-axis ticks never end at infinity).
+fn log_axis_end(max: f64) -> f64 {
+    if max <= f64::MAX / 1.5 {
+        max * 1.5
+    } else {
+        f64::MAX
     }
 }
 
@@ -295,6 +381,16 @@ fn format_axis_value(value: f64) -> String {
         format!("{value:.0}")
     } else {
         format!("{value:.1e}")
+    }
+}
+
+/// A score with `decimals` decimals, in scientific notation from a million up (a score of
+/// 1e308 would otherwise be written with 309 digits).
+fn format_score(value: f64, decimals: usize) -> String {
+    if value.abs() < 1e6 {
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.decimals$e}")
     }
 }
 
@@ -312,13 +408,20 @@ fn caption_font() -> (&'static str, u32) {
     (FONT_FAMILY, 24)
 }
 
+/// The bars of `histogram` within the x axis `x_range`: bins with a non-finite edge are left
+/// out, edges beyond the axis drawn at its end.
 fn histogram_bars<'a>(
     histogram: &'a Histogram,
+    x_range: Range<f64>,
     style: ShapeStyle,
 ) -> impl Iterator<Item = Rectangle<(f64, f64)>> + 'a {
+    let on_axis = move |x: f64| x.clamp(x_range.start, x_range.end);
     histogram
         .bins()
-        .map(move |(lo, hi, count)| Rectangle::new([(lo, 0.0), (hi, count as f64)], style))
+        .filter(|(lo, hi, _)| lo.is_finite() && hi.is_finite())
+        .map(move |(lo, hi, count)| {
+            Rectangle::new([(on_axis(lo), 0.0), (on_axis(hi), count as f64)], style)
+        })
 }
 
 fn draw_bytes_distribution<DB>(
@@ -337,10 +440,11 @@ where
     .into_iter()
     .filter_map(|(name, hist, color)| hist.map(|h| (name, h, color)))
     .collect();
-    let x_max = series
-        .iter()
-        .filter_map(|(_, h, _)| h.edges.last().copied())
-        .fold(1.0f64, f64::max);
+    // edges are log10(1 + bytes): at most about 309 for finite bytes
+    let x_max = finite_max(
+        series.iter().flat_map(|(_, h, _)| h.edges.iter().copied()),
+        1.0,
+    );
     let y_max = series
         .iter()
         .map(|(_, h, _)| h.max_count())
@@ -362,7 +466,11 @@ where
         .draw()?;
     for (name, histogram, color) in series {
         chart
-            .draw_series(histogram_bars(histogram, color.mix(0.5).filled()))?
+            .draw_series(histogram_bars(
+                histogram,
+                0.0..x_max,
+                color.mix(0.5).filled(),
+            ))?
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], color.filled()));
     }
@@ -388,7 +496,7 @@ where
     let counts = &counts[..counts.len().min(MAX_BARS)];
     let n = counts.len();
     // Largest count at the top: category index 0 is drawn at the bottom.
-    let labels: Vec<String> = counts.iter().rev().map(|c| short_label(&c.label)).collect();
+    let labels: Vec<String> = counts.iter().rev().map(|c| label_text(&c.label)).collect();
     let max = counts.iter().map(|c| c.count).max().unwrap_or(1);
     let mut chart = ChartBuilder::on(root)
         .caption(title, caption_font())
@@ -396,7 +504,7 @@ where
         .x_label_area_size(45)
         .y_label_area_size(220)
         .build_cartesian_2d(
-            0u64..(max + max / 10 + 1),
+            0u64..max.saturating_add(max / 10).saturating_add(1),
             (0..n.saturating_sub(1)).into_segmented(),
         )?;
     chart
@@ -433,25 +541,26 @@ where
     DB::ErrorType: 'static,
 {
     let points = &model.plots.scatter;
-    // Shift by one so zero bytes can sit on the log axes.
+    // Shift by one so zero bytes can sit on the log axes (NaN and negative values at zero).
     let shifted = |v: f64| v.max(0.0) + 1.0;
-    let x_max = points
-        .iter()
-        .map(|p| shifted(p.bytes_in))
-        .fold(10.0, f64::max);
-    let y_max = points
-        .iter()
-        .map(|p| shifted(p.bytes_out))
-        .fold(10.0, f64::max);
+    let x_end = log_axis_end(finite_max(points.iter().map(|p| shifted(p.bytes_in)), 10.0));
+    let y_end = log_axis_end(finite_max(
+        points.iter().map(|p| shifted(p.bytes_out)),
+        10.0,
+    ));
+    // an infinite value is drawn at the end of its axis
+    let position = |p: &ScatterPoint| {
+        (
+            shifted(p.bytes_in).min(x_end),
+            shifted(p.bytes_out).min(y_end),
+        )
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(title, caption_font())
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(
-            (1.0..x_max * 1.5).log_scale(),
-            (1.0..y_max * 1.5).log_scale(),
-        )?;
+        .build_cartesian_2d((1.0..x_end).log_scale(), (1.0..y_end).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("bytes in + 1")
@@ -465,13 +574,12 @@ where
         (true, "Suspicious", SUSPICIOUS_RED),
     ] {
         chart
-            .draw_series(points.iter().filter(|p| p.flagged == flagged).map(|p| {
-                Circle::new(
-                    (shifted(p.bytes_in), shifted(p.bytes_out)),
-                    if flagged { 4 } else { 2 },
-                    color.filled(),
-                )
-            }))?
+            .draw_series(
+                points
+                    .iter()
+                    .filter(|p| p.flagged == flagged)
+                    .map(|p| Circle::new(position(p), if flagged { 4 } else { 2 }, color.filled())),
+            )?
             .label(name)
             .legend(move |(x, y)| Circle::new((x + 7, y), 4, color.filled()));
     }
@@ -497,40 +605,42 @@ where
         return Ok(());
     };
     let threshold = detector.threshold;
-    let first = histogram.edges.first().copied().unwrap_or(0.0);
-    let last = histogram.edges.last().copied().unwrap_or(1.0);
-    let (mut x_min, mut x_max) = (first, last);
-    if threshold.is_finite() {
-        x_min = x_min.min(threshold);
-        x_max = x_max.max(threshold);
-    }
-    let pad = ((x_max - x_min) * 0.03).max(1e-9);
+    let threshold = threshold.is_finite().then_some(threshold);
+    let (x_min, x_max) =
+        finite_bounds(histogram.edges.iter().copied().chain(threshold)).unwrap_or((0.0, 1.0));
+    let x_range = linear_axis(x_min, x_max, 0.03);
     let y_max = (histogram.max_count() as f64 * 1.1).max(1.0);
     let mut chart = ChartBuilder::on(root)
         .caption(title, caption_font())
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d((x_min - pad)..(x_max + pad), 0.0..y_max)?;
+        .build_cartesian_2d(x_range.clone(), 0.0..y_max)?;
     chart
         .configure_mesh()
         .x_desc("score")
         .y_desc("rows")
-        .x_label_formatter(&|v| format!("{v:.3}"))
+        .x_label_formatter(&|v| format_score(*v, 3))
         .y_label_formatter(&|v| format_axis_value(*v))
         .label_style((FONT_FAMILY, 14))
         .draw()?;
     chart
-        .draw_series(histogram_bars(histogram, BAR_BLUE.mix(0.7).filled()))?
+        .draw_series(histogram_bars(
+            histogram,
+            x_range.clone(),
+            BAR_BLUE.mix(0.7).filled(),
+        ))?
         .label("scores")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], BAR_BLUE.filled()));
-    if threshold.is_finite() {
+    if let Some(threshold) = threshold {
+        // beyond the axis only when cut to `LINEAR_AXIS_LIMIT`
+        let x = threshold.clamp(x_range.start, x_range.end);
         chart
             .draw_series(LineSeries::new(
-                [(threshold, 0.0), (threshold, y_max)],
+                [(x, 0.0), (x, y_max)],
                 SUSPICIOUS_RED.stroke_width(3),
             ))?
-            .label(format!("threshold {threshold:.4}"))
+            .label(format!("threshold {}", format_score(threshold, 4)))
             .legend(|(x, y)| {
                 PathElement::new([(x, y), (x + 15, y)], SUSPICIOUS_RED.stroke_width(3))
             });
@@ -559,7 +669,7 @@ where
         if (v - index).abs() < 1e-9 && index >= 0.0 {
             buckets
                 .get(index as usize)
-                .map(|b| short_label(&b.start))
+                .map(|b| label_text(&b.start))
                 .unwrap_or_default()
         } else {
             String::new()
@@ -653,12 +763,15 @@ where
         });
         chart
             .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.x, p.y)),
+                points
+                    .iter()
+                    .filter(|p| p.x.is_finite() && p.y.is_finite())
+                    .map(|p| (p.x, p.y)),
                 color.stroke_width(2),
             ))?
             .label(format!(
                 "{}{}",
-                short_label(&detector.name),
+                label_text(&detector.name),
                 area.unwrap_or_default()
             ))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], color.stroke_width(2)));
@@ -680,6 +793,8 @@ where
 mod tests {
     use super::*;
     use crate::test_fixture::sample_model;
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::time::{Duration, Instant};
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
@@ -711,6 +826,44 @@ mod tests {
             ]
         );
         assert!(plot_specs(&ReportModel::default()).is_empty());
+    }
+
+    #[test]
+    fn axis_ranges_are_finite_and_never_empty() {
+        // the fixture's score histogram: unchanged by the bounds
+        assert_eq!(linear_axis(0.0, 1.0, 0.03), -0.03..1.03);
+        assert_eq!(linear_axis(0.5, 0.5, 0.03), (0.5 - 1e-9)..(0.5 + 1e-9));
+        let extremes = [
+            f64::MAX,
+            1.2e308,
+            1e300,
+            5e-324,
+            0.0,
+            -5e-324,
+            -1e300,
+            -f64::MAX,
+        ];
+        for lo in extremes {
+            for hi in extremes {
+                let axis = linear_axis(lo, hi, 0.03);
+                let what = format!("{lo:e}..={hi:e} -> {axis:?}");
+                assert!(axis.start.is_finite() && axis.end.is_finite(), "{what}");
+                assert!((axis.end - axis.start).is_finite(), "{what}");
+                assert!(axis.start < axis.end, "{what}");
+                if (hi - lo).abs() <= f64::MAX {
+                    let (lo, hi) = (lo.min(hi), hi.max(lo));
+                    assert!(axis.start <= lo && hi <= axis.end, "{what}");
+                }
+            }
+        }
+        assert_eq!(log_axis_end(10.0), 15.0);
+        for max in [1.0, 1e300, 1.2e308, f64::MAX] {
+            let end = log_axis_end(max);
+            assert!(
+                end.is_finite() && end >= max && end > 1.0,
+                "{max:e} -> {end:e}"
+            );
+        }
     }
 
     #[test]
@@ -762,6 +915,225 @@ mod tests {
         assert!(!by_ip.svg.contains("<script"));
         assert!(by_ip.svg.contains("&lt;script&gt;"));
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Longest a test lets `render_plots` run: the fixture draws in well under a second.
+    const DEADLINE: Duration = Duration::from_secs(5);
+
+    /// Renders `model` on another thread and fails, rather than hangs, when it is still
+    /// drawing after [`DEADLINE`] (a hung thread spins on until the test process exits).
+    fn render_within_deadline(model: ReportModel, name: &str) -> (Vec<PlotFile>, PathBuf) {
+        let dir = temp_dir(name);
+        let (sender, receiver) = mpsc::channel();
+        let thread_dir = dir.clone();
+        let start = Instant::now();
+        std::thread::spawn(move || {
+            let _ = sender.send(render_plots(&model, &thread_dir));
+        });
+        let plots = match receiver.recv_timeout(DEADLINE) {
+            Ok(result) => result.unwrap_or_else(|e| panic!("{name}: {e}")),
+            Err(RecvTimeoutError::Timeout) => panic!("{name}: still drawing after {DEADLINE:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("{name}: drawing panicked"),
+        };
+        assert!(start.elapsed() < DEADLINE, "{name}: {:?}", start.elapsed());
+        (plots, dir)
+    }
+
+    /// A minimal XML 1.0 well-formedness check, enough for plotters' SVG: only XML characters
+    /// and no raw control (but `\t \n \r`) or bidirectional character; `&` only in the five
+    /// predefined or a numeric reference; `<` only in a comment, processing instruction or a
+    /// tag with quoted attributes, the tags balanced under one root element.
+    fn check_well_formed_xml(xml: &str) -> Result<(), String> {
+        if let Some((at, c)) = xml.char_indices().find(|&(_, c)| {
+            crate::test_fixture::is_forbidden_raw(c) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        }) {
+            return Err(format!("raw {c:?} at byte {at}"));
+        }
+        fn reference(rest: &str) -> Result<usize, String> {
+            let end = rest.find(';').ok_or("`&` without `;`")?;
+            let name = &rest[1..end];
+            let numeric = |digits: &str, radix| {
+                !digits.is_empty() && u32::from_str_radix(digits, radix).is_ok()
+            };
+            let ok = matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+                || name.strip_prefix("#x").is_some_and(|d| numeric(d, 16))
+                || (!name.starts_with("#x")
+                    && name.strip_prefix('#').is_some_and(|d| numeric(d, 10)));
+            if ok {
+                Ok(end + 1)
+            } else {
+                Err(format!("bad reference `&{name};`"))
+            }
+        }
+        let is_name = |name: &str| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        };
+        let mut stack: Vec<&str> = Vec::new();
+        let mut roots = 0;
+        let mut rest = xml;
+        while !rest.is_empty() {
+            if let Some(body) = rest.strip_prefix("<!--") {
+                let end = body.find("-->").ok_or("unterminated comment")?;
+                rest = &body[end + 3..];
+            } else if let Some(body) = rest.strip_prefix("<?") {
+                let end = body
+                    .find("?>")
+                    .ok_or("unterminated processing instruction")?;
+                rest = &body[end + 2..];
+            } else if let Some(body) = rest.strip_prefix("</") {
+                let end = body.find('>').ok_or("unterminated end tag")?;
+                let name = body[..end].trim_end();
+                if stack.pop() != Some(name) {
+                    return Err(format!("unbalanced `</{name}>`"));
+                }
+                rest = &body[end + 1..];
+            } else if let Some(body) = rest.strip_prefix('<') {
+                let name_end = body
+                    .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+                    .ok_or("unterminated start tag")?;
+                let name = &body[..name_end];
+                if !is_name(name) {
+                    return Err(format!("bad tag name `{name}`"));
+                }
+                if stack.is_empty() {
+                    roots += 1;
+                }
+                let mut attrs = &body[name_end..];
+                loop {
+                    attrs = attrs.trim_start();
+                    if let Some(after) = attrs.strip_prefix("/>") {
+                        rest = after;
+                        break;
+                    }
+                    if let Some(after) = attrs.strip_prefix('>') {
+                        stack.push(name);
+                        rest = after;
+                        break;
+                    }
+                    let eq = attrs
+                        .find('=')
+                        .ok_or(format!("attribute without value in <{name}>"))?;
+                    if !is_name(attrs[..eq].trim_end()) {
+                        return Err(format!("bad attribute name in <{name}>"));
+                    }
+                    let value = attrs[eq + 1..].trim_start();
+                    let quote = value.chars().next().filter(|q| matches!(q, '"' | '\''));
+                    let quote = quote.ok_or(format!("unquoted attribute in <{name}>"))?;
+                    let close = value[1..].find(quote).ok_or("unterminated attribute")? + 1;
+                    let mut text = &value[1..close];
+                    while let Some(at) = text.find(['<', '&']) {
+                        if text[at..].starts_with('<') {
+                            return Err(format!("raw `<` in an attribute of <{name}>"));
+                        }
+                        text = &text[at + reference(&text[at..])?..];
+                    }
+                    attrs = &value[close + 1..];
+                }
+            } else if rest.starts_with('&') {
+                if stack.is_empty() {
+                    return Err("reference outside the root element".into());
+                }
+                rest = &rest[reference(rest)?..];
+            } else {
+                let end = rest.find(['<', '&']).unwrap_or(rest.len());
+                if stack.is_empty() && !rest[..end].trim().is_empty() {
+                    return Err("text outside the root element".into());
+                }
+                if rest[..end].contains("]]>") {
+                    return Err("`]]>` in text".into());
+                }
+                rest = &rest[end..];
+            }
+        }
+        match (stack.last(), roots) {
+            (Some(open), _) => Err(format!("<{open}> never closed")),
+            (None, 1) => Ok(()),
+            (None, n) => Err(format!("{n} root elements")),
+        }
+    }
+
+    #[test]
+    fn the_well_formedness_check_rejects_broken_xml() {
+        assert_eq!(
+            check_well_formed_xml(
+                "<svg a=\"1 &amp; 2\"><text>a &lt; b &#60; &#x3c;</text></svg>\n"
+            ),
+            Ok(())
+        );
+        for bad in [
+            "<svg><text>a < b</text></svg>",
+            "<svg><text>a & b</text></svg>",
+            "<svg><text>&nbsp;</text></svg>",
+            "<svg><text>x</svg>",
+            "<svg a=1></svg>",
+            "<svg a=\"<\"></svg>",
+            "<svg></svg><svg></svg>",
+            "<svg>\u{1b}[2J</svg>",
+            "<svg>\u{202E}</svg>",
+            "<svg>\u{FFFF}</svg>",
+            "text<svg></svg>",
+        ] {
+            assert!(check_well_formed_xml(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sample_svgs_are_well_formed() {
+        let (plots, dir) = render_within_deadline(sample_model(), "wellformed");
+        for plot in &plots {
+            check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{}: {e}", plot.spec.name));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn control_and_bidi_characters_in_plot_text_are_made_visible() {
+        let model = crate::test_fixture::control_text_model();
+        let (plots, dir) = render_within_deadline(model.clone(), "control-text");
+        assert_eq!(plots.len(), 11);
+        for plot in &plots {
+            check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{}: {e}", plot.spec.name));
+            // plotters draws each text (a title, label, legend) as one line
+            assert!(!plot.svg.contains("pwned\u{7}"), "{}", plot.spec.name);
+        }
+        let svg = |name: &str| &plots.iter().find(|p| p.spec.name == name).unwrap().svg;
+        // labels are shortened after escaping: the start of the escape is drawn
+        assert!(svg("connections_by_protocol").contains(">\n0\\u{1b}[2J\\u{1b}]0;pwned\\...\n<"));
+        assert!(svg("traffic_over_time").contains(">\nt\\u{1b}[2J"));
+        let histogram = format!(
+            "score_histogram_{}",
+            file_name_part(&model.detectors[0].name)
+        );
+        assert!(svg(&histogram).contains("Score distribution: det0\\u{1b}[2J"));
+        assert!(svg("roc_curves").contains("det1\\u{1b}[2J"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn extreme_values_draw_in_bounded_time() {
+        for (name, model) in crate::test_fixture::extreme_value_models() {
+            let expected = plot_specs(&model).len();
+            let (plots, dir) = render_within_deadline(model, name);
+            assert_eq!(plots.len(), expected, "{name}");
+            for plot in &plots {
+                let what = format!("{name}/{}", plot.spec.name);
+                assert!(plot.png.starts_with(b"\x89PNG"), "{what}");
+                assert!(
+                    std::fs::metadata(&plot.png_path).unwrap().len() > 1000,
+                    "{what}"
+                );
+                assert_eq!(
+                    std::fs::read_to_string(&plot.svg_path).unwrap(),
+                    plot.svg,
+                    "{what}"
+                );
+                check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{what}: {e}"));
+            }
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

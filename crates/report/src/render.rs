@@ -523,6 +523,34 @@ mod tests {
     }
 
     #[test]
+    fn control_and_bidi_characters_never_reach_the_documents_raw() {
+        let model = crate::test_fixture::control_text_model();
+        let plots = planned_plots(&model);
+        for (format, text) in [
+            ("markdown", render_markdown(&model, &plots)),
+            ("html", render_html(&model, &plots)),
+        ] {
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| crate::test_fixture::is_forbidden_raw(c))
+                .collect();
+            assert!(raw.is_empty(), "{format} holds raw {raw:?}");
+            assert!(!text.contains("<script"), "{format}");
+            // a log value stays on its line: the CR LF inside it is escaped too
+            assert!(!text.contains('\r'), "{format}");
+            assert!(text.contains("u{1b}"), "{format}");
+            assert!(text.contains("u{202e}gpj.exe"), "{format}");
+        }
+        let md = render_markdown(&model, &plots);
+        // shown as `\u{1b}` once rendered: the backslash is Markdown-escaped
+        assert!(
+            md.contains("# title\\\\u{1b}\\[2J\\\\u{1b}\\]0;pwned\\\\u{7}&lt;script&gt;a&amp;b")
+        );
+        let html = render_html(&model, &plots);
+        assert!(html.contains("<h1>title\\u{1b}[2J\\u{1b}]0;pwned\\u{7}&lt;script&gt;a&amp;b"));
+    }
+
+    #[test]
     fn rendering_is_deterministic() {
         let model = sample_model();
         let plots = [fake_plot("a", "A")];

@@ -190,3 +190,161 @@ pub fn sample_model() -> ReportModel {
         },
     }
 }
+
+/// Log-derived text that would act on a terminal or reorder the text around it: a screen
+/// clear, a window-title sequence ended by BEL, a right-to-left override, NUL, a C1 CSI, a
+/// line break, markup and an XML-forbidden noncharacter.
+pub const CONTROL_TEXT: &str =
+    "\u{1b}[2J\u{1b}]0;pwned\u{7}<script>a&b</script>\u{202E}gpj.exe\0\u{9b}1m\r\nx\u{FFFF}";
+
+/// True for a character no rendered output may hold raw: a control character other than the
+/// line breaks and tabs of the document's own layout, or a bidirectional formatting character.
+pub fn is_forbidden_raw(c: char) -> bool {
+    webthreat_core::text::must_escape(c) && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// The fixture model with [`CONTROL_TEXT`] in every string a report or plot shows.
+pub fn control_text_model() -> ReportModel {
+    let mut model = sample_model();
+    let hostile = |tag: &str| format!("{tag}{CONTROL_TEXT}");
+    model.title = hostile("title");
+    model.experiment = hostile("experiment");
+    model.run_id = hostile("run");
+    model.data.source_path = hostile("path");
+    model.data.first_timestamp = Some(hostile("ts"));
+    model.data.constant_columns.push(hostile("col"));
+    model.data.feature_names.push(hostile("feature"));
+    for (i, detector) in model.detectors.iter_mut().enumerate() {
+        detector.name = hostile(&format!("det{i}"));
+        detector.kind = hostile("kind");
+    }
+    if let Some(agreement) = model.agreement.as_mut() {
+        agreement.detectors = model.detectors.iter().map(|d| d.name.clone()).collect();
+    }
+    for row in &mut model.flagged_rows {
+        row.src_ip = Some(hostile("ip"));
+        row.timestamp = Some(hostile("ts"));
+        row.detector = hostile("det");
+        for feature in &mut row.top_features {
+            feature.feature = hostile("feature");
+        }
+    }
+    for entity in model.ip_summary.iter_mut().chain(&mut model.port_summary) {
+        entity.key = hostile("key");
+    }
+    let plots = &mut model.plots;
+    for (i, count) in plots
+        .by_protocol
+        .iter_mut()
+        .chain(&mut plots.by_country)
+        .chain(&mut plots.flagged_by_src_ip)
+        .chain(&mut plots.flagged_by_dst_port)
+        .enumerate()
+    {
+        count.label = hostile(&i.to_string());
+    }
+    for bucket in &mut plots.traffic {
+        bucket.start = hostile("t");
+    }
+    model
+}
+
+/// Models whose numbers are at the edges of `f64` (huge, subnormal, zero, negative,
+/// non-finite, all equal), named, for the plot-range tests.
+pub fn extreme_value_models() -> Vec<(&'static str, ReportModel)> {
+    let extremes = [1.2e308, f64::MAX, 5e-324, 0.0, -1.0, -f64::MAX];
+    let scatter = |values: &[f64]| -> Vec<ScatterPoint> {
+        values
+            .iter()
+            .flat_map(|&a| {
+                values.iter().map(move |&b| ScatterPoint {
+                    bytes_in: a,
+                    bytes_out: b,
+                    flagged: a > b,
+                })
+            })
+            .collect()
+    };
+    let with = |edit: &dyn Fn(&mut ReportModel)| {
+        let mut model = sample_model();
+        edit(&mut model);
+        model
+    };
+    let score_histogram = |model: &mut ReportModel, values: &[f64], threshold: f64| {
+        for detector in &mut model.detectors {
+            detector.score_histogram = Some(linear_histogram(values, 30));
+            detector.threshold = threshold;
+        }
+    };
+    vec![
+        (
+            "huge",
+            with(&|m| {
+                m.plots.scatter = scatter(&extremes);
+                m.plots.bytes_in = Some(log_bins(&extremes));
+                m.plots.bytes_out = Some(log_bins(&[f64::MAX]));
+                score_histogram(m, &extremes, f64::MAX);
+                m.plots.traffic[0].bytes = u64::MAX;
+                m.plots.traffic[1].rows = u64::MAX;
+                m.plots.by_protocol[0].count = u64::MAX;
+            }),
+        ),
+        (
+            "huge_positive",
+            with(&|m| {
+                score_histogram(m, &[0.0, 1.2e308, f64::MAX], 1.2e308);
+            }),
+        ),
+        (
+            "huge_threshold_outside_scores",
+            with(&|m| {
+                score_histogram(m, &[0.1, 0.2], -f64::MAX);
+            }),
+        ),
+        (
+            "equal",
+            with(&|m| {
+                m.plots.scatter = scatter(&[f64::MAX]);
+                m.plots.bytes_in = Some(log_bins(&[7.0; 3]));
+                m.plots.bytes_out = Some(LogBins::default().histogram());
+                score_histogram(m, &[1e300; 3], 1e300);
+                m.plots.traffic.truncate(1);
+                m.plots.traffic[0].rows = 0;
+                m.plots.traffic[0].bytes = 0;
+                for count in &mut m.plots.by_country {
+                    count.count = 0;
+                }
+            }),
+        ),
+        (
+            "equal_max",
+            with(&|m| {
+                score_histogram(m, &[f64::MAX; 2], f64::MAX);
+            }),
+        ),
+        (
+            "tiny",
+            with(&|m| {
+                m.plots.scatter = scatter(&[5e-324, 0.0]);
+                score_histogram(m, &[0.0, 5e-324], 5e-324);
+            }),
+        ),
+        (
+            "non_finite",
+            with(&|m| {
+                let broken = Histogram {
+                    edges: vec![f64::NAN, 0.0, f64::INFINITY, f64::NEG_INFINITY],
+                    counts: vec![1, 2, 3],
+                };
+                m.plots.bytes_in = Some(broken.clone());
+                m.plots.scatter = scatter(&[f64::INFINITY, f64::NAN, f64::NEG_INFINITY, 1.0]);
+                for detector in &mut m.detectors {
+                    detector.score_histogram = Some(broken.clone());
+                    detector.threshold = f64::NAN;
+                    detector.roc_curve[1].x = f64::NAN;
+                    detector.pr_curve[1].y = f64::INFINITY;
+                }
+            }),
+        ),
+    ]
+}
