@@ -169,10 +169,11 @@ pub struct EntitySummary {
     pub rows: u64,
     /// Rows of this entity flagged by any detector.
     pub flagged: u64,
-    /// Total bytes received.
-    pub bytes_in: u64,
-    /// Total bytes sent.
-    pub bytes_out: u64,
+    /// Total whole bytes received (`u128::MAX` when the total is beyond it: saturated, never
+    /// wrapped).
+    pub bytes_in: u128,
+    /// Total whole bytes sent (as `bytes_in`).
+    pub bytes_out: u128,
     /// Highest severity (0-100) of its rows.
     pub max_severity: u8,
 }

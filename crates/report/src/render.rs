@@ -256,8 +256,8 @@ fn entity_section(
                 e.key.clone(),
                 e.rows.to_string(),
                 e.flagged.to_string(),
-                e.bytes_in.to_string(),
-                e.bytes_out.to_string(),
+                byte_total(e.bytes_in),
+                byte_total(e.bytes_out),
                 e.max_severity.to_string(),
             ]
         })
@@ -577,5 +577,29 @@ mod tests {
         assert_eq!(feature_value(0.5), "0.5000");
         assert_eq!(feature_value(f64::NAN), "NaN");
         assert_eq!(fixed(1.0 / 3.0), "0.3333");
+    }
+}
+
+/// A byte total as text: the integer, or a statement that it was beyond what is kept.
+fn byte_total(v: u128) -> String {
+    if v == u128::MAX {
+        format!("> {:e} (saturated)", u128::MAX as f64)
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod byte_total_tests {
+    use super::byte_total;
+
+    #[test]
+    fn totals_are_exact_integers_or_say_they_saturated() {
+        assert_eq!(byte_total(0), "0");
+        assert_eq!(
+            byte_total(20_000_000_000_000_000_000),
+            "20000000000000000000"
+        );
+        assert_eq!(byte_total(u128::MAX), "> 3.402823669209385e38 (saturated)");
     }
 }

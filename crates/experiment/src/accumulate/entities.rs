@@ -32,8 +32,11 @@ impl EntityTally {
         let fold = |s: &mut EntitySummary, i: usize| {
             s.rows += 1;
             s.flagged += u64::from(any_flag[i]);
-            s.bytes_in += cols.bytes_in.as_ref().map_or(0, |b| b[i] as u64);
-            s.bytes_out += cols.bytes_out.as_ref().map_or(0, |b| b[i] as u64);
+            // whole bytes summed in u128 (exact and independent of batching; a value beyond
+            // u128 saturates, and the report says so)
+            let whole = |b: &Option<Vec<f64>>| b.as_ref().map_or(0, |b| b[i] as u128);
+            s.bytes_in = s.bytes_in.saturating_add(whole(&cols.bytes_in));
+            s.bytes_out = s.bytes_out.saturating_add(whole(&cols.bytes_out));
             s.max_severity = s.max_severity.max(max_severity[i]);
         };
         // rows are tallied by address index and by port (through a table indexed by port
@@ -57,8 +60,8 @@ impl EntityTally {
         let merge = |total: &mut EntitySummary, part: EntitySummary| {
             total.rows += part.rows;
             total.flagged += part.flagged;
-            total.bytes_in += part.bytes_in;
-            total.bytes_out += part.bytes_out;
+            total.bytes_in = total.bytes_in.saturating_add(part.bytes_in);
+            total.bytes_out = total.bytes_out.saturating_add(part.bytes_out);
             total.max_severity = total.max_severity.max(part.max_severity);
         };
         for (ip, part) in entities.ips().iter().zip(by_ip) {
