@@ -256,3 +256,43 @@ fn edited_models_are_refused_and_loaded_ones_range_checked() {
     std::fs::write(&run_json, record).unwrap();
     score(store.path()).unwrap();
 }
+
+#[test]
+fn the_store_survives_damage_and_names_stay_apart() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("iforest.yaml", &["report.plots=true"], None);
+    let first = run_in(store.path(), &c, false).unwrap();
+    let second = run_in(store.path(), &c, false).unwrap();
+    // run.json names the tool's build, not the analyst's repository (unless asked)
+    let record = read(&first.dir, "run.json");
+    assert!(
+        record.contains("\"tool_commit\"") && !record.contains("\"git_commit\""),
+        "{record}"
+    );
+    assert!(!first.dir.join("git.diff").exists());
+    // one damaged run.json: list names it and lists the rest
+    std::fs::write(first.dir.join("run.json"), "{ not json").unwrap();
+    let s = webthreat_experiment::RunStore::new(store.path());
+    let (listed, unreadable) = webthreat_experiment::compare::list(&s, None).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        unreadable.len() == 1 && unreadable[0].contains("iforest/0001"),
+        "{unreadable:?}"
+    );
+    // a comparison is never written into a run
+    let plot = second.dir.join("plots/roc_curves.png");
+    let before = std::fs::read(&plot).ok();
+    let runs = ["iforest/0001".to_string(), "iforest/0002".to_string()];
+    let e = webthreat_experiment::compare::compare(&s, &runs, &second.dir).unwrap_err();
+    assert!(e.to_string().contains("is a run directory"), "{e}");
+    assert_eq!(std::fs::read(&plot).ok(), before);
+    // the comparisons directory and option-like names are not experiment names
+    for name in ["comparisons", "-rf"] {
+        let set = [format!("name={name}")];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        std::fs::copy("configs/iforest.yaml", &path).unwrap();
+        let e = webthreat_experiment::ExperimentConfig::load(&path, &set, None).unwrap_err();
+        assert!(e.to_string().contains("name"), "{e}");
+    }
+}
