@@ -153,7 +153,7 @@ impl Scaler {
         }
         for (j, name) in columns.iter().enumerate() {
             let (c, s) = (self.center[j], self.scale[j]);
-            if !c.is_finite() || !(s.is_finite() && s > 0.0) {
+            if !(c.is_finite() && s.is_finite() && s > 0.0) {
                 return bad(format!(
                     "`{name}`: center {c} and scale {s}; expected a finite center and a finite scale above 0"
                 ));
