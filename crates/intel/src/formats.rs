@@ -82,20 +82,24 @@ pub struct ListEntry {
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Which format `text` is, decided by its first line that is neither blank nor a `#` comment:
-/// a line starting with `;` (DROP's header comments) or holding a `;` field, or starting with
-/// `{` (DROP's JSON lines) is `spamhaus_drop`; a line starting with `"` or holding a `,` (a CSV
-/// header or row) is `abusech_csv`; anything else, or no such line, is `netset` when the file
-/// name ends in `.netset` or `.ipset` and `plain` otherwise.
+/// a line starting with `;` (DROP's header comments) or `{` (DROP's JSON lines), or holding a
+/// `;` field before any `#`, is `spamhaus_drop`; a line starting with `"` or holding a `,`
+/// before any `#` (a CSV header or row) is `abusech_csv`; anything else, or no such line, is
+/// `netset` when the file name ends in `.netset` or `.ipset` and `plain` otherwise.
 pub fn detect(path: &Path, text: &str) -> ListFormat {
     let first = text
         .lines()
         .map(str::trim)
         .find(|line| !line.is_empty() && !line.starts_with('#'));
+    // A plain list's trailing `# comment` may hold any character: look before it only.
+    fn before_comment(line: &str) -> &str {
+        line.split_once('#').map_or(line, |(head, _)| head)
+    }
     match first {
-        Some(line) if line.starts_with(';') || line.starts_with('{') || line.contains(';') => {
-            ListFormat::SpamhausDrop
-        }
-        Some(line) if line.starts_with('"') || line.contains(',') => ListFormat::AbuseChCsv,
+        Some(line) if line.starts_with(';') || line.starts_with('{') => ListFormat::SpamhausDrop,
+        Some(line) if line.starts_with('"') => ListFormat::AbuseChCsv,
+        Some(line) if before_comment(line).contains(';') => ListFormat::SpamhausDrop,
+        Some(line) if before_comment(line).contains(',') => ListFormat::AbuseChCsv,
         _ => {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if ext.eq_ignore_ascii_case("netset") || ext.eq_ignore_ascii_case("ipset") {
@@ -454,6 +458,10 @@ mod tests {
         );
         assert_eq!(detect(p, "# ip,port\n1.2.3.4,80\n"), ListFormat::AbuseChCsv);
         assert_eq!(detect(p, ""), ListFormat::Plain);
+        assert_eq!(
+            detect(p, "1.2.3.4 # scanner; see a, b\n"),
+            ListFormat::Plain
+        );
     }
 
     #[test]
