@@ -192,6 +192,25 @@ impl FeatureMatrix {
             .map(|row| row[j])
             .collect()
     }
+    /// The columns `columns` (indices, in that order) with the same row ids, as a matrix of
+    /// their own without entity keys or labels (what a detector reading those columns needs).
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    pub fn select(&self, columns: &[usize]) -> FeatureMatrix {
+        let d = self.n_cols();
+        let mut values = Vec::with_capacity(self.n_rows() * columns.len());
+        for row in self.values.chunks_exact(d) {
+            values.extend(columns.iter().map(|&j| row[j]));
+        }
+        FeatureMatrix {
+            names: columns.iter().map(|&j| self.names[j].clone()).collect(),
+            values,
+            row_ids: self.row_ids.clone(),
+            entities: Entities::default(),
+            labels: None,
+        }
+    }
     /// Source row id of every row (0-based data row in the input file).
     pub fn row_ids(&self) -> &[u64] {
         &self.row_ids
@@ -209,6 +228,19 @@ impl FeatureMatrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selected_columns_keep_rows_and_order() {
+        let m = FeatureMatrix::from_rows(
+            names(&["a", "b", "c"]),
+            &[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]],
+        )
+        .unwrap();
+        let s = m.select(&[2, 0]);
+        assert_eq!(s.names(), &names(&["c", "a"]));
+        assert_eq!(s.values(), &[3.0, 1.0, 6.0, 4.0]);
+        assert_eq!(s.row_ids(), m.row_ids());
+    }
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| s.to_string()).collect()

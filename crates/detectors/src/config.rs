@@ -126,7 +126,8 @@ impl DetectorConfig {
         }
     }
 
-    /// The threshold rule this config asks for (`contamination: 0.05` when none is given),
+    /// The threshold rule this config asks for (the kind's default when none is given:
+    /// `contamination: 0.05` for the learning kinds),
     /// its value not yet checked (see [`DetectorConfig::check`]).
     ///
     /// Fails when both `contamination` and `threshold` are given.
@@ -141,7 +142,7 @@ impl DetectorConfig {
             (None, Some(ThresholdSpec::Quantile(q))) => Ok(ThresholdRule::Quantile(q)),
             (None, Some(ThresholdSpec::Fixed(v))) => Ok(ThresholdRule::Fixed(v)),
             (None, Some(ThresholdSpec::KSigma(k))) => Ok(ThresholdRule::KSigma(k)),
-            (None, None) => Ok(ThresholdRule::Contamination(DEFAULT_CONTAMINATION)),
+            (None, None) => Ok(self.params.default_rule()),
         }
     }
 

@@ -55,6 +55,17 @@ pub trait Detector: Debug + Clone + PartialEq + Default + Serialize + Send + Syn
         )
     }
 
+    /// What the kind reads: the run's scaled features (the default), or one feature of the
+    /// feature vocabulary, unscaled (rule kinds such as `beacon`).
+    fn reads(&self) -> Reads {
+        Reads::ScaledFeatures
+    }
+
+    /// The threshold rule when the config gives none: `contamination: 0.05` by default.
+    fn default_rule() -> ThresholdRule {
+        ThresholdRule::Contamination(crate::config::DEFAULT_CONTAMINATION)
+    }
+
     /// Fits checked parameters on `data` (at least one row, all values finite); `name` is the
     /// detector's name for error messages; every random choice derives from `seed`. Limits
     /// that depend on the data as well (memory of the fitted model) fail here, as
@@ -104,6 +115,15 @@ pub trait DetectorModel:
     fn rule_threshold(&self, _rule: ThresholdRule) -> Option<f64> {
         None
     }
+}
+
+/// What a detector kind is fitted on and scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// The run's features, scaled.
+    ScaledFeatures,
+    /// This one feature, unscaled, whether or not the run lists it.
+    Feature(&'static str),
 }
 
 /// The keys every detector accepts, as written (absent keys are `None`).

@@ -3,6 +3,7 @@
 use crate::autoencoder::AutoencoderParams;
 use crate::iforest::IsolationForestParams;
 use crate::registry::registry;
+use crate::rule::{BeaconParams, IntelParams};
 use crate::zscore::ZScoreParams;
 
 registry! {
@@ -12,6 +13,10 @@ registry! {
     ZScore("zscore"): ZScoreParams,
     /// Reconstruction error of a small MLP autoencoder (`kind: autoencoder`).
     Autoencoder("autoencoder"): AutoencoderParams,
+    /// Connection pairs that beacon: regular intervals and sizes (`kind: beacon`).
+    Beacon("beacon"): BeaconParams,
+    /// Addresses on a threat-intel blocklist (`kind: intel`).
+    Intel("intel"): IntelParams,
 }
 
 /// The kinds that support `rule`, in registration order.
@@ -30,7 +35,10 @@ mod tests {
 
     #[test]
     fn every_kind_is_listed_once_with_its_rules() {
-        assert_eq!(KINDS, &["iforest", "zscore", "autoencoder"]);
+        assert_eq!(
+            KINDS,
+            &["iforest", "zscore", "autoencoder", "beacon", "intel"]
+        );
         assert_eq!(accepting(&ThresholdRule::ContaminationAuto), ["iforest"]);
         assert_eq!(accepting(&ThresholdRule::KSigma(3.0)), ["zscore"]);
         assert_eq!(accepting(&ThresholdRule::Quantile(0.9)), KINDS);

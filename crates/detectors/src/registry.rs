@@ -52,6 +52,20 @@ macro_rules! registry {
                 }
             }
 
+            /// What the kind is fitted on and scores.
+            pub fn reads(&self) -> $crate::detector::Reads {
+                match self {
+                    $(Params::$variant(p) => $crate::detector::Detector::reads(p),)*
+                }
+            }
+
+            /// The threshold rule when the config gives none.
+            pub(crate) fn default_rule(&self) -> $crate::threshold::ThresholdRule {
+                match self {
+                    $(Params::$variant(_) => <$params as $crate::detector::Detector>::default_rule(),)*
+                }
+            }
+
             pub(crate) fn check(&self) -> Result<(), $crate::detector::InvalidParam> {
                 match self {
                     $(Params::$variant(p) => $crate::detector::Detector::check(p),)*

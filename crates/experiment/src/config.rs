@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use webthreat_detectors::DetectorConfig;
 use webthreat_features::{DEFAULT_WINDOW_SECONDS, Scaling};
 use webthreat_ingest::SourceSpec;
+use webthreat_intel::{ListKind, ListSpec};
 
 /// A whole experiment, as written in `configs/*.yaml` (defaults filled in after parsing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,9 @@ pub struct ExperimentConfig {
     pub scaling: Scaling,
     /// Detectors to fit and compare.
     pub detectors: Vec<DetectorConfig>,
+    /// Threat-intel block- and allowlists and optional GeoIP/ASN databases.
+    #[serde(default, skip_serializing_if = "IntelOptions::is_empty")]
+    pub intel: IntelOptions,
     /// Report options.
     #[serde(default)]
     pub report: ReportOptions,
@@ -43,6 +47,52 @@ pub struct ExperimentConfig {
     /// whole log is read at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<StreamingOptions>,
+}
+
+/// The `intel:` section: lists matched against every row's source and destination address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntelOptions {
+    /// Block- and allowlists (`path`, optional `name`, `kind: block | allow`, `format`,
+    /// `column`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<ListSpec>,
+    /// Whether a row with an allowlisted address is never flagged, by any detector.
+    #[serde(default = "default_true")]
+    pub suppress_allowed: bool,
+    /// MaxMind `.mmdb` databases: country (GeoLite2-Country or -City) and ASN
+    /// (GeoLite2-ASN), each optional; adds country and ASN columns to `scores.csv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geoip: Option<GeoOptions>,
+}
+
+impl Default for IntelOptions {
+    fn default() -> Self {
+        Self {
+            lists: Vec::new(),
+            suppress_allowed: true,
+            geoip: None,
+        }
+    }
+}
+
+impl IntelOptions {
+    /// True when the section asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty() && self.geoip.is_none()
+    }
+}
+
+/// MaxMind databases of the `intel.geoip` key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoOptions {
+    /// A GeoLite2-Country or GeoLite2-City database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<PathBuf>,
+    /// A GeoLite2-ASN database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<PathBuf>,
 }
 
 /// Batch processing of a log larger than memory.
@@ -171,7 +221,7 @@ impl ExperimentConfig {
             });
         }
         let top = message.split([':', ' ']).next()?;
-        ["name", "features", "streaming", "detectors"]
+        ["name", "features", "streaming", "detectors", "intel"]
             .contains(&top)
             .then(|| top.to_string())
     }
@@ -222,6 +272,19 @@ impl ExperimentConfig {
                 ));
             }
             names.push(name);
+        }
+        let kinds = |kind: &str| self.detectors.iter().filter(|d| d.kind() == kind).count();
+        if kinds("beacon") > 1 {
+            return Err(
+                "detectors: one `kind: beacon` per run (its pair analysis gives the beacon_score feature); use `--set` or another run for other parameters".into(),
+            );
+        }
+        let reads_intel = kinds("intel") > 0
+            || (self.features.iter().flatten()).any(|f| f.trim() == "intel_match");
+        if reads_intel && self.intel.lists.iter().all(|l| l.kind != ListKind::Block) {
+            return Err(
+                "intel: `kind: intel` and the intel_match feature need at least one blocklist under `intel: lists:`".into(),
+            );
         }
         if let Some(features) = &self.features {
             let spec = webthreat_features::FeatureSpec::new(features.clone(), self.window_seconds)

@@ -6,6 +6,7 @@
 
 use crate::accumulate::{BatchView, ReportAccumulator, ScoreKeeping};
 use crate::config::{ExperimentConfig, StreamingOptions};
+use crate::{beacons, context};
 use crate::error::ExperimentError;
 use crate::outputs::{self, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
 use crate::progress::StageProgress;
@@ -107,7 +108,7 @@ pub fn score_with_run(
                 message,
             })?;
     }
-    let (pipeline, detectors) = load_models(run_dir, &config)?;
+    let (mut pipeline, detectors) = load_models(run_dir, &config)?;
 
     let store = RunStore::new(store_root);
     let started = provenance::now_ms();
@@ -119,6 +120,12 @@ pub fn score_with_run(
     )];
     let clock = Instant::now();
     let mut source = LogSource::open(&config, config.streaming, true, &mut notes)?;
+    // beacon scores belong to the data scored: its pairs are analysed first
+    let mut analysis = context::pair_analysis(&config, pipeline.spec.needs_beacons())?;
+    if let Some(analysis) = &mut analysis {
+        source.each_batch(|_, table| Ok(analysis.add(&table)?))?;
+    }
+    pipeline.spec.context = context::row_context(context::load_intel(&config)?, analysis);
     seconds.ingest = clock.elapsed().as_secs_f64();
     if let Some(stream) = config.streaming {
         notes.push(format!(
@@ -223,6 +230,12 @@ fn fit_stage(
                 let mut counter = CategoryCounter::new(spec.categorical_columns());
                 counter.add(&table)?;
                 spec.vocabularies = counter.finish();
+                let mut analysis =
+                    context::pair_analysis(config, context::needs_beacons(config, Some(&spec)))?;
+                if let Some(analysis) = &mut analysis {
+                    analysis.add(&table)?;
+                }
+                spec.context = context::row_context(context::load_intel(config)?, analysis);
                 whole = Some((Batch::build(&table, &spec)?, spec, set_aside));
             }
             Ok(())
@@ -235,20 +248,28 @@ fn fit_stage(
         return Ok((fit, Some(WholeBatch { batch, set_aside })));
     }
     let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
-    // categorical features need their vocabularies first: counted over every row in a pass
-    // of their own
-    let mut spec: Option<FeatureSpec> = None;
-    if let Some(names) = stages::listed_features(config) {
-        let mut listed = FeatureSpec::new(names, config.window_seconds)?;
-        let mut counter = CategoryCounter::new(listed.categorical_columns());
-        if !counter.is_empty() {
-            seconds.ingest += source.each_batch(|k, table| {
-                let _stage = StageProgress::start(format!("counting categories: batch {k}"));
-                Ok(counter.add(&table)?)
-            })?;
-            listed.vocabularies = counter.finish();
-            spec = Some(listed);
-        }
+    // categorical features need their vocabularies, and beacon scores the pairs of every row,
+    // first: counted over every row in a pass of their own
+    let mut spec = stages::listed_spec(config)?;
+    let mut counter = CategoryCounter::new(
+        spec.as_ref()
+            .map(FeatureSpec::categorical_columns)
+            .unwrap_or_default(),
+    );
+    let mut analysis = context::pair_analysis(config, context::needs_beacons(config, spec.as_ref()))?;
+    if !counter.is_empty() || analysis.is_some() {
+        seconds.ingest += source.each_batch(|k, table| {
+            let _stage = StageProgress::start(format!("counting categories and pairs: batch {k}"));
+            if let Some(analysis) = &mut analysis {
+                analysis.add(&table)?;
+            }
+            Ok(counter.add(&table)?)
+        })?;
+    }
+    let row_context = context::row_context(context::load_intel(config)?, analysis);
+    if let Some(spec) = &mut spec {
+        spec.vocabularies = counter.finish();
+        spec.context = row_context.clone();
     }
     let mut sample: Option<RowSample> = None;
     let mut features_seconds = 0.0;
@@ -260,7 +281,10 @@ fn fit_stage(
         let clock = Instant::now();
         let spec = match &spec {
             Some(s) => s,
-            None => spec.insert(feature_spec(config, &table)?),
+            None => spec.insert(FeatureSpec {
+                context: row_context.clone(),
+                ..feature_spec(config, &table)?
+            }),
         };
         let raw = build_matrix(&table, spec)?;
         sample
@@ -376,10 +400,12 @@ impl<'a> Scoring<'a> {
         let clock = Instant::now();
         let batch = Batch::build(&table, &self.pipeline.spec)?;
         drop(table);
-        let scaled = self.pipeline.scaler.transform(&batch.raw)?;
+        let listed = stages::listed(&self.pipeline.spec, &batch.raw)?;
+        let scaled = self.pipeline.scaler.transform(&listed)?;
+        drop(listed);
         self.seconds.features += clock.elapsed().as_secs_f64();
         let clock = Instant::now();
-        let scores = stages::score(self.detectors, &scaled)?;
+        let scores = stages::score(self.detectors, &batch.raw, &scaled)?;
         self.seconds.score += clock.elapsed().as_secs_f64();
         self.fold(batch, scaled, scores)
     }
@@ -474,6 +500,12 @@ fn finish(
     notes.extend(report_notes);
     let detectors: Vec<&FittedDetector> = detectors.iter().collect();
     outputs::write_models_and_report(pending.dir(), config, pipeline, &detectors, &model, &notes)?;
+    if let Some(pairs) = &pipeline.spec.context.beacons {
+        let threshold = (detectors.iter())
+            .find(|d| d.kind() == "beacon")
+            .map_or(webthreat_beacon::DEFAULT_THRESHOLD, |d| d.threshold());
+        beacons::write_csv(pending.dir(), pairs, threshold)?;
+    }
     drop(stage);
     seconds.features += loop_seconds.features;
     seconds.score += loop_seconds.score;

@@ -9,8 +9,10 @@
 //! - with a `streaming` section, memory is bounded by the batch size, not the log's size.
 
 mod accumulate;
+mod beacons;
 pub mod compare;
 pub mod config;
+mod context;
 mod driver;
 mod error;
 pub mod outputs;

@@ -6,9 +6,10 @@ use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::progress::StageProgress;
 use crate::types::{DetectorScores, FeaturePipeline};
+use std::borrow::Cow;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::{Middle, column_middles};
-use webthreat_detectors::FittedDetector;
+use webthreat_detectors::{FittedDetector, Reads};
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
 use webthreat_ingest::{ColumnSummary, LogTable, SourceSpec, canonical};
 
@@ -35,11 +36,35 @@ fn without_excluded(names: Vec<String>, config: &ExperimentConfig) -> Vec<String
         .collect()
 }
 
+/// The features the run's rule detectors read (`beacon_score` for `kind: beacon`).
+fn rule_features(config: &ExperimentConfig) -> Vec<&'static str> {
+    config
+        .detectors
+        .iter()
+        .filter_map(|d| match d.params().reads() {
+            Reads::Feature(f) => Some(f),
+            Reads::ScaledFeatures => None,
+        })
+        .collect()
+}
+
+/// The spec of `names`, with the rule detectors' features added.
+fn spec_of(config: &ExperimentConfig, names: Vec<String>) -> Result<FeatureSpec, ExperimentError> {
+    Ok(FeatureSpec::new(names, config.window_seconds)?.with_rule_features(&rule_features(config))?)
+}
+
+/// The configured features (with the rule detectors' ones), when the config or the format
+/// lists them; `None` when they depend on the table.
+pub(crate) fn listed_spec(config: &ExperimentConfig) -> Result<Option<FeatureSpec>, ExperimentError> {
+    listed_features(config)
+        .map(|names| spec_of(config, names))
+        .transpose()
+}
+
 /// The configured source, with the columns the features need parsed as numbers.
 pub(crate) fn source_spec(config: &ExperimentConfig) -> Result<SourceSpec, ExperimentError> {
     let mut source = config.data.clone();
-    if let Some(features) = listed_features(config) {
-        let spec = FeatureSpec::new(features, config.window_seconds)?;
+    if let Some(spec) = listed_spec(config)? {
         source.numeric = spec.raw_numeric_columns();
         source.text = (spec.categorical_columns().into_iter())
             .filter(|c| !canonical::MAPPABLE.contains(&c.as_str()))
@@ -55,7 +80,7 @@ pub(crate) fn feature_spec(
 ) -> Result<FeatureSpec, ExperimentError> {
     let names =
         listed_features(config).unwrap_or_else(|| without_excluded(numeric_columns(table), config));
-    Ok(FeatureSpec::new(names, config.window_seconds)?)
+    spec_of(config, names)
 }
 
 /// One batch's rows as the later stages need them (the log table itself is dropped).
@@ -91,7 +116,7 @@ impl Batch {
 pub(crate) struct Fit {
     pub pipeline: FeaturePipeline,
     pub detectors: Vec<FittedDetector>,
-    /// The fit rows, scaled.
+    /// The fit rows' listed features, scaled.
     pub scaled: FeatureMatrix,
     /// Each detector's scores of the fit rows, in row order and sorted.
     pub training_scores: Vec<(Vec<f64>, Vec<f64>)>,
@@ -101,18 +126,52 @@ pub(crate) struct Fit {
     pub notes: Vec<String>,
 }
 
+/// The listed features of `raw` (all its columns but the rule features), unscaled: what the
+/// scaler sees. Borrowed when the run has no rule features.
+pub(crate) fn listed<'m>(
+    spec: &FeatureSpec,
+    raw: &'m FeatureMatrix,
+) -> Result<Cow<'m, FeatureMatrix>, ExperimentError> {
+    let n = spec.listed_columns()?;
+    Ok(if n == raw.n_cols() {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(raw.select(&(0..n).collect::<Vec<_>>()))
+    })
+}
+
+/// The matrix a detector reads: the scaled listed features, or its one feature unscaled
+/// (row `row` alone when given, for explaining one row).
+pub(crate) fn input_of<'m>(
+    reads: Reads,
+    raw: &FeatureMatrix,
+    scaled: &'m FeatureMatrix,
+) -> Result<Cow<'m, FeatureMatrix>, ExperimentError> {
+    match reads {
+        Reads::ScaledFeatures => Ok(Cow::Borrowed(scaled)),
+        Reads::Feature(f) => {
+            let j = raw.names().iter().position(|n| n == f).ok_or_else(|| {
+                ExperimentError::Report(format!("feature {f} was not computed for its detector"))
+            })?;
+            Ok(Cow::Owned(raw.select(&[j])))
+        }
+    }
+}
+
 /// Fits the scaler, then every detector and its threshold, on the unscaled fit rows `raw`.
 pub(crate) fn fit(
     config: &ExperimentConfig,
     spec: FeatureSpec,
     raw: &FeatureMatrix,
 ) -> Result<Fit, ExperimentError> {
-    let scaler = Scaler::fit(config.scaling, raw)?;
-    let scaled = scaler.transform(raw)?;
+    let listed_raw = listed(&spec, raw)?;
+    let scaler = Scaler::fit(config.scaling, &listed_raw)?;
+    let scaled = scaler.transform(&listed_raw)?;
     // one selection per column gives the medians of both matrices
     let middles = column_middles(raw);
     let typical = middles.iter().map(Middle::median).collect();
-    let scaled_medians = scaler.scaled_medians(&middles);
+    let scaled_medians = scaler.scaled_medians(&middles[..listed_raw.n_cols()]);
+    drop(listed_raw);
     let mut detectors = Vec::with_capacity(config.detectors.len());
     let mut training_scores = Vec::with_capacity(config.detectors.len());
     let mut notes = Vec::new();
@@ -122,9 +181,11 @@ pub(crate) fn fit(
             detector.name(),
             scaled.n_rows()
         ));
-        let trained =
-            webthreat_detectors::train(detector, &scaled, config.seed, scaled_medians.clone())
-                .map_err(|e| detector_error(detector.name(), e))?;
+        let reads = detector.params().reads();
+        let input = input_of(reads, raw, &scaled)?;
+        let medians = scaled_medians.clone().filter(|_| reads == Reads::ScaledFeatures);
+        let trained = webthreat_detectors::train(detector, &input, config.seed, medians)
+            .map_err(|e| detector_error(detector.name(), e))?;
         detectors.push(trained.detector);
         training_scores.push((trained.scores, trained.sorted_scores));
         notes.extend(trained.notes);
@@ -139,16 +200,19 @@ pub(crate) fn fit(
     })
 }
 
-/// Scores a batch's scaled features with every detector.
+/// Scores a batch with every detector (`raw`: its features, `scaled`: its listed features
+/// scaled).
 pub(crate) fn score(
     detectors: &[FittedDetector],
+    raw: &FeatureMatrix,
     scaled: &FeatureMatrix,
 ) -> Result<Vec<DetectorScores>, ExperimentError> {
     detectors
         .iter()
         .map(|model| {
+            let input = input_of(model.config().params().reads(), raw, scaled)?;
             let scores = model
-                .score(scaled)
+                .score(&input)
                 .map_err(|e| detector_error(model.name(), e))?;
             Ok(DetectorScores::new(model, scores, None))
         })

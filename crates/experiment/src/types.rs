@@ -85,12 +85,22 @@ impl FeaturePipeline {
     pub(crate) fn check(&self) -> Result<(), String> {
         let spec = FeatureSpec::new(self.spec.names.clone(), self.spec.window_seconds)
             .map_err(|e| e.to_string())?;
+        let rules: Vec<&str> = self.spec.rule_features.iter().map(String::as_str).collect();
         let spec = FeatureSpec {
             vocabularies: self.spec.vocabularies.clone(),
-            ..spec
+            ..spec.with_rule_features(&rules).map_err(|e| e.to_string())?
         };
+        if spec.rule_features != self.spec.rule_features {
+            return Err(format!(
+                "rule_features: {:?} repeat listed features",
+                self.spec.rule_features
+            ));
+        }
         let columns = spec.column_names().map_err(|e| e.to_string())?;
-        self.scaler.check(&columns).map_err(|e| e.to_string())
+        let listed = spec.listed_columns().map_err(|e| e.to_string())?;
+        self.scaler
+            .check(&columns[..listed])
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -1,6 +1,8 @@
 //! Computing a [`FeatureSpec`] over a [`LogTable`]: element-wise features in plain Rust,
 //! per-source window aggregates with polars window expressions.
 
+use crate::baseline;
+use crate::context;
 use crate::categories::{frequency, onehot, text_values};
 use crate::error::FeatureError;
 use crate::spec::{Feature, FeatureSpec};
@@ -15,6 +17,8 @@ use webthreat_ingest::canonical::{
 };
 
 const WINDOW_START: &str = "__window_start";
+/// A destination (address, port) as one number, for `src_fan_out`.
+const ENDPOINT: &str = "__endpoint";
 
 /// Rows a thread lays out (or scales) at a time.
 pub(crate) const BLOCK_ROWS: usize = 1 << 14;
@@ -218,7 +222,27 @@ impl Context<'_> {
             Feature::SrcSessions
             | Feature::SrcBytes
             | Feature::SrcDistinctPorts
-            | Feature::SrcDistinctDsts => self.window_aggregate(f)?,
+            | Feature::SrcDistinctDsts
+            | Feature::SrcFanOut
+            | Feature::DstFanIn => self.window_aggregate(f)?,
+            Feature::BaselineDev(inner) => {
+                let values = self.values(inner)?;
+                let windows = self.windows()?;
+                let sources = self.table.df.column(SRC_IP)?.str()?.clone();
+                baseline::deviations(&sources, &windows, &values)
+            }
+            Feature::IntelMatch => {
+                let intel = self.spec.context.intel.as_deref().ok_or_else(|| {
+                    FeatureError::NoContext("intel_match: the run's intel lists".into())
+                })?;
+                context::intel_match(self.table, intel)?
+            }
+            Feature::BeaconScore => {
+                let pairs = self.spec.context.beacons.as_deref().ok_or_else(|| {
+                    FeatureError::NoContext("beacon_score: the log's beacon table".into())
+                })?;
+                context::beacon_score(self.table, pairs)?
+            }
             Feature::Freq(c) => frequency(&text_values(self.table, c)?, self.spec.vocabulary(c)?),
             Feature::OneHot(_) => {
                 return Err(FeatureError::Unknown {
@@ -266,26 +290,53 @@ impl Context<'_> {
         Ok((bin, bout))
     }
 
-    /// Per (src_ip, window) aggregates broadcast back to every row with `over`.
-    fn window_aggregate(&mut self, f: &Feature) -> Result<Vec<f64>, FeatureError> {
+    /// A number for every distinct destination (address, port) of the rows, by first
+    /// appearance (a missing address or port is a value of its own).
+    fn endpoints(&self) -> Result<Vec<u64>, FeatureError> {
+        let addresses = self.table.df.column(DST_IP)?.str()?;
+        let ports = self.table.df.column(DST_PORT)?.cast(&DataType::Int64)?;
+        let mut codes: HashMap<(Option<&str>, Option<i64>), u64> = HashMap::new();
+        Ok((addresses.iter().zip(ports.i64()?.iter()))
+            .map(|key| {
+                let next = codes.len() as u64;
+                *codes.entry(key).or_insert(next)
+            })
+            .collect())
+    }
+
+    /// The window number of every row (start time divided by the window length).
+    fn windows(&self) -> Result<Vec<i64>, FeatureError> {
         let window_ms = self.spec.window_seconds as i64 * 1000;
-        let windows: Vec<i64> = self
+        Ok(self
             .millis(START_TIME)?
             .iter()
             .map(|ms| ms.div_euclid(window_ms))
-            .collect();
-        let partition = [col(SRC_IP), col(WINDOW_START)];
+            .collect())
+    }
+
+    /// Per (entity, window) aggregates broadcast back to every row with `over`: the entity is
+    /// the source IP, or the destination IP for `dst_fan_in`.
+    fn window_aggregate(&mut self, f: &Feature) -> Result<Vec<f64>, FeatureError> {
+        let windows = self.windows()?;
+        let by_source = [col(SRC_IP), col(WINDOW_START)];
         let expr = match f {
-            Feature::SrcSessions => len().over(partition)?,
-            Feature::SrcBytes => (col(BYTES_IN) + col(BYTES_OUT)).sum().over(partition)?,
-            Feature::SrcDistinctPorts => col(DST_PORT).n_unique().over(partition)?,
-            Feature::SrcDistinctDsts => col(DST_IP).n_unique().over(partition)?,
+            Feature::SrcSessions => len().over(by_source)?,
+            Feature::SrcBytes => (col(BYTES_IN) + col(BYTES_OUT)).sum().over(by_source)?,
+            Feature::SrcDistinctPorts => col(DST_PORT).n_unique().over(by_source)?,
+            Feature::SrcDistinctDsts => col(DST_IP).n_unique().over(by_source)?,
+            Feature::SrcFanOut => col(ENDPOINT).n_unique().over(by_source)?,
+            Feature::DstFanIn => col(SRC_IP)
+                .n_unique()
+                .over([col(DST_IP), col(WINDOW_START)])?,
             _ => unreachable!("only window features reach window_aggregate"),
         };
         let mut needed: Vec<&str> = f.needs();
         needed.retain(|c| *c != START_TIME);
         let mut frame = self.table.df.select(needed)?;
         frame.with_column(Column::new(WINDOW_START.into(), windows))?;
+        if *f == Feature::SrcFanOut {
+            frame.with_column(Column::new(ENDPOINT.into(), self.endpoints()?))?;
+        }
         let out = frame
             .lazy()
             .select([expr.cast(DataType::Float64).alias("value")])

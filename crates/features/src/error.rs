@@ -53,6 +53,9 @@ pub enum FeatureError {
     /// A categorical feature's vocabulary was not fitted before building.
     #[error("the vocabulary of text column `{0}` is not fitted (count its values first)")]
     NotFitted(String),
+    /// A feature's lookup (intel lists, beacon table) was not given before building.
+    #[error("feature {0} was not given before building the features")]
+    NoContext(String),
     /// The window length is zero.
     #[error("window_seconds must be at least 1, got {0}")]
     BadWindow(u64),

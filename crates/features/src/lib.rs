@@ -8,8 +8,10 @@
 //! [`Scaler`] standardises the result (none, standard, robust) with parameters that serialize,
 //! so new data can be scaled exactly like the training data.
 
+mod baseline;
 mod build;
 pub mod categories;
+mod context;
 mod error;
 mod facts;
 mod scale;
@@ -17,6 +19,7 @@ mod spec;
 
 pub use build::{build_matrix, numeric_columns};
 pub use categories::{CategoryCounter, Vocabulary};
+pub use context::{PairAnalysis, PairKey, PairScores, RowContext};
 pub use error::FeatureError;
 pub use facts::LogColumns;
 pub use scale::{Scaler, Scaling};

@@ -1,6 +1,7 @@
 //! The feature vocabulary and a parsed feature list.
 
 use crate::categories::Vocabulary;
+use crate::context::RowContext;
 use crate::error::FeatureError;
 use serde::{Deserialize, Serialize};
 use webthreat_ingest::canonical;
@@ -33,6 +34,21 @@ pub enum Feature {
     SrcDistinctPorts,
     /// `src_distinct_dsts`: distinct destination IPs of the source IP in its window.
     SrcDistinctDsts,
+    /// `src_fan_out`: distinct destination endpoints (address and port) of the source IP in
+    /// its window: the out-degree of the source in the window's communication graph.
+    SrcFanOut,
+    /// `dst_fan_in`: distinct source IPs of the row's destination IP in its window: the
+    /// in-degree of the destination in the window's communication graph.
+    DstFanIn,
+    /// `baseline_dev(<source window feature>)`: how far the source's value in this window is
+    /// from that same source's own earlier windows (see [`crate::baseline`]).
+    BaselineDev(Box<Feature>),
+    /// `intel_match`: 1 when the row's source or destination is on a threat-intel blocklist
+    /// (and not allowlisted), else 0.
+    IntelMatch,
+    /// `beacon_score`: the beacon score in [0, 1] of the row's (source, destination,
+    /// destination port) pair over the whole log; 0 for pairs not scored.
+    BeaconScore,
     /// `onehot(col)`: one 0/1 column per frequent value of a text column, plus one for the
     /// rest (see [`crate::categories`]).
     OneHot(String),
@@ -41,7 +57,7 @@ pub enum Feature {
 }
 
 /// Named derived features, for parsing and help texts.
-const DERIVED: [(&str, Feature); 8] = [
+const DERIVED: [(&str, Feature); 12] = [
     ("session_duration", Feature::SessionDuration),
     ("avg_packet_size", Feature::AvgPacketSize),
     ("bytes_ratio", Feature::BytesRatio),
@@ -50,19 +66,40 @@ const DERIVED: [(&str, Feature); 8] = [
     ("src_bytes", Feature::SrcBytes),
     ("src_distinct_ports", Feature::SrcDistinctPorts),
     ("src_distinct_dsts", Feature::SrcDistinctDsts),
+    ("src_fan_out", Feature::SrcFanOut),
+    ("dst_fan_in", Feature::DstFanIn),
+    ("intel_match", Feature::IntelMatch),
+    ("beacon_score", Feature::BeaconScore),
 ];
 
 impl Feature {
-    /// True for per-source window aggregates (also inside `log1p`).
+    /// True for per-entity window aggregates (also inside `log1p` and `baseline_dev`): they
+    /// need every row of a window at once.
     pub fn is_window_aggregate(&self) -> bool {
         match self {
             Feature::SrcSessions
             | Feature::SrcBytes
             | Feature::SrcDistinctPorts
-            | Feature::SrcDistinctDsts => true,
+            | Feature::SrcDistinctDsts
+            | Feature::SrcFanOut
+            | Feature::DstFanIn
+            | Feature::BaselineDev(_) => true,
             Feature::Log1p(inner) => inner.is_window_aggregate(),
             _ => false,
         }
+    }
+
+    /// True for aggregates of the row's source IP over its window, the features a
+    /// `baseline_dev` compares with the source's own history.
+    fn is_source_window_aggregate(&self) -> bool {
+        matches!(
+            self,
+            Feature::SrcSessions
+                | Feature::SrcBytes
+                | Feature::SrcDistinctPorts
+                | Feature::SrcDistinctDsts
+                | Feature::SrcFanOut
+        )
     }
 
     /// Parses a feature name: a derived name, `log1p(<feature>)`, or a column name.
@@ -73,6 +110,21 @@ impl Feature {
             .and_then(|r| r.strip_suffix(')'))
         {
             return Ok(Feature::Log1p(Box::new(Feature::parse(inner)?)));
+        }
+        if let Some(inner) = trimmed
+            .strip_prefix("baseline_dev(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            let inner = Feature::parse(inner)?;
+            if !inner.is_source_window_aggregate() {
+                return Err(FeatureError::Unknown {
+                    name: name.to_string(),
+                    hint: "baseline_dev(<feature>) takes one of src_sessions, src_bytes, \
+                        src_distinct_ports, src_distinct_dsts, src_fan_out"
+                        .into(),
+                });
+            }
+            return Ok(Feature::BaselineDev(Box::new(inner)));
         }
         for (prefix, make) in [
             ("onehot(", Feature::OneHot as fn(String) -> Feature),
@@ -106,7 +158,7 @@ impl Feature {
     pub fn vocabulary() -> String {
         let derived: Vec<&str> = DERIVED.iter().map(|(n, _)| *n).collect();
         format!(
-            "expected a numeric column of the data, one of {}, log1p(<feature>), or onehot(<text column>) / freq(<text column>)",
+            "expected a numeric column of the data, one of {}, log1p(<feature>), baseline_dev(<source window feature>), or onehot(<text column>) / freq(<text column>)",
             derived.join(", ")
         )
     }
@@ -116,6 +168,7 @@ impl Feature {
         match self {
             Feature::Column(c) => c.clone(),
             Feature::Log1p(inner) => format!("log1p({})", inner.name()),
+            Feature::BaselineDev(inner) => format!("baseline_dev({})", inner.name()),
             Feature::OneHot(c) => format!("onehot({c})"),
             Feature::Freq(c) => format!("freq({c})"),
             other => DERIVED
@@ -135,7 +188,11 @@ impl Feature {
             Feature::AvgPacketSize => vec![BYTES_IN, BYTES_OUT, START_TIME, END_TIME],
             Feature::BytesRatio => vec![BYTES_IN, BYTES_OUT],
             Feature::HourOfDay => vec![START_TIME],
-            Feature::Log1p(inner) => inner.needs(),
+            Feature::Log1p(inner) | Feature::BaselineDev(inner) => inner.needs(),
+            Feature::SrcFanOut => vec![SRC_IP, START_TIME, DST_IP, DST_PORT],
+            Feature::IntelMatch => vec![SRC_IP],
+            Feature::BeaconScore => vec![SRC_IP, DST_IP, DST_PORT, START_TIME],
+            Feature::DstFanIn => vec![DST_IP, START_TIME, SRC_IP],
             Feature::SrcSessions => vec![SRC_IP, START_TIME],
             Feature::SrcBytes => vec![SRC_IP, START_TIME, BYTES_IN, BYTES_OUT],
             Feature::SrcDistinctPorts => vec![SRC_IP, START_TIME, DST_PORT],
@@ -169,9 +226,16 @@ pub struct FeatureSpec {
     pub names: Vec<String>,
     /// Window length for per-source aggregates, in seconds.
     pub window_seconds: u64,
+    /// Features computed only for rule detectors (`beacon_score` for `kind: beacon`), after
+    /// the listed ones: not scaled, not read by the other detectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_features: Vec<String>,
     /// Vocabularies of the text columns `onehot`/`freq` encode, once fitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vocabularies: Vec<Vocabulary>,
+    /// The lookups of `intel_match` and `beacon_score`: set for the data at hand, not saved.
+    #[serde(skip)]
+    pub context: RowContext,
 }
 
 impl FeatureSpec {
@@ -191,8 +255,27 @@ impl FeatureSpec {
         Ok(Self {
             names: seen,
             window_seconds,
+            rule_features: Vec::new(),
             vocabularies: Vec::new(),
+            context: RowContext::default(),
         })
+    }
+
+    /// Adds the features rule detectors read that the list lacks (checked like the list).
+    pub fn with_rule_features(mut self, features: &[&str]) -> Result<Self, FeatureError> {
+        for name in features {
+            let name = Feature::parse(name)?.name();
+            if !self.names.contains(&name) && !self.rule_features.contains(&name) {
+                self.rule_features.push(name);
+            }
+        }
+        Ok(self)
+    }
+
+    /// How many leading matrix columns come from the listed features (the rest are rule
+    /// features): the columns the scaler and the learning detectors see.
+    pub fn listed_columns(&self) -> Result<usize, FeatureError> {
+        Ok(self.column_names()?.len() - self.rule_features.len())
     }
 
     /// The text columns categorical features encode (each once, in feature order).
@@ -228,10 +311,9 @@ impl FeatureSpec {
         Ok(out)
     }
 
-    /// The parsed features.
+    /// The parsed features: the listed ones, then the rule features.
     pub fn features(&self) -> Vec<Feature> {
-        self.names
-            .iter()
+        (self.names.iter().chain(&self.rule_features))
             .map(|n| Feature::parse(n).expect("checked in FeatureSpec::new"))
             .collect()
     }
@@ -244,6 +326,16 @@ impl FeatureSpec {
             .filter(|f| f.is_window_aggregate())
             .map(Feature::name)
             .collect()
+    }
+
+    /// Whether a feature needs the run's intel lists (`intel_match`).
+    pub fn needs_intel(&self) -> bool {
+        self.features().contains(&Feature::IntelMatch)
+    }
+
+    /// Whether a feature needs the log's beacon table (`beacon_score`).
+    pub fn needs_beacons(&self) -> bool {
+        self.features().contains(&Feature::BeaconScore)
     }
 
     /// Source columns that must be parsed as numbers (raw columns that are not canonical).

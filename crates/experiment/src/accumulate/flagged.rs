@@ -5,6 +5,8 @@ use super::BatchView;
 use super::ranking::report_error;
 use crate::error::ExperimentError;
 use std::cmp::Ordering;
+use webthreat_core::FeatureMatrix;
+use webthreat_detectors::Reads;
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{FeatureExplanation, FlaggedRow};
 
@@ -102,9 +104,18 @@ impl FlaggedTable {
     ) -> Result<FlaggedRow, ExperimentError> {
         let (raw, model, d) = (batch.raw, &batch.detectors[k], &batch.scores[k]);
         let entities = raw.entities();
-        let explained = model
-            .explain(batch.scaled, i, self.explain_features)
-            .map_err(report_error)?;
+        let explained = match model.config().params().reads() {
+            Reads::ScaledFeatures => model.explain(batch.scaled, i, self.explain_features),
+            // a rule detector reads one unscaled feature: explained on this row alone
+            Reads::Feature(f) => {
+                let j = raw.names().iter().position(|n| n == f);
+                let value = j.map_or(f64::NAN, |j| raw.row(i)[j]);
+                let one = FeatureMatrix::from_rows(vec![f.to_string()], &[vec![value]])
+                    .map_err(report_error)?;
+                model.explain(&one, 0, self.explain_features)
+            }
+        }
+        .map_err(report_error)?;
         Ok(FlaggedRow {
             row: raw.row_ids()[i],
             src_ip: entities.src_ip(i).map(str::to_string),

@@ -1,0 +1,209 @@
+//! What features look up besides their row: the run's threat-intel lists (`intel_match`) and
+//! the beacon scores of its connection pairs (`beacon_score`), computed over the whole log
+//! before any row is featurized ([`PairAnalysis`] folds the log's batches into a beacon table).
+
+use crate::error::FeatureError;
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use webthreat_beacon::{BeaconParams, BeaconTable, BeaconTally};
+use webthreat_ingest::LogTable;
+use webthreat_ingest::canonical::{BYTES_IN, DST_IP, DST_PORT, SRC_IP, START_TIME};
+use webthreat_intel::{Intel, NetworkSet, parse_ip};
+
+/// A connection pair: source address, destination address, destination port (as written).
+pub type PairKey = (Box<str>, Box<str>, u32);
+
+/// The run's lookups for `intel_match` and `beacon_score` (not saved with the model: they
+/// belong to the data being scored).
+#[derive(Clone, Default)]
+pub struct RowContext {
+    /// The threat-intel lists.
+    pub intel: Option<Arc<Intel>>,
+    /// The beacon scores of the log's pairs.
+    pub beacons: Option<Arc<PairScores>>,
+}
+
+impl fmt::Debug for RowContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowContext")
+            .field("intel", &self.intel.as_ref().map(|i| i.lists().len()))
+            .field("beacons", &self.beacons.as_ref().map(|b| b.table.pairs().len()))
+            .finish()
+    }
+}
+
+impl PartialEq for RowContext {
+    fn eq(&self, other: &Self) -> bool {
+        fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        same(&self.intel, &other.intel) && same(&self.beacons, &other.beacons)
+    }
+}
+
+/// A beacon table with a lookup by borrowed addresses.
+pub struct PairScores {
+    /// The scored pairs, highest score first.
+    pub table: BeaconTable<PairKey>,
+    /// The analysis's internal networks (`None`: every pair was analysed).
+    pub internal: Option<NetworkSet>,
+    by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>>,
+}
+
+impl PairScores {
+    /// The score of a pair; 0 for a pair that was not scored (too few connections, or not
+    /// from an internal to an external address).
+    pub fn score(&self, src: &str, dst: &str, port: u32) -> f64 {
+        (self.by_source.get(src))
+            .and_then(|d| d.get(dst))
+            .and_then(|p| p.get(&port))
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+/// The beacon analysis of a log, batch by batch: which pairs are analysed, and their tallies.
+pub struct PairAnalysis {
+    internal: Option<NetworkSet>,
+    tally: BeaconTally<PairKey>,
+    /// Whether an address (as written) is internal, per distinct address seen.
+    internal_cache: HashMap<Box<str>, bool>,
+}
+
+impl PairAnalysis {
+    /// An analysis of the pairs from an address of `internal` to one outside it, or of every
+    /// pair when `internal` is `None`.
+    pub fn new(params: BeaconParams, internal: Option<NetworkSet>) -> Self {
+        Self {
+            internal,
+            tally: BeaconTally::new(params),
+            internal_cache: HashMap::new(),
+        }
+    }
+
+    /// Folds a batch in. Rows without a source or destination are not pairs, but their times
+    /// still widen the log's span.
+    pub fn add(&mut self, table: &LogTable) -> Result<(), FeatureError> {
+        for column in [SRC_IP, DST_IP, START_TIME] {
+            if !table.has(column) {
+                return Err(FeatureError::MissingColumn {
+                    feature: "beacon_score".into(),
+                    column: column.into(),
+                });
+            }
+        }
+        let df = &table.df;
+        let src = df.column(SRC_IP)?.str()?;
+        let dst = df.column(DST_IP)?.str()?;
+        let time = df.column(START_TIME)?.cast(&DataType::Int64)?;
+        let time = time.i64()?;
+        let port = match df.column(DST_PORT) {
+            Ok(c) => Some(c.cast(&DataType::UInt32)?),
+            Err(_) => None,
+        };
+        let port = port.as_ref().map(|c| c.u32()).transpose()?;
+        let bytes = match df.column(BYTES_IN) {
+            Ok(c) => Some(c.cast(&DataType::Float64)?),
+            Err(_) => None,
+        };
+        let bytes = bytes.as_ref().map(|c| c.f64()).transpose()?;
+        for i in 0..table.rows() {
+            let Some(t) = time.get(i) else { continue };
+            self.tally.observe_span(t);
+            let (Some(s), Some(d)) = (src.get(i), dst.get(i)) else {
+                continue;
+            };
+            if !self.analysed(s, d) {
+                continue;
+            }
+            let p = port.and_then(|p| p.get(i)).unwrap_or(0);
+            let b = bytes.and_then(|b| b.get(i)).unwrap_or(0.0).max(0.0) as u64;
+            self.tally.add(&(s.into(), d.into(), p), t, b);
+        }
+        Ok(())
+    }
+
+    /// Whether the pair `src -> dst` is analysed: internal to external, or any.
+    fn analysed(&mut self, src: &str, dst: &str) -> bool {
+        let Some(internal) = &self.internal else {
+            return true;
+        };
+        let mut is_internal = |ip: &str| -> bool {
+            if let Some(&known) = self.internal_cache.get(ip) {
+                return known;
+            }
+            let known = parse_ip(ip).is_some_and(|ip: IpAddr| internal.contains(ip));
+            self.internal_cache.insert(ip.into(), known);
+            known
+        };
+        is_internal(src) && !is_internal(dst)
+    }
+
+    /// The scored pairs.
+    pub fn finish(self) -> PairScores {
+        let table = self.tally.finish();
+        let mut by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>> =
+            HashMap::new();
+        for pair in table.pairs() {
+            let (s, d, p) = &pair.key;
+            by_source
+                .entry(s.clone())
+                .or_default()
+                .entry(d.clone())
+                .or_default()
+                .insert(*p, pair.score);
+        }
+        PairScores {
+            table,
+            internal: self.internal,
+            by_source,
+        }
+    }
+}
+
+/// `intel_match` of every row: 1 when its source or destination address is on a blocklist
+/// (and not allowlisted: an allowlist wins), else 0.
+pub(crate) fn intel_match(table: &LogTable, intel: &Intel) -> Result<Vec<f64>, FeatureError> {
+    let df = &table.df;
+    let src = df.column(SRC_IP)?.str()?;
+    let dst = match df.column(DST_IP) {
+        Ok(c) => Some(c.str()?.clone()),
+        Err(_) => None,
+    };
+    fn blocked<'a>(known: &mut HashMap<&'a str, bool>, intel: &Intel, ip: Option<&'a str>) -> bool {
+        let Some(ip) = ip else { return false };
+        *known
+            .entry(ip)
+            .or_insert_with(|| parse_ip(ip).is_some_and(|a| intel.blocked(a).is_some()))
+    }
+    let mut known: HashMap<&str, bool> = HashMap::new();
+    Ok((0..table.rows())
+        .map(|i| {
+            let hit = blocked(&mut known, intel, src.get(i))
+                || blocked(&mut known, intel, dst.as_ref().and_then(|d| d.get(i)));
+            f64::from(u8::from(hit))
+        })
+        .collect())
+}
+
+/// `beacon_score` of every row: its pair's score.
+pub(crate) fn beacon_score(table: &LogTable, pairs: &PairScores) -> Result<Vec<f64>, FeatureError> {
+    let df = &table.df;
+    let src = df.column(SRC_IP)?.str()?;
+    let dst = df.column(DST_IP)?.str()?;
+    let port = df.column(DST_PORT)?.cast(&DataType::UInt32)?;
+    let port = port.u32()?;
+    Ok((0..table.rows())
+        .map(|i| match (src.get(i), dst.get(i)) {
+            (Some(s), Some(d)) => pairs.score(s, d, port.get(i).unwrap_or(0)),
+            _ => 0.0,
+        })
+        .collect())
+}
