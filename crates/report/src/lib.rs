@@ -14,6 +14,7 @@ pub mod plots;
 pub mod render;
 #[cfg(test)]
 mod test_fixture;
+pub mod units;
 
 use std::path::PathBuf;
 use thiserror::Error;
@@ -28,8 +29,9 @@ pub use histogram::{
     Histogram, LabelCount, LogBins, ScatterPoint, linear_histogram, top_counts, top_of,
 };
 pub use model::{
-    AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,
-    FeatureExplanation, FlaggedRow, PlotData, ReportModel, TimeBucket,
+    AgreementMatrix, BeaconRow, BeaconSection, DataSummary, DetectorMetrics, DetectorSummary,
+    EntitySummary, FeatureExplanation, FlaggedRow, GraphData, GraphEdge, GraphNode,
+    IntelListSummary, IntelMatchRow, IntelSection, PlotData, ReportModel, TimeBucket, Unit,
 };
 pub use plots::{PlotFile, PlotKind, PlotSpec, plot_specs, render_plots};
 pub use render::{render_html, render_markdown};

@@ -32,6 +32,16 @@ pub struct ReportModel {
     pub port_summary: Vec<EntitySummary>,
     /// Bounded data for the plots.
     pub plots: PlotData,
+    /// Beacon analysis: source -> destination pairs that connect at regular intervals (None
+    /// when the run has no beacon detector; left out of serialized models then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacons: Option<BeaconSection>,
+    /// The source -> destination graph of flagged traffic and its neighbourhood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<GraphData>,
+    /// Threat-intel lists and the addresses they matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelSection>,
 }
 
 /// What data was analysed.
@@ -158,6 +168,39 @@ pub struct FeatureExplanation {
     pub actual: f64,
     /// Typical value (training median).
     pub typical: f64,
+    /// Unit of `actual` and `typical`, which decides how they are written (plain numbers by
+    /// default; left out of serialized models when plain).
+    #[serde(default, skip_serializing_if = "Unit::is_plain")]
+    pub unit: Unit,
+}
+
+/// The unit of a value from the log, which decides how the report writes it (see
+/// [`crate::units::format_value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// A plain number, written as it is (integers without decimals, else 4 decimals).
+    #[default]
+    Plain,
+    /// Bytes: `144 MB`, `11 KB`, `512 B` (decimal SI).
+    Bytes,
+    /// A duration in seconds: `2.5 s`, `3m 20s`, `4h 1m`.
+    Seconds,
+    /// A number of things: `1,234`.
+    Count,
+    /// A rate in bytes per second: `1.2 MB/s`.
+    BytesPerSecond,
+    /// An hour of the day, 0-24: `13:45`.
+    Hours,
+    /// A fraction of a whole, 0-1: `12.5%`.
+    Share,
+}
+
+impl Unit {
+    /// True for [`Unit::Plain`] (the default, left out of serialized models).
+    pub fn is_plain(&self) -> bool {
+        *self == Unit::Plain
+    }
 }
 
 /// Activity of one entity (a source IP or a destination port).
@@ -176,6 +219,144 @@ pub struct EntitySummary {
     pub bytes_out: u128,
     /// Highest severity (0-100) of its rows.
     pub max_severity: u8,
+}
+
+/// Beacon analysis (after RITA's beacon analysis): source -> destination pairs whose
+/// connections recur at regular intervals with regular sizes over the whole span.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BeaconSection {
+    /// Name of the beacon detector.
+    pub detector: String,
+    /// CIDRs treated as internal; empty when every pair was analysed.
+    pub internal_networks: Vec<String>,
+    /// Fewest connections a pair needs to be scored.
+    pub min_connections: u64,
+    /// Pairs seen, including those below `min_connections`.
+    pub analysed_pairs: u64,
+    /// Pairs with at least `min_connections` connections (scored).
+    pub scored_pairs: u64,
+    /// Score at or above which a pair is flagged.
+    pub threshold: f64,
+    /// The top pairs, highest score first, already limited by the caller.
+    pub pairs: Vec<BeaconRow>,
+}
+
+/// One scored source -> destination pair of the beacon analysis.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BeaconRow {
+    /// Source IP (log-derived).
+    pub src_ip: String,
+    /// Destination IP (log-derived).
+    pub dst_ip: String,
+    /// Destination port.
+    pub dst_port: u32,
+    /// Connections of the pair.
+    pub connections: u64,
+    /// Beacon score, the combination of the components, in [0, 1].
+    pub score: f64,
+    /// Whether the score is at or above the threshold.
+    pub flagged: bool,
+    /// Symmetry of the intervals between connections, in [0, 1] (1 = symmetric).
+    pub interval_skew: f64,
+    /// Tightness of the intervals around their median, in [0, 1] (1 = all equal).
+    pub interval_dispersion: f64,
+    /// Regularity of the connection sizes, in [0, 1] (1 = all equal).
+    pub size_regularity: f64,
+    /// Connections relative to the span, in [0, 1].
+    pub count: f64,
+    /// Share of the observed span the pair is present in, in [0, 1].
+    pub coverage: f64,
+    /// Median interval between connections, in seconds.
+    pub median_interval_s: f64,
+    /// First connection, ISO-8601 UTC text.
+    pub first_seen: String,
+    /// Last connection, ISO-8601 UTC text.
+    pub last_seen: String,
+    /// Histogram of the intervals: (bin lower edge in seconds, count), at most 20 bins.
+    pub interval_histogram: Vec<(f64, u64)>,
+}
+
+/// The source -> destination graph of flagged traffic and its neighbourhood, limited by the
+/// caller to a few hundred nodes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GraphData {
+    /// The hosts.
+    pub nodes: Vec<GraphNode>,
+    /// Source -> destination edges between `nodes`.
+    pub edges: Vec<GraphEdge>,
+    /// Nodes left out by the caller's limit.
+    pub omitted_nodes: u64,
+}
+
+/// One host of the [`GraphData`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GraphNode {
+    /// The IP (log-derived).
+    pub ip: String,
+    /// Bytes sent and received by the host within the graph.
+    pub bytes: u128,
+    /// Whether the host is in an internal network.
+    pub internal: bool,
+    /// Whether the host is an endpoint of a flagged row.
+    pub flagged: bool,
+}
+
+/// One source -> destination edge of the [`GraphData`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GraphEdge {
+    /// Index of the source in [`GraphData::nodes`].
+    pub src: usize,
+    /// Index of the destination in [`GraphData::nodes`].
+    pub dst: usize,
+    /// Bytes on the edge.
+    pub bytes: u128,
+    /// Rows on the edge.
+    pub rows: u64,
+    /// Flagged rows on the edge.
+    pub flagged: u64,
+}
+
+/// Threat-intel lists and the addresses of the log they matched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IntelSection {
+    /// One entry per list.
+    pub lists: Vec<IntelListSummary>,
+    /// One per matched address, most rows first, already limited by the caller.
+    pub matches: Vec<IntelMatchRow>,
+    /// Flags removed because an address was allowlisted.
+    pub suppressed_flags: u64,
+}
+
+/// One threat-intel list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IntelListSummary {
+    /// List name (from the configuration or the list file: untrusted).
+    pub name: String,
+    /// `block` or `allow`.
+    pub kind: String,
+    /// Entries in the list.
+    pub entries: u64,
+    /// Rows of the log that matched it.
+    pub matched_rows: u64,
+}
+
+/// One address of the log matched by a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IntelMatchRow {
+    /// The address (log-derived).
+    pub ip: String,
+    /// `source` or `destination`.
+    pub side: String,
+    /// Name of the list.
+    pub list: String,
+    /// `block` or `allow`.
+    pub kind: String,
+    /// The list entry it matched (an address or CIDR).
+    pub entry: String,
+    /// Rows with the address on that side.
+    pub rows: u64,
+    /// Of them, rows flagged.
+    pub flagged: u64,
 }
 
 /// Rows and bytes in one time bucket.
@@ -235,5 +416,27 @@ mod tests {
         assert!(json.contains("\"title\":\"t\""));
         let back: ReportModel = serde_json::from_str(&json).unwrap();
         assert_eq!(back, model);
+    }
+
+    #[test]
+    fn absent_sections_and_plain_units_stay_out_of_json() {
+        let mut model = crate::test_fixture::sample_model();
+        let json = serde_json::to_string(&model).unwrap();
+        for key in ["beacons", "graph", "intel", "unit"] {
+            assert!(!json.contains(&format!("\"{key}\"")), "{key}");
+        }
+        model.flagged_rows[0].top_features[0].unit = Unit::BytesPerSecond;
+        let json = serde_json::to_string(&model).unwrap();
+        assert!(json.contains("\"unit\":\"bytespersecond\""), "{json}");
+        let full = crate::test_fixture::sections_model();
+        let json = serde_json::to_string(&full).unwrap();
+        for key in ["beacons", "graph", "intel", "unit"] {
+            assert!(json.contains(&format!("\"{key}\"")), "{key}");
+        }
+        // floats need not read back bit for bit: compare what has none
+        let back: ReportModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.graph, full.graph);
+        assert_eq!(back.intel, full.intel);
+        assert_eq!(back.flagged_rows[0].top_features[0].unit, Unit::Bytes);
     }
 }

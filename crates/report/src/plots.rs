@@ -8,6 +8,9 @@
 //! stay finite and non-empty whatever the values (plotters' tick computation never ends on an
 //! infinite axis), and every string drawn goes through [`plot_text`].
 
+mod beacon;
+mod graph;
+
 use crate::ReportError;
 use crate::histogram::{Histogram, LabelCount, ScatterPoint};
 use crate::model::{DetectorSummary, ReportModel};
@@ -20,8 +23,14 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use webthreat_core::text::visible;
 
-/// Pixel size of every plot.
+/// Pixel size of every plot but the larger ones of [`PlotKind::size`].
 pub const PLOT_SIZE: (u32, u32) = (960, 540);
+/// File name stem of the beacon interval histograms.
+pub const BEACON_PLOT: &str = "beacon_intervals";
+/// File name stem of the communication graph.
+pub const GRAPH_PLOT: &str = "graph";
+/// Most beacon pairs whose interval histograms are drawn (the first of the table).
+pub const MAX_BEACON_PANELS: usize = 10;
 /// Font family name under which DejaVu Sans is registered (plotters' default family).
 const FONT_FAMILY: &str = "sans-serif";
 /// Longest category label drawn on an axis; longer ones are shortened with `...`.
@@ -63,6 +72,22 @@ pub enum PlotKind {
     RocCurves,
     /// Precision-recall curves of every detector with labels.
     PrCurves,
+    /// Interval histograms of the top beacon pairs, one small panel each.
+    BeaconIntervals,
+    /// The source -> destination graph of flagged traffic.
+    CommunicationGraph,
+}
+
+impl PlotKind {
+    /// Pixel size of the plot: [`PLOT_SIZE`], larger for the small multiples of the beacon
+    /// intervals and for the graph.
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            PlotKind::BeaconIntervals => (1200, 560),
+            PlotKind::CommunicationGraph => (1200, 900),
+            _ => PLOT_SIZE,
+        }
+    }
 }
 
 /// A plot the model has data for: its file name stem, title and kind.
@@ -200,6 +225,20 @@ pub fn plot_specs(model: &ReportModel) -> Vec<PlotSpec> {
             PlotKind::PrCurves,
         ));
     }
+    if model.beacons.as_ref().is_some_and(|b| !b.pairs.is_empty()) {
+        specs.push(spec(
+            BEACON_PLOT.into(),
+            "Intervals between connections of the top beacon pairs",
+            PlotKind::BeaconIntervals,
+        ));
+    }
+    if model.graph.as_ref().is_some_and(|g| !g.nodes.is_empty()) {
+        specs.push(spec(
+            GRAPH_PLOT.into(),
+            "Communication graph",
+            PlotKind::CommunicationGraph,
+        ));
+    }
     specs
 }
 
@@ -239,13 +278,13 @@ fn render_one(
     let png_path = plots_dir.join(format!("{}.png", spec.name));
     let svg_path = plots_dir.join(format!("{}.svg", spec.name));
     {
-        let root = BitMapBackend::new(&png_path, PLOT_SIZE).into_drawing_area();
+        let root = BitMapBackend::new(&png_path, spec.kind.size()).into_drawing_area();
         draw_plot(&root, model, &spec).map_err(plot_error)?;
         root.present().map_err(|e| plot_error(e.into()))?;
     }
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, spec.kind.size()).into_drawing_area();
         draw_plot(&root, model, &spec).map_err(plot_error)?;
         root.present().map_err(|e| plot_error(e.into()))?;
     }
@@ -293,6 +332,14 @@ where
         PlotKind::TrafficOverTime => draw_traffic(root, model, title),
         PlotKind::RocCurves => draw_curves(root, model, title, CurveKind::Roc),
         PlotKind::PrCurves => draw_curves(root, model, title, CurveKind::Pr),
+        PlotKind::BeaconIntervals => match &model.beacons {
+            Some(beacons) => beacon::draw_beacon_intervals(root, beacons, title),
+            None => Ok(()),
+        },
+        PlotKind::CommunicationGraph => match &model.graph {
+            Some(graph) => graph::draw_graph(root, graph, title),
+            None => Ok(()),
+        },
     }
 }
 
@@ -396,10 +443,16 @@ fn format_score(value: f64, decimals: usize) -> String {
 
 /// Shortens `label` to [`MAX_AXIS_LABEL_CHARS`] characters.
 fn short_label(label: &str) -> String {
-    if label.chars().count() <= MAX_AXIS_LABEL_CHARS {
+    shorten(label, MAX_AXIS_LABEL_CHARS)
+}
+
+/// Shortens `label` to `max` characters (at least 4), ending a shortened one with `...`.
+fn shorten(label: &str, max: usize) -> String {
+    let max = max.max(4);
+    if label.chars().count() <= max {
         label.to_string()
     } else {
-        let kept: String = label.chars().take(MAX_AXIS_LABEL_CHARS - 3).collect();
+        let kept: String = label.chars().take(max - 3).collect();
         format!("{kept}...")
     }
 }
@@ -1113,6 +1166,124 @@ mod tests {
     }
 
     #[test]
+    fn section_plots_are_listed_drawn_and_well_formed_with_hostile_labels() {
+        let model = crate::test_fixture::sections_control_text_model();
+        let names: Vec<String> = plot_specs(&model).into_iter().map(|s| s.name).collect();
+        assert_eq!(names[names.len() - 2..], [BEACON_PLOT, GRAPH_PLOT]);
+        let (plots, dir) = render_within_deadline(model.clone(), "sections");
+        for name in [BEACON_PLOT, GRAPH_PLOT] {
+            let plot = plots.iter().find(|p| p.spec.name == name).unwrap();
+            check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!plot.svg.contains("<script"), "{name}");
+            assert!(
+                plot.svg.contains("\\u{1b}[2J"),
+                "{name}: labels drawn escaped"
+            );
+            assert!(plot.png.starts_with(b"\x89PNG"), "{name}");
+            let (width, height) = plot.spec.kind.size();
+            assert!(
+                plot.svg
+                    .starts_with(&format!("<svg width=\"{width}\" height=\"{height}\"")),
+                "{name}"
+            );
+            assert!(dir.join(format!("plots/{name}.svg")).is_file());
+        }
+        let graph = &plots
+            .iter()
+            .find(|p| p.spec.name == GRAPH_PLOT)
+            .unwrap()
+            .svg;
+        assert!(graph.contains("42 more hosts left out"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn section_plots_are_identical_across_renders() {
+        let model = crate::test_fixture::sections_model();
+        let (first, first_dir) = render_within_deadline(model.clone(), "sections-a");
+        let (second, second_dir) = render_within_deadline(model, "sections-b");
+        for (a, b) in first.iter().zip(&second) {
+            assert!(a.png == b.png, "{} PNG differs", a.spec.name);
+            assert_eq!(a.svg, b.svg, "{} SVG differs", a.spec.name);
+        }
+        let _ = std::fs::remove_dir_all(first_dir);
+        let _ = std::fs::remove_dir_all(second_dir);
+    }
+
+    #[test]
+    fn a_300_node_graph_draws_in_bounded_time() {
+        let model = ReportModel {
+            graph: Some(crate::test_fixture::graph_data(60, 240)),
+            ..ReportModel::default()
+        };
+        let (plots, dir) = render_within_deadline(model, "graph-300");
+        assert_eq!(plots.len(), 1);
+        check_well_formed_xml(&plots[0].svg).unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn section_plots_with_extreme_values_draw_in_bounded_time() {
+        use crate::model::{BeaconRow, BeaconSection, GraphData, GraphEdge, GraphNode};
+        let pair = |histogram: Vec<(f64, u64)>, flagged| BeaconRow {
+            interval_histogram: histogram,
+            flagged,
+            median_interval_s: f64::NAN,
+            ..BeaconRow::default()
+        };
+        let beacons = Some(BeaconSection {
+            threshold: f64::INFINITY,
+            pairs: vec![
+                pair(vec![], true),
+                pair(vec![(f64::NAN, u64::MAX), (f64::INFINITY, 0)], false),
+                pair(vec![(-f64::MAX, 1), (f64::MAX, 2), (5e-324, 3)], true),
+                pair((0..1000).map(|i| (i as f64, i)).collect(), false),
+            ],
+            ..BeaconSection::default()
+        });
+        let node = |bytes| GraphNode {
+            ip: String::new(),
+            bytes,
+            internal: bytes % 2 == 0,
+            flagged: bytes % 3 == 0,
+        };
+        let graph = Some(GraphData {
+            nodes: vec![node(0), node(u128::MAX), node(u128::MAX - 1)],
+            edges: vec![
+                GraphEdge {
+                    src: 0,
+                    dst: 0,
+                    bytes: u128::MAX,
+                    rows: u64::MAX,
+                    flagged: u64::MAX,
+                },
+                GraphEdge {
+                    src: usize::MAX,
+                    dst: 1,
+                    ..GraphEdge::default()
+                },
+                GraphEdge {
+                    src: 1,
+                    dst: 2,
+                    ..GraphEdge::default()
+                },
+            ],
+            omitted_nodes: u64::MAX,
+        });
+        let model = ReportModel {
+            beacons,
+            graph,
+            ..ReportModel::default()
+        };
+        let (plots, dir) = render_within_deadline(model, "sections-extreme");
+        assert_eq!(plots.len(), 2);
+        for plot in &plots {
+            check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{}: {e}", plot.spec.name));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn extreme_values_draw_in_bounded_time() {
         for (name, model) in crate::test_fixture::extreme_value_models() {
             let expected = plot_specs(&model).len();
@@ -1145,5 +1316,17 @@ mod preview {
     fn write_preview() {
         let dir = std::path::PathBuf::from(std::env::var("WEBTHREAT_PLOT_PREVIEW").unwrap());
         super::render_plots(&crate::test_fixture::sample_model(), &dir).unwrap();
+    }
+
+    /// Writes the plots of the fixture with every section to $WEBTHREAT_PLOT_PREVIEW.
+    #[test]
+    #[ignore = "manual preview"]
+    fn write_sections_preview() {
+        let dir = std::path::PathBuf::from(std::env::var("WEBTHREAT_PLOT_PREVIEW").unwrap());
+        let mut model = crate::test_fixture::sections_model();
+        super::render_plots(&model, &dir).unwrap();
+        model.graph = Some(crate::test_fixture::graph_data(40, 260));
+        let big = dir.join("big");
+        super::render_plots(&model, &big).unwrap();
     }
 }

@@ -5,9 +5,12 @@
 //! output format ([`markdown_escape`] or [`html_escape`]); numbers use fixed precision:
 //! scores, thresholds and metrics 4 decimals, byte and row counts as plain integers.
 
+mod network;
+
 use crate::escape::{base64_encode, html_escape, markdown_escape};
 use crate::model::{DetectorSummary, FlaggedRow, ReportModel};
 use crate::plots::PlotFile;
+use crate::units::format_value;
 use std::fmt::Write;
 
 /// Decimals of scores, thresholds, metrics and agreement values.
@@ -35,12 +38,27 @@ impl Table {
     }
 }
 
-/// One titled part of the report: an optional note and an optional table.
+/// One titled part of the report: an optional note, an optional table, then any further
+/// blocks.
 #[derive(Debug, Clone, PartialEq)]
 struct Section {
     heading: String,
     note: Option<String>,
     table: Option<Table>,
+    rest: Vec<Block>,
+}
+
+/// A part of a [`Section`] after its note and table.
+#[derive(Debug, Clone, PartialEq)]
+enum Block {
+    /// A heading one level below the section's.
+    Subheading(String),
+    /// A paragraph of plain (unescaped) text.
+    Note(String),
+    /// A table.
+    Table(Table),
+    /// The plot of this name, shown here when it was rendered, with a caption under it.
+    Figure { plot: String, caption: String },
 }
 
 /// Fixed-precision decimal.
@@ -48,20 +66,12 @@ fn fixed(value: f64) -> String {
     format!("{value:.DECIMALS$}")
 }
 
-/// A feature value: integers without decimals, anything else with [`DECIMALS`] decimals.
-fn feature_value(value: f64) -> String {
-    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        fixed(value)
-    }
-}
-
 fn optional(value: Option<String>) -> String {
     value.unwrap_or_else(|| NOT_AVAILABLE.to_string())
 }
 
-/// `feature=actual (typical typical)` for each explaining feature, joined by `; `.
+/// `feature=actual (typical typical)` for each explaining feature, joined by `; `, the values
+/// written in the feature's unit (`bytes_out=144 MB (typical 11 KB)`).
 fn top_features_text(row: &FlaggedRow) -> String {
     row.top_features
         .iter()
@@ -69,8 +79,8 @@ fn top_features_text(row: &FlaggedRow) -> String {
             format!(
                 "{}={} (typical {})",
                 f.feature,
-                feature_value(f.actual),
-                feature_value(f.typical)
+                format_value(f.unit, f.actual),
+                format_value(f.unit, f.typical)
             )
         })
         .collect::<Vec<_>>()
@@ -103,6 +113,7 @@ fn data_section(model: &ReportModel) -> Section {
         heading: "Data summary".into(),
         note: None,
         table: Some(table),
+        rest: Vec::new(),
     }
 }
 
@@ -164,6 +175,7 @@ fn detectors_section(model: &ReportModel) -> Section {
         note: (!with_metrics)
             .then(|| "No labels: ranking metrics (ROC AUC, PR AUC, P/R/F1) are omitted.".into()),
         table: Some(table),
+        rest: Vec::new(),
     }
 }
 
@@ -188,6 +200,7 @@ fn agreement_section(model: &ReportModel) -> Option<Section> {
             "Jaccard index of the rows each pair of detectors flagged (1 = identical).".into(),
         ),
         table: Some(table),
+        rest: Vec::new(),
     })
 }
 
@@ -230,6 +243,7 @@ fn flagged_section(model: &ReportModel) -> Section {
             )
         }),
         table: (!empty).then_some(table),
+        rest: Vec::new(),
     }
 }
 
@@ -266,6 +280,7 @@ fn entity_section(
         heading: heading.to_string(),
         note: None,
         table: Some(table),
+        rest: Vec::new(),
     })
 }
 
@@ -280,7 +295,23 @@ fn sections(model: &ReportModel) -> Vec<Section> {
         "Dst port",
         &model.port_summary,
     ));
+    sections.extend(network::beacon_section(model));
+    sections.extend(network::graph_section(model));
+    sections.extend(network::intel_section(model));
     sections
+}
+
+/// The names of the plots some section shows as a [`Block::Figure`] (the others are shown
+/// under "Plots").
+fn placed_plots(sections: &[Section]) -> Vec<&str> {
+    sections
+        .iter()
+        .flat_map(|s| &s.rest)
+        .filter_map(|block| match block {
+            Block::Figure { plot, .. } => Some(plot.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// "Experiment X, run N", or just "Experiment X" when the caller leaves the run id empty
@@ -316,7 +347,8 @@ pub fn render_markdown(model: &ReportModel, plots: &[PlotFile]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", markdown_escape(&model.title));
     let _ = writeln!(out, "{}\n", markdown_escape(&run_line(model)));
-    for section in sections(model) {
+    let sections = sections(model);
+    for section in &sections {
         let _ = writeln!(out, "## {}\n", markdown_escape(&section.heading));
         if let Some(note) = &section.note {
             let _ = writeln!(out, "{}\n", markdown_escape(note));
@@ -325,21 +357,51 @@ pub fn render_markdown(model: &ReportModel, plots: &[PlotFile]) -> String {
             markdown_table(&mut out, table);
             out.push('\n');
         }
+        for block in &section.rest {
+            match block {
+                Block::Subheading(text) => {
+                    let _ = writeln!(out, "### {}\n", markdown_escape(text));
+                }
+                Block::Note(text) => {
+                    let _ = writeln!(out, "{}\n", markdown_escape(text));
+                }
+                Block::Table(table) => {
+                    markdown_table(&mut out, table);
+                    out.push('\n');
+                }
+                Block::Figure { plot, caption } => {
+                    if let Some(file) = plots.iter().find(|p| p.spec.name == *plot) {
+                        markdown_image(&mut out, file);
+                        let _ = writeln!(out, "{}\n", markdown_escape(caption));
+                    }
+                }
+            }
+        }
     }
-    if !plots.is_empty() {
+    let placed = placed_plots(&sections);
+    let rest: Vec<&PlotFile> = plots
+        .iter()
+        .filter(|p| !placed.contains(&p.spec.name.as_str()))
+        .collect();
+    if !rest.is_empty() {
         out.push_str("## Plots\n\n");
-        for PlotFile { spec, .. } in plots {
-            let title = markdown_escape(&spec.title);
-            let _ = writeln!(out, "### {title}\n");
-            let _ = writeln!(
-                out,
-                "![{title}]({}) ([SVG]({}))\n",
-                spec.png_relative_path(),
-                spec.svg_relative_path()
-            );
+        for file in rest {
+            let _ = writeln!(out, "### {}\n", markdown_escape(&file.spec.title));
+            markdown_image(&mut out, file);
         }
     }
     out
+}
+
+/// `![title](plots/<name>.png) ([SVG](plots/<name>.svg))` and a blank line.
+fn markdown_image(out: &mut String, PlotFile { spec, .. }: &PlotFile) {
+    let _ = writeln!(
+        out,
+        "![{}]({}) ([SVG]({}))\n",
+        markdown_escape(&spec.title),
+        spec.png_relative_path(),
+        spec.svg_relative_path()
+    );
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
@@ -388,7 +450,8 @@ pub fn render_html(model: &ReportModel, plots: &[PlotFile]) -> String {
         "<p class=\"run\">{}</p>",
         html_escape(&run_line(model))
     );
-    for section in sections(model) {
+    let sections = sections(model);
+    for section in &sections {
         let _ = writeln!(out, "<h2>{}</h2>", html_escape(&section.heading));
         if let Some(note) = &section.note {
             let _ = writeln!(out, "<p>{}</p>", html_escape(note));
@@ -396,22 +459,52 @@ pub fn render_html(model: &ReportModel, plots: &[PlotFile]) -> String {
         if let Some(table) = &section.table {
             html_table(&mut out, table);
         }
+        for block in &section.rest {
+            match block {
+                Block::Subheading(text) => {
+                    let _ = writeln!(out, "<h3>{}</h3>", html_escape(text));
+                }
+                Block::Note(text) => {
+                    let _ = writeln!(out, "<p>{}</p>", html_escape(text));
+                }
+                Block::Table(table) => html_table(&mut out, table),
+                Block::Figure { plot, caption } => {
+                    if let Some(file) = plots.iter().find(|p| p.spec.name == *plot) {
+                        html_figure(&mut out, file, Some(caption));
+                    }
+                }
+            }
+        }
     }
-    if !plots.is_empty() {
+    let placed = placed_plots(&sections);
+    let rest: Vec<&PlotFile> = plots
+        .iter()
+        .filter(|p| !placed.contains(&p.spec.name.as_str()))
+        .collect();
+    if !rest.is_empty() {
         out.push_str("<h2>Plots</h2>\n");
-        for plot in plots {
-            let caption = html_escape(&plot.spec.title);
-            let _ = writeln!(
-                out,
-                "<figure id=\"plot-{}\"><img alt=\"{caption}\" src=\"data:image/png;base64,{}\">\
-                 <figcaption>{caption}</figcaption></figure>",
-                html_escape(&plot.spec.name),
-                base64_encode(&plot.png)
-            );
+        for plot in rest {
+            html_figure(&mut out, plot, None);
         }
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The plot as a `<figure>` with its PNG embedded, captioned with its title and `caption`.
+fn html_figure(out: &mut String, plot: &PlotFile, caption: Option<&String>) {
+    let title = html_escape(&plot.spec.title);
+    let caption = match caption {
+        Some(text) => format!("{title}. {}", html_escape(text)),
+        None => title.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "<figure id=\"plot-{}\"><img alt=\"{title}\" src=\"data:image/png;base64,{}\">\
+         <figcaption>{caption}</figcaption></figure>",
+        html_escape(&plot.spec.name),
+        base64_encode(&plot.png)
+    );
 }
 
 #[cfg(test)]
@@ -572,10 +665,133 @@ mod tests {
     }
 
     #[test]
+    fn markdown_with_every_section_matches_snapshot() {
+        let model = crate::test_fixture::sections_model();
+        insta::assert_snapshot!(render_markdown(&model, &planned_plots(&model)));
+    }
+
+    #[test]
+    fn html_with_every_section_matches_snapshot() {
+        let model = crate::test_fixture::sections_model();
+        insta::assert_snapshot!(render_html(&model, &planned_plots(&model)));
+    }
+
+    #[test]
+    fn new_sections_place_their_plots_and_leave_the_rest_under_plots() {
+        let model = crate::test_fixture::sections_model();
+        let plots = planned_plots(&model);
+        for text in [render_markdown(&model, &plots), render_html(&model, &plots)] {
+            let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+            // shown once each, inside their sections, before the general plots
+            for name in ["beacon_intervals", "graph"] {
+                let png = format!("plots/{name}.png");
+                let id = format!("id=\"plot-{name}\"");
+                assert!(
+                    text.matches(&png).count() + text.matches(&id).count() == 1,
+                    "{name}"
+                );
+            }
+            let beacons = at("Beacons");
+            let graph = at("Communication graph");
+            let intel = at("Threat intel");
+            let plots = text.rfind("Plots").unwrap();
+            assert!(beacons < graph && graph < intel && intel < plots);
+        }
+        // without rendered plots, no figure and no link
+        let md = render_markdown(&model, &[]);
+        assert!(!md.contains("plots/"), "{md}");
+        assert!(md.contains("## Beacons") && md.contains("## Threat intel"));
+    }
+
+    #[test]
+    fn explanations_are_written_in_log_units() {
+        let model = crate::test_fixture::sections_model();
+        let md = render_markdown(&model, &[]);
+        for text in [
+            "bytes\\_out=144 MB (typical 11 KB)",
+            "duration=3m 20s (typical 2.5 s)",
+            "src\\_rows\\_1h=12,345 (typical 7)",
+            "bytes\\_per\\_second=1.2 MB/s (typical 512 B/s)",
+            "hour=03:15 (typical 13:45)",
+            "out\\_share=99.5% (typical 12.5%)",
+            "\\|bytes=-1.5000 (typical 0.2500)",
+        ] {
+            assert!(md.contains(text), "missing {text}");
+        }
+    }
+
+    #[test]
+    fn new_sections_escape_log_derived_strings() {
+        use crate::test_fixture::{HOSTILE_ENTRY, HOSTILE_LIST};
+        let model = crate::test_fixture::sections_model();
+        let plots = planned_plots(&model);
+        let md = render_markdown(&model, &plots);
+        let html = render_html(&model, &plots);
+        for text in [&md, &html] {
+            assert!(!text.contains("<script"));
+            assert!(!text.contains("<img src=x"));
+            assert!(!text.contains("<b>list"));
+            assert!(!text.contains('\u{202E}'));
+        }
+        assert!(html.contains(&html_escape(HOSTILE_LIST)));
+        assert!(html.contains(&html_escape(HOSTILE_ENTRY)));
+        assert!(md.contains(&markdown_escape(HOSTILE_LIST)));
+        assert!(md.contains(&markdown_escape(HOSTILE_ENTRY)));
+        // every row of the beacon and intel tables keeps its columns
+        for line in md.lines().filter(|l| l.starts_with("| ")) {
+            let cells = line.matches('|').count() - line.matches("\\|").count();
+            assert!(cells >= 3, "{line}");
+        }
+        let beacon_rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.contains("| 203.0.113.") && l.contains(":"))
+            .collect();
+        assert!(!beacon_rows.is_empty());
+        for line in beacon_rows.iter().filter(|l| l.contains("T00:00:03Z")) {
+            let cells = line.matches('|').count() - line.matches("\\|").count();
+            assert_eq!(cells, 16, "{line}");
+        }
+    }
+
+    #[test]
+    fn control_text_in_new_sections_never_reaches_the_documents_raw() {
+        let model = crate::test_fixture::sections_control_text_model();
+        let plots = planned_plots(&model);
+        for (format, text) in [
+            ("markdown", render_markdown(&model, &plots)),
+            ("html", render_html(&model, &plots)),
+        ] {
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| crate::test_fixture::is_forbidden_raw(c))
+                .collect();
+            assert!(raw.is_empty(), "{format} holds raw {raw:?}");
+            assert!(!text.contains("<script"), "{format}");
+            for tag in ["src", "dst", "list", "entry", "net", "beacon"] {
+                assert!(text.contains(&format!("{tag}\\")), "{format}: {tag}");
+            }
+        }
+    }
+
+    #[test]
+    fn sections_render_identically_every_time() {
+        let model = crate::test_fixture::sections_model();
+        let plots = planned_plots(&model);
+        assert_eq!(
+            render_markdown(&model, &plots),
+            render_markdown(&model.clone(), &plots)
+        );
+        assert_eq!(
+            render_html(&model, &plots),
+            render_html(&model.clone(), &plots)
+        );
+    }
+
+    #[test]
     fn feature_values_use_fixed_formats() {
-        assert_eq!(feature_value(3.0), "3");
-        assert_eq!(feature_value(0.5), "0.5000");
-        assert_eq!(feature_value(f64::NAN), "NaN");
+        assert_eq!(format_value(crate::Unit::Plain, 3.0), "3");
+        assert_eq!(format_value(crate::Unit::Plain, 0.5), "0.5000");
+        assert_eq!(format_value(crate::Unit::Plain, f64::NAN), "NaN");
         assert_eq!(fixed(1.0 / 3.0), "0.3333");
     }
 }

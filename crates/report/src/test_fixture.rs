@@ -4,8 +4,9 @@
 use crate::evaluate::{Ranking, confusion};
 use crate::histogram::{Histogram, LogBins, ScatterPoint, linear_histogram, top_counts};
 use crate::model::{
-    AgreementMatrix, DataSummary, DetectorMetrics, DetectorSummary, EntitySummary,
-    FeatureExplanation, FlaggedRow, PlotData, ReportModel, TimeBucket,
+    AgreementMatrix, BeaconRow, BeaconSection, DataSummary, DetectorMetrics, DetectorSummary,
+    EntitySummary, FeatureExplanation, FlaggedRow, GraphData, GraphEdge, GraphNode,
+    IntelListSummary, IntelMatchRow, IntelSection, PlotData, ReportModel, TimeBucket, Unit,
 };
 
 /// A log-derived string that must never reach the outputs unescaped.
@@ -137,11 +138,13 @@ pub fn sample_model() -> ReportModel {
                         feature: HOSTILE_FEATURE.into(),
                         actual: 2_000_123.0,
                         typical: 512.5,
+                        unit: Unit::Plain,
                     },
                     FeatureExplanation {
                         feature: "bytes_out".into(),
                         actual: 3.0,
                         typical: 1500.0,
+                        unit: Unit::Plain,
                     },
                 ],
             },
@@ -188,7 +191,248 @@ pub fn sample_model() -> ReportModel {
                 })
                 .collect(),
         },
+        beacons: None,
+        graph: None,
+        intel: None,
     }
+}
+
+/// A list name with Markdown and HTML syntax and a bidirectional override in it.
+pub const HOSTILE_LIST: &str = "feodo|<b>list</b>\u{202E}txt";
+/// A list entry that looks like a spreadsheet formula and markup.
+pub const HOSTILE_ENTRY: &str = "=HYPERLINK(\"x\")<img src=x>";
+
+/// The `i`-th beacon pair of [`sections_model`]: a regular 5-minute beacon first, then pairs
+/// less and less regular (and so lower scores), a hostile source on the second.
+fn beacon_row(i: usize) -> BeaconRow {
+    let regularity = 1.0 - i as f64 * 0.07;
+    let median = [300.0, 60.0, 3720.0, 2.5, 86_400.0][i % 5];
+    let bins = if i == 3 { 0 } else { 4 + (i * 3) % 17 };
+    BeaconRow {
+        src_ip: if i == 1 {
+            HOSTILE_IP.into()
+        } else {
+            format!("10.0.{}.{}", i / 4, 10 + i)
+        },
+        dst_ip: if i == 2 {
+            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".into()
+        } else {
+            format!("203.0.113.{}", 7 + i)
+        },
+        dst_port: [443, 8080, 53, 4444, 65535][i % 5],
+        connections: 1440 / (i as u64 + 1),
+        score: 0.97 - i as f64 * 0.06,
+        // at or above the section's threshold of 0.8
+        flagged: i < 3,
+        interval_skew: regularity,
+        interval_dispersion: regularity * 0.98,
+        size_regularity: regularity * 0.9,
+        count: (1.0 - i as f64 * 0.05).max(0.0),
+        coverage: (0.99 - i as f64 * 0.08).max(0.0),
+        median_interval_s: median,
+        first_seen: "2024-04-25T00:00:03Z".into(),
+        last_seen: format!("2024-04-25T23:{:02}:00Z", 59 - i),
+        interval_histogram: (0..bins)
+            .map(|b| {
+                let width = median / 4.0;
+                let edge = median * 0.5 + b as f64 * width;
+                let peak = bins / 2;
+                let count = 200 / (1 + b.abs_diff(peak) as u64 * (i as u64 + 1));
+                (edge, count)
+            })
+            .collect(),
+    }
+}
+
+/// The graph of [`sections_model`] with `internal` inner and `external` outer hosts: every
+/// internal host talks to a few external ones; the edges of the first hosts are flagged.
+pub fn graph_data(internal: usize, external: usize) -> GraphData {
+    let mut nodes: Vec<GraphNode> = (0..internal)
+        .map(|i| GraphNode {
+            ip: if i == 0 {
+                HOSTILE_IP.into()
+            } else {
+                format!("10.0.{}.{}", i / 250, i % 250 + 1)
+            },
+            bytes: 1000 + (i as u128 * 7919) % 50_000,
+            internal: true,
+            flagged: i < 3,
+        })
+        .collect();
+    nodes.extend((0..external).map(|j| GraphNode {
+        ip: if j == 1 {
+            format!("ext{CONTROL_TEXT}")
+        } else {
+            format!("198.51.{}.{}", j / 250, j % 250 + 1)
+        },
+        bytes: match j {
+            0 => u128::MAX,
+            _ => 10u128.pow((j % 12) as u32) + j as u128,
+        },
+        internal: false,
+        flagged: j < 4,
+    }));
+    let edges = (0..internal)
+        .flat_map(|i| {
+            (0..3.min(external)).map(move |k| {
+                let j = (i * 7 + k * 13) % external.max(1);
+                GraphEdge {
+                    src: i,
+                    dst: internal + j,
+                    bytes: 500 + (i * 31 + j) as u128 * 1000,
+                    rows: 1 + (i + j) as u64 % 9,
+                    flagged: if i < 3 && k == 0 { 2 } else { 0 },
+                }
+            })
+        })
+        .collect();
+    GraphData {
+        nodes,
+        edges,
+        omitted_nodes: 42,
+    }
+}
+
+/// [`sample_model`] with every optional section (beacons, graph, threat intel) filled, hostile
+/// strings in their log-derived fields, and explanations in log units.
+pub fn sections_model() -> ReportModel {
+    let mut model = sample_model();
+    model.flagged_rows[0].top_features = vec![
+        FeatureExplanation {
+            feature: "bytes_out".into(),
+            actual: 144_000_000.0,
+            typical: 11_000.0,
+            unit: Unit::Bytes,
+        },
+        FeatureExplanation {
+            feature: "duration".into(),
+            actual: 200.0,
+            typical: 2.5,
+            unit: Unit::Seconds,
+        },
+        FeatureExplanation {
+            feature: "src_rows_1h".into(),
+            actual: 12_345.0,
+            typical: 7.0,
+            unit: Unit::Count,
+        },
+        FeatureExplanation {
+            feature: "bytes_per_second".into(),
+            actual: 1_200_000.0,
+            typical: 512.0,
+            unit: Unit::BytesPerSecond,
+        },
+        FeatureExplanation {
+            feature: "hour".into(),
+            actual: 3.25,
+            typical: 13.75,
+            unit: Unit::Hours,
+        },
+        FeatureExplanation {
+            feature: "out_share".into(),
+            actual: 0.995,
+            typical: 0.125,
+            unit: Unit::Share,
+        },
+        FeatureExplanation {
+            feature: HOSTILE_FEATURE.into(),
+            actual: -1.5,
+            typical: 0.25,
+            unit: Unit::Plain,
+        },
+    ];
+    model.beacons = Some(BeaconSection {
+        detector: "beacon<1>".into(),
+        internal_networks: vec!["10.0.0.0/8".into(), "192.168.0.0/16|x".into()],
+        min_connections: 20,
+        analysed_pairs: 1_234,
+        scored_pairs: 87,
+        threshold: 0.8,
+        pairs: (0..12).map(beacon_row).collect(),
+    });
+    model.graph = Some(graph_data(6, 14));
+    model.intel = Some(IntelSection {
+        lists: vec![
+            IntelListSummary {
+                name: HOSTILE_LIST.into(),
+                kind: "block".into(),
+                entries: 12_345,
+                matched_rows: 17,
+            },
+            IntelListSummary {
+                name: "corp-allow".into(),
+                kind: "allow".into(),
+                entries: 3,
+                matched_rows: 250,
+            },
+        ],
+        matches: vec![
+            IntelMatchRow {
+                ip: "203.0.113.7".into(),
+                side: "destination".into(),
+                list: HOSTILE_LIST.into(),
+                kind: "block".into(),
+                entry: "203.0.113.0/24".into(),
+                rows: 15,
+                flagged: 9,
+            },
+            IntelMatchRow {
+                ip: HOSTILE_IP.into(),
+                side: "source".into(),
+                list: HOSTILE_LIST.into(),
+                kind: "block".into(),
+                entry: HOSTILE_ENTRY.into(),
+                rows: 2,
+                flagged: 2,
+            },
+            IntelMatchRow {
+                ip: "10.0.0.53".into(),
+                side: "source".into(),
+                list: "corp-allow".into(),
+                kind: "allow".into(),
+                entry: "10.0.0.53".into(),
+                rows: 250,
+                flagged: 0,
+            },
+        ],
+        suppressed_flags: 4,
+    });
+    model
+}
+
+/// [`sections_model`] with [`CONTROL_TEXT`] in every string of the new sections.
+pub fn sections_control_text_model() -> ReportModel {
+    let mut model = sections_model();
+    let hostile = |tag: &str| format!("{tag}{CONTROL_TEXT}");
+    if let Some(beacons) = model.beacons.as_mut() {
+        beacons.detector = hostile("beacon");
+        beacons.internal_networks.push(hostile("net"));
+        for pair in &mut beacons.pairs {
+            pair.src_ip = hostile("src");
+            pair.dst_ip = hostile("dst");
+            pair.first_seen = hostile("first");
+            pair.last_seen = hostile("last");
+        }
+    }
+    if let Some(graph) = model.graph.as_mut() {
+        for node in &mut graph.nodes {
+            node.ip = hostile("node");
+        }
+    }
+    if let Some(intel) = model.intel.as_mut() {
+        for list in &mut intel.lists {
+            list.name = hostile("list");
+            list.kind = hostile("kind");
+        }
+        for row in &mut intel.matches {
+            row.ip = hostile("ip");
+            row.side = hostile("side");
+            row.list = hostile("list");
+            row.kind = hostile("kind");
+            row.entry = hostile("entry");
+        }
+    }
+    model
 }
 
 /// Log-derived text that would act on a terminal or reorder the text around it: a screen
