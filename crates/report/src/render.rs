@@ -3,7 +3,11 @@
 //! Both formats are rendered from the same list of sections, built once from the model,
 //! so they always show the same numbers. Every cell is plain, untrusted text escaped by the
 //! output format ([`markdown_escape`] or [`html_escape`]); numbers use fixed precision:
-//! scores, thresholds and metrics 4 decimals, byte and row counts as plain integers.
+//! scores, thresholds and metrics 4 decimals, byte and row counts as plain integers, the values
+//! of explaining features and beacon intervals in their log units ([`crate::units`]).
+//!
+//! The beacon, communication-graph and threat-intel sections ([`network`]) show their plots in
+//! place; every other rendered plot is shown under "Plots" at the end.
 
 mod network;
 
