@@ -6,7 +6,7 @@ use crate::error::ExperimentError;
 use std::sync::Arc;
 use webthreat_detectors::{BeaconParams, Direction, Params};
 use webthreat_features::{FeatureSpec, PairAnalysis, RowContext};
-use webthreat_intel::{Intel, NetworkSet};
+use webthreat_intel::{Geo, Intel, NetworkSet};
 
 /// The run's intel lists (none when the config lists none).
 pub(crate) fn load_intel(config: &ExperimentConfig) -> Result<Option<Arc<Intel>>, ExperimentError> {
@@ -22,7 +22,7 @@ pub(crate) fn load_intel(config: &ExperimentConfig) -> Result<Option<Arc<Intel>>
 
 /// The parameters of the run's `kind: beacon` detector, or the defaults when only the
 /// `beacon_score` feature asks for the analysis.
-fn beacon_params(config: &ExperimentConfig) -> BeaconParams {
+pub(crate) fn beacon_params(config: &ExperimentConfig) -> BeaconParams {
     config
         .detectors
         .iter()
@@ -45,6 +45,32 @@ pub(crate) fn needs_beacons(config: &ExperimentConfig, spec: Option<&FeatureSpec
     }
 }
 
+/// The networks whose addresses are internal: the beacon detector's `internal_networks`, or
+/// the private, link-local and loopback ranges.
+pub(crate) fn internal_networks(config: &ExperimentConfig) -> Result<NetworkSet, ExperimentError> {
+    match &beacon_params(config).internal_networks {
+        Some(list) => NetworkSet::parse(list).map_err(|e| ExperimentError::Config {
+            path: "detectors".into(),
+            message: format!("beacon: internal_networks: {e}"),
+        }),
+        None => Ok(NetworkSet::private()),
+    }
+}
+
+/// The GeoIP/ASN databases the config names, opened.
+pub(crate) fn load_geo(config: &ExperimentConfig) -> Result<Option<Geo>, ExperimentError> {
+    let Some(geo) = &config.intel.geoip else {
+        return Ok(None);
+    };
+    let opened = Geo::open(geo.country.as_deref(), geo.asn.as_deref()).map_err(|e| {
+        ExperimentError::Config {
+            path: "intel.geoip".into(),
+            message: e.to_string(),
+        }
+    })?;
+    Ok(Some(opened))
+}
+
 /// A beacon analysis as the config asks for it, when `needed`.
 pub(crate) fn pair_analysis(
     config: &ExperimentConfig,
@@ -56,13 +82,7 @@ pub(crate) fn pair_analysis(
     let params = beacon_params(config);
     let internal = match params.direction {
         Direction::Any => None,
-        Direction::Outbound => Some(match &params.internal_networks {
-            Some(list) => NetworkSet::parse(list).map_err(|e| ExperimentError::Config {
-                path: "detectors".into(),
-                message: format!("beacon: internal_networks: {e}"),
-            })?,
-            None => NetworkSet::private(),
-        }),
+        Direction::Outbound => Some(internal_networks(config)?),
     };
     Ok(Some(PairAnalysis::new(params.limits(), internal)))
 }

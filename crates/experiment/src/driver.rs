@@ -4,11 +4,11 @@
 //! `rejects.csv` and folds every batch into the [`ReportAccumulator`], then the report, the
 //! models, `run.json` and the commit of the run directory.
 
-use crate::accumulate::{BatchView, ReportAccumulator, ScoreKeeping};
+use crate::accumulate::{AddressHits, BatchView, ReportAccumulator, ScoreKeeping};
 use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::{beacons, context};
 use crate::error::ExperimentError;
-use crate::outputs::{self, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
+use crate::outputs::{self, AddressCells, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
 use crate::progress::StageProgress;
 use crate::provenance;
 use crate::sample::RowSample;
@@ -21,7 +21,9 @@ use std::time::Instant;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
-use webthreat_features::{CategoryCounter, FeatureSpec, build_matrix};
+use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
+use webthreat_intel::{Geo, GeoInfo, parse_ip};
+use webthreat_report::csv_cell;
 use webthreat_ingest::{LogTable, MissingCount, RejectedRow};
 use webthreat_report::ReportModel;
 
@@ -54,7 +56,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         &pipeline,
         &detectors,
         Typical::Fitted(typical),
-    );
+    )?;
     match fitted_batch {
         // an in-memory run scores the rows it was fitted on: the fit's scores are reused
         Some(WholeBatch { batch, set_aside }) => {
@@ -136,7 +138,7 @@ pub fn score_with_run(
     // explanations compare with the scored rows' medians: of every row, or of a sample
     let reference_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
     let typical = Typical::Sample(reference_rows, None);
-    let mut scoring = Scoring::new(&config, &pending, &pipeline, &detectors, typical);
+    let mut scoring = Scoring::new(&config, &pending, &pipeline, &detectors, typical)?;
     seconds.ingest += source.each_batch(|k, table| scoring.table(k, table))?;
     finish(
         &config,
@@ -236,7 +238,7 @@ fn fit_stage(
                     analysis.add(&table)?;
                 }
                 spec.context = context::row_context(context::load_intel(config)?, analysis);
-                whole = Some((Batch::build(&table, &spec)?, spec, set_aside));
+                whole = Some((Batch::build(config, &table, &spec)?, spec, set_aside));
             }
             Ok(())
         })?;
@@ -361,6 +363,8 @@ struct Scoring<'a> {
     missing: Vec<MissingCount>,
     typical: Typical,
     seconds: StageSeconds,
+    /// The GeoIP/ASN databases, when the config names any.
+    geo: Option<Geo>,
 }
 
 impl<'a> Scoring<'a> {
@@ -370,13 +374,13 @@ impl<'a> Scoring<'a> {
         pipeline: &'a FeaturePipeline,
         detectors: &'a [FittedDetector],
         typical: Typical,
-    ) -> Self {
+    ) -> Result<Self, ExperimentError> {
         // a streamed run keeps bounded state: its ranking metrics come from binned scores
         let keeping = match config.streaming {
             Some(_) => ScoreKeeping::Binned,
             None => ScoreKeeping::Exact,
         };
-        Self {
+        Ok(Self {
             config,
             dir: pending.dir().to_path_buf(),
             pipeline,
@@ -387,7 +391,8 @@ impl<'a> Scoring<'a> {
             missing: Vec::new(),
             typical,
             seconds: StageSeconds::default(),
-        }
+            geo: context::load_geo(config)?,
+        })
     }
 
     /// Scores one batch of the log and folds it.
@@ -398,7 +403,7 @@ impl<'a> Scoring<'a> {
             return Ok(());
         }
         let clock = Instant::now();
-        let batch = Batch::build(&table, &self.pipeline.spec)?;
+        let batch = Batch::build(self.config, &table, &self.pipeline.spec)?;
         drop(table);
         let listed = stages::listed(&self.pipeline.spec, &batch.raw)?;
         let scaled = self.pipeline.scaler.transform(&listed)?;
@@ -417,20 +422,36 @@ impl<'a> Scoring<'a> {
         self.rejects_out.write(&set_aside.rejected)
     }
 
-    /// Appends a scored batch to `scores.csv` while folding it into the report.
+    /// Appends a scored batch to `scores.csv` while folding it into the report; first, when
+    /// the run has intel lists, removes the flags of rows with an allowlisted address.
     fn fold(
         &mut self,
         batch: Batch,
         scaled: FeatureMatrix,
-        scores: Vec<DetectorScores>,
+        mut scores: Vec<DetectorScores>,
     ) -> Result<(), ExperimentError> {
         let clock = Instant::now();
+        let addresses = batch.columns.addresses.as_ref();
+        let hits = match (&self.pipeline.spec.context.intel, addresses) {
+            (Some(intel), Some(addresses)) => Some(AddressHits::new(addresses, intel)),
+            _ => None,
+        };
+        if let (Some(hits), Some(addresses)) = (&hits, addresses)
+            && self.config.intel.suppress_allowed
+        {
+            let suppressed = suppress_allowed(&mut scores, addresses, hits);
+            self.accumulator.add_suppressed(suppressed);
+        }
+        let cells = self.address_cells(addresses, hits.as_ref());
         let names: Vec<&str> = self.detectors.iter().map(FittedDetector::name).collect();
         let out = match &mut self.scores_out {
             Some(out) => out,
-            None => self
-                .scores_out
-                .insert(ScoresWriter::create(&self.dir, &names, &batch.raw)?),
+            None => self.scores_out.insert(ScoresWriter::create(
+                &self.dir,
+                &names,
+                &batch.raw,
+                &cells,
+            )?),
         };
         let view = BatchView {
             raw: &batch.raw,
@@ -439,10 +460,13 @@ impl<'a> Scoring<'a> {
             summaries: &batch.summaries,
             detectors: self.detectors,
             scores: &scores,
+            hits: hits.as_ref(),
         };
         let accumulator = &mut self.accumulator;
-        let (written, added) =
-            rayon::join(|| out.write(&batch.raw, &scores), || accumulator.add(&view));
+        let (written, added) = rayon::join(
+            || out.write(&batch.raw, &scores, &cells),
+            || accumulator.add(&view),
+        );
         written?;
         added?;
         if let Typical::Sample(k, sample) = &mut self.typical {
@@ -452,6 +476,48 @@ impl<'a> Scoring<'a> {
         }
         self.seconds.report += clock.elapsed().as_secs_f64();
         Ok(())
+    }
+
+    /// The `scores.csv` columns of the batch's addresses: the intel match of source and
+    /// destination (with intel lists), their country and ASN (with GeoIP databases).
+    fn address_cells<'b>(
+        &self,
+        addresses: Option<&'b Addresses>,
+        hits: Option<&AddressHits>,
+    ) -> AddressCells<'b> {
+        let mut cells = AddressCells::default();
+        let Some(addresses) = addresses else {
+            return cells;
+        };
+        let each = |cell: &dyn Fn(u32) -> String| -> Vec<String> {
+            (0..addresses.names.len() as u32)
+                .map(|k| csv_cell(&cell(k)).into_owned())
+                .collect()
+        };
+        if let Some(hits) = hits {
+            let intel = each(&|k| hits.cell(k));
+            cells.columns.push(("src_intel", intel.clone(), &addresses.src));
+            cells.columns.push(("dst_intel", intel, &addresses.dst));
+        }
+        if let Some(geo) = &self.geo {
+            let info: Vec<GeoInfo> = (addresses.names.iter())
+                .map(|ip| parse_ip(ip).map(|ip| geo.lookup(ip)).unwrap_or_default())
+                .collect();
+            let country = each(&|k| info[k as usize].country.clone().unwrap_or_default());
+            let asn = each(&|k| {
+                let i = &info[k as usize];
+                match (i.asn, &i.as_org) {
+                    (Some(n), Some(org)) => format!("AS{n} {org}"),
+                    (Some(n), None) => format!("AS{n}"),
+                    _ => String::new(),
+                }
+            });
+            cells.columns.push(("src_country", country.clone(), &addresses.src));
+            cells.columns.push(("src_asn", asn.clone(), &addresses.src));
+            cells.columns.push(("dst_country", country, &addresses.dst));
+            cells.columns.push(("dst_asn", asn, &addresses.dst));
+        }
+        cells
     }
 
     /// The report model and its notes, once every batch is folded.
@@ -468,10 +534,27 @@ impl<'a> Scoring<'a> {
                 None => Vec::new(),
             },
         };
-        let (model, mut notes) = self.accumulator.finish(&typical)?;
+        let internal = context::internal_networks(self.config)?;
+        let intel = self.pipeline.spec.context.intel.as_deref();
+        let (model, mut notes) = self.accumulator.finish(&typical, &internal, intel)?;
         notes.extend(missing_notes(&self.config.data, &self.missing));
         Ok((model, notes, self.seconds))
     }
+}
+
+/// Removes the flags of rows whose source or destination is allowlisted; returns how many.
+fn suppress_allowed(scores: &mut [DetectorScores], addresses: &Addresses, hits: &AddressHits) -> u64 {
+    let allowed: Vec<bool> = (addresses.src.iter().zip(&addresses.dst))
+        .map(|(&s, &d)| hits.allowed(s) || hits.allowed(d))
+        .collect();
+    let mut removed = 0;
+    for d in scores {
+        for (flag, _) in d.flags.iter_mut().zip(&allowed).filter(|(f, a)| **f && **a) {
+            *flag = false;
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Builds the report, writes the models, report and `run.json`, and commits the run.
@@ -495,15 +578,19 @@ fn finish(
         || scoring.finish(),
         || provenance::origin(&config.data, source.file_blake3(), source_run, record_git),
     );
-    let (model, report_notes, loop_seconds) = built?;
+    let (mut model, report_notes, loop_seconds) = built?;
+    let beacon = detectors.iter().find(|d| d.kind() == "beacon");
+    if let Some(pairs) = &pipeline.spec.context.beacons {
+        let min_connections = context::beacon_params(config).min_connections;
+        let detector = beacon.map(|d| (d.name(), d.threshold()));
+        model.beacons = Some(beacons::section(pairs, detector, min_connections));
+    }
     let origin = origin?;
     notes.extend(report_notes);
     let detectors: Vec<&FittedDetector> = detectors.iter().collect();
     outputs::write_models_and_report(pending.dir(), config, pipeline, &detectors, &model, &notes)?;
     if let Some(pairs) = &pipeline.spec.context.beacons {
-        let threshold = (detectors.iter())
-            .find(|d| d.kind() == "beacon")
-            .map_or(webthreat_beacon::DEFAULT_THRESHOLD, |d| d.threshold());
+        let threshold = beacon.map_or(webthreat_beacon::DEFAULT_THRESHOLD, |d| d.threshold());
         beacons::write_csv(pending.dir(), pairs, threshold)?;
     }
     drop(stage);

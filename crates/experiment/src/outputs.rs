@@ -352,6 +352,14 @@ pub(crate) struct ScoresWriter {
 /// held at once) is formatted in parallel and written in row order.
 const FORMAT_BLOCK_ROWS: usize = 1 << 13;
 
+/// Columns of `scores.csv` that describe a row's addresses (intel matches, country, ASN):
+/// per column its name, the CSV cell of each distinct address of the batch, and each row's
+/// address index (an index past the cells, as a missing address, gives an empty cell).
+#[derive(Default)]
+pub(crate) struct AddressCells<'a> {
+    pub columns: Vec<(&'static str, Vec<String>, &'a [u32])>,
+}
+
 impl ScoresWriter {
     /// Creates the file and writes the header; `first` (the first batch's features) says
     /// whether there are entity columns and labels.
@@ -359,6 +367,7 @@ impl ScoresWriter {
         dir: &Path,
         detectors: &[&str],
         first: &FeatureMatrix,
+        extra: &AddressCells<'_>,
     ) -> Result<Self, ExperimentError> {
         let path = dir.join("scores.csv");
         let file = File::create(&path).map_err(io_err(&path))?;
@@ -369,6 +378,9 @@ impl ScoresWriter {
         for d in detectors {
             let name = csv_cell(d);
             let _ = write!(line, ",{name}_score,{name}_severity,{name}_flag");
+        }
+        for (name, _, _) in &extra.columns {
+            let _ = write!(line, ",{name}");
         }
         if first.labels().is_some() {
             line.push_str(",label");
@@ -390,6 +402,7 @@ impl ScoresWriter {
         &mut self,
         raw: &FeatureMatrix,
         detectors: &[DetectorScores],
+        extra: &AddressCells<'_>,
     ) -> Result<(), ExperimentError> {
         let rows = raw.n_rows();
         // each address's cell is escaped once
@@ -406,7 +419,7 @@ impl ScoresWriter {
                 .map(|(from, mut text)| {
                     let block = from..(from + FORMAT_BLOCK_ROWS).min(last);
                     text.clear();
-                    format_rows(&mut text, raw, &ip_cells, detectors, block);
+                    format_rows(&mut text, raw, &ip_cells, detectors, extra, block);
                     text
                 })
                 .collect()
@@ -449,6 +462,7 @@ fn format_rows(
     raw: &FeatureMatrix,
     ip_cells: &[Cow<'_, str>],
     detectors: &[DetectorScores],
+    extra: &AddressCells<'_>,
     rows: std::ops::Range<usize>,
 ) {
     let entities = raw.entities();
@@ -482,6 +496,12 @@ fn format_rows(
             text.push(b',');
             push_fixed::<1>(text, d.severity[i]);
             text.extend_from_slice(if d.flags[i] { b",1" } else { b",0" });
+        }
+        for (_, cells, rows) in &extra.columns {
+            text.push(b',');
+            if let Some(cell) = cells.get(rows[i] as usize) {
+                text.extend_from_slice(cell.as_bytes());
+            }
         }
         if let Some(labels) = raw.labels() {
             text.extend_from_slice(if labels[i] { b",1" } else { b",0" });

@@ -6,7 +6,9 @@ use crate::error::FeatureError;
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use webthreat_ingest::LogTable;
-use webthreat_ingest::canonical::{BYTES_IN, BYTES_OUT, COUNTRY, PROTOCOL, SRC_IP, START_TIME};
+use webthreat_ingest::canonical::{
+    BYTES_IN, BYTES_OUT, COUNTRY, DST_IP, PROTOCOL, SRC_IP, START_TIME,
+};
 
 /// Per-row context columns of a log, each present when the log has it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,11 +26,53 @@ pub struct LogColumns {
     /// Whether the log has a source IP column (its distinct values are counted from the
     /// entity keys).
     pub has_src_ip: bool,
+    /// Source and destination addresses, when asked for and the log has both.
+    pub addresses: Option<Addresses>,
+}
+
+/// The source and destination address of every row, each distinct address numbered once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Addresses {
+    /// Distinct addresses (as written), in order of first appearance.
+    pub names: Vec<Box<str>>,
+    /// Per row, the source's index into `names`, or [`Addresses::NONE`].
+    pub src: Vec<u32>,
+    /// Per row, the destination's index into `names`, or [`Addresses::NONE`].
+    pub dst: Vec<u32>,
+}
+
+impl Addresses {
+    /// The index of a missing address.
+    pub const NONE: u32 = u32::MAX;
+
+    /// Numbers the addresses of two columns.
+    fn extract(src: &StringChunked, dst: &StringChunked) -> Self {
+        fn code<'a>(index: &mut HashMap<&'a str, u32>, names: &mut Vec<Box<str>>, ip: Option<&'a str>) -> u32 {
+            let Some(ip) = ip else {
+                return Addresses::NONE;
+            };
+            *index.entry(ip).or_insert_with(|| {
+                names.push(ip.into());
+                (names.len() - 1) as u32
+            })
+        }
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let src: Vec<u32> = src.iter().map(|ip| code(&mut index, &mut names, ip)).collect();
+        let dst: Vec<u32> = dst.iter().map(|ip| code(&mut index, &mut names, ip)).collect();
+        Self { names, src, dst }
+    }
+
+    /// The address of index `k`.
+    pub fn name(&self, k: u32) -> Option<&str> {
+        self.names.get(k as usize).map(|n| &**n)
+    }
 }
 
 impl LogColumns {
-    /// Copies the context columns out of a table.
-    pub fn extract(table: &LogTable) -> Result<Self, FeatureError> {
+    /// Copies the context columns out of a table; `with_addresses`: number its source and
+    /// destination addresses too.
+    pub fn extract(table: &LogTable, with_addresses: bool) -> Result<Self, FeatureError> {
         let df = &table.df;
         let floats = |name: &str| -> Result<Option<Vec<f64>>, FeatureError> {
             match df.column(name) {
@@ -54,6 +98,10 @@ impl LogColumns {
             protocol: counts(PROTOCOL)?,
             country: counts(COUNTRY)?,
             has_src_ip: df.column(SRC_IP).is_ok(),
+            addresses: match (with_addresses, df.column(SRC_IP), df.column(DST_IP)) {
+                (true, Ok(src), Ok(dst)) => Some(Addresses::extract(src.str()?, dst.str()?)),
+                _ => None,
+            },
         })
     }
 }

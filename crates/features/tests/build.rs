@@ -294,7 +294,7 @@ fn log_columns_count_every_protocol_and_country() {
     }
     std::fs::write(&path, text).unwrap();
     let table = read_log(&SourceSpec::cloudwatch(&path)).unwrap();
-    let columns = webthreat_features::LogColumns::extract(&table).unwrap();
+    let columns = webthreat_features::LogColumns::extract(&table, false).unwrap();
     let counts =
         |pairs: &[(&str, u64)]| Some(pairs.iter().map(|&(k, n)| (k.to_string(), n)).collect());
     assert_eq!(columns.protocol, counts(&[("HTTP", 2), ("HTTPS", 4)]));

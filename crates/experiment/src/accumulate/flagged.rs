@@ -8,7 +8,9 @@ use std::cmp::Ordering;
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::Reads;
 use webthreat_ingest::timestamp::format_epoch_ms;
-use webthreat_report::{FeatureExplanation, FlaggedRow};
+use webthreat_features::Feature;
+use webthreat_ingest::canonical;
+use webthreat_report::{FeatureExplanation, FlaggedRow, Unit};
 
 /// A flagged (row, detector) pair in the table.
 struct Entry {
@@ -136,6 +138,7 @@ impl FlaggedTable {
                         actual: j.map_or(e.actual, |j| raw.row(i)[j]),
                         typical: e.typical,
                         feature: e.feature,
+                        unit: Unit::Plain,
                     }
                 })
                 .collect(),
@@ -155,9 +158,43 @@ impl FlaggedTable {
                     {
                         x.typical = *t;
                     }
+                    in_log_units(x);
                 }
                 shown
             })
             .collect()
     }
+}
+
+/// Rewrites an explanation in the units of the log: `log1p(bytes_out) = 18.8` becomes
+/// `bytes_out = 144 MB` (typical values alike), durations in seconds, counts as counts.
+fn in_log_units(x: &mut FeatureExplanation) {
+    let Ok(mut feature) = Feature::parse(&x.feature) else {
+        return;
+    };
+    while let Feature::Log1p(inner) = feature {
+        x.actual = x.actual.exp_m1();
+        x.typical = x.typical.exp_m1();
+        feature = *inner;
+    }
+    x.feature = feature.name();
+    x.unit = match &feature {
+        Feature::Column(c) => match c.as_str() {
+            canonical::BYTES_IN | canonical::BYTES_OUT => Unit::Bytes,
+            canonical::PACKETS_IN | canonical::PACKETS_OUT => Unit::Count,
+            canonical::DURATION => Unit::Seconds,
+            _ => Unit::Plain,
+        },
+        Feature::SessionDuration => Unit::Seconds,
+        Feature::AvgPacketSize => Unit::BytesPerSecond,
+        Feature::HourOfDay => Unit::Hours,
+        Feature::SrcBytes => Unit::Bytes,
+        Feature::SrcSessions
+        | Feature::SrcDistinctPorts
+        | Feature::SrcDistinctDsts
+        | Feature::SrcFanOut
+        | Feature::DstFanIn => Unit::Count,
+        Feature::Freq(_) => Unit::Share,
+        _ => Unit::Plain,
+    };
 }

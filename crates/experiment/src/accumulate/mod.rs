@@ -9,6 +9,8 @@
 
 mod entities;
 mod flagged;
+mod graph;
+mod intel;
 mod ranking;
 mod traffic;
 
@@ -16,6 +18,9 @@ use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::types::DetectorScores;
 use entities::EntityTally;
+use graph::GraphTally;
+pub(crate) use intel::AddressHits;
+use intel::IntelTally;
 use flagged::FlaggedTable;
 pub(crate) use ranking::ScoreKeeping;
 use ranking::{DetectorTally, report_error};
@@ -23,6 +28,7 @@ use traffic::{PlotTally, TimeSpan};
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::LogColumns;
+use webthreat_intel::{Intel, NetworkSet};
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_ingest::{ColumnSummary, Distinct};
 use webthreat_report::{AgreementMatrix, DataSummary, DetectorSummary, PlotData, ReportModel};
@@ -46,8 +52,10 @@ pub(crate) struct BatchView<'a> {
     pub summaries: &'a [ColumnSummary],
     /// The detectors, in config order.
     pub detectors: &'a [FittedDetector],
-    /// Each detector's results on the batch.
+    /// Each detector's results on the batch (flags of allowlisted rows already removed).
     pub scores: &'a [DetectorScores],
+    /// The intel hits of the batch's addresses, when the run has intel lists.
+    pub hits: Option<&'a AddressHits>,
 }
 
 /// Everything the report needs, folded batch by batch.
@@ -77,6 +85,10 @@ pub(crate) struct ReportAccumulator {
     flagged: FlaggedTable,
     /// Plot data, when the run draws plots.
     plot: Option<PlotTally>,
+    /// The communication graph, when the run draws plots.
+    graph: Option<GraphTally>,
+    /// Intel matches, when the run has intel lists.
+    intel: Option<IntelTally>,
 }
 
 impl ReportAccumulator {
@@ -115,6 +127,15 @@ impl ReportAccumulator {
             plot: options
                 .plots
                 .then(|| PlotTally::new(config.seed, config.window_seconds)),
+            graph: options.plots.then(GraphTally::default),
+            intel: (!config.intel.lists.is_empty()).then(IntelTally::default),
+        }
+    }
+
+    /// Counts flags removed because an address of their row was allowlisted.
+    pub(crate) fn add_suppressed(&mut self, flags: u64) {
+        if let Some(intel) = &mut self.intel {
+            intel.suppressed_flags += flags;
         }
     }
 
@@ -180,15 +201,27 @@ impl ReportAccumulator {
         if let Some(plot) = &mut self.plot {
             plot.add(batch.columns, raw.row_ids(), &any_flag);
         }
+        if let Some(graph) = &mut self.graph {
+            graph.add(batch.columns, &any_flag);
+        }
+        if let (Some(tally), Some(addresses), Some(hits)) =
+            (&mut self.intel, &batch.columns.addresses, batch.hits)
+        {
+            tally.add(addresses, hits, &any_flag);
+        }
         self.flagged.add(batch)
     }
 
     /// The report model (no volatile fields) and notes on how its metrics were computed;
     /// `typical` are the features' typical values (medians of the reference rows) shown
     /// beside the flagged rows' values.
+    /// `internal`: the networks drawn as internal hosts in the graph; `intel`: the run's
+    /// lists.
     pub(crate) fn finish(
         self,
         typical: &[f64],
+        internal: &NetworkSet,
+        intel: Option<&Intel>,
     ) -> Result<(ReportModel, Vec<String>), ExperimentError> {
         let negatives = self.rows - self.positives;
         let labeled = self.labeled && self.positives > 0 && negatives > 0;
@@ -240,6 +273,19 @@ impl ReportAccumulator {
                 .collect(),
             feature_names: self.feature_names.clone(),
         };
+        let graph = self.graph.and_then(|g| {
+            let (graph, note) = g.finish(internal);
+            notes.extend(note);
+            graph
+        });
+        let intel = match (self.intel, intel) {
+            (Some(tally), Some(lists)) => {
+                let (section, note) = tally.finish(lists);
+                notes.extend(note);
+                Some(section)
+            }
+            _ => None,
+        };
         let model = ReportModel {
             title: format!("webthreat report: {}", self.experiment),
             experiment: self.experiment,
@@ -251,6 +297,9 @@ impl ReportAccumulator {
             ip_summary,
             port_summary,
             plots,
+            beacons: None,
+            graph,
+            intel,
         };
         Ok((model, notes))
     }
@@ -364,11 +413,13 @@ mod tests {
                 summaries: &summaries,
                 detectors: &models,
                 scores: &scores,
+                hits: None,
             })
             .unwrap();
         }
         acc.add_rejected(3);
-        acc.finish(&[1.5, 2.5]).unwrap()
+        acc.finish(&[1.5, 2.5], &NetworkSet::private(), None)
+            .unwrap()
     }
 
     #[test]
