@@ -62,7 +62,12 @@ fn numbers(text: &str) -> Vec<(usize, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 384,
+        // a fixed seed: CI runs the same cases every time (change it to explore others)
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn models_with_extreme_numbers_fail_to_load_or_score_finitely(

@@ -230,7 +230,7 @@ fn error_messages_are_pinned() {
         .collect();
     let want: &[&str] = &[
         "parse: unknown field `n_trees`, expected one of `name`, `n_estimators`, `max_samples`, `max_features`, `bootstrap`, `contamination`, `threshold`",
-        "parse: kind: unknown variant `forest`, expected one of `iforest`, `zscore`, `autoencoder` at line 1 column 7",
+        "parse: kind: unknown variant `forest`, expected one of `iforest`, `zscore`, `autoencoder`, `beacon`, `intel` at line 1 column 7",
         "parse: missing field `kind`",
         "parse: unknown field `max_samples`, expected one of `name`, `center`, `combine`, `contamination`, `threshold`",
         "parse: invalid value: string \"all\", expected `auto`, an integer number of rows or a fraction in (0, 1]",

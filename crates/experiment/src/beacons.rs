@@ -6,11 +6,11 @@ use crate::outputs::write_file;
 use std::fmt::Write as _;
 use std::path::Path;
 use webthreat_beacon::{BeaconPair, DEFAULT_THRESHOLD};
-use webthreat_intel::NetworkSet;
-use webthreat_report::{BeaconRow, BeaconSection};
 use webthreat_features::{PairKey, PairScores};
 use webthreat_ingest::timestamp::format_epoch_ms;
+use webthreat_intel::NetworkSet;
 use webthreat_report::csv_cell;
+use webthreat_report::{BeaconRow, BeaconSection};
 
 /// Pairs listed in the report.
 const TOP_PAIRS: usize = 20;
@@ -25,7 +25,11 @@ pub(crate) fn section(
     let (name, threshold) = detector.unwrap_or(("beacon_score", DEFAULT_THRESHOLD));
     BeaconSection {
         detector: name.to_string(),
-        internal_networks: pairs.internal.as_ref().map(NetworkSet::cidrs).unwrap_or_default(),
+        internal_networks: pairs
+            .internal
+            .as_ref()
+            .map(NetworkSet::cidrs)
+            .unwrap_or_default(),
         min_connections: min_connections as u64,
         analysed_pairs: pairs.table.analysed_pairs() as u64,
         scored_pairs: pairs.table.pairs().len() as u64,

@@ -89,10 +89,7 @@ pub(crate) fn pair_analysis(
 
 /// The context of `spec` for the data at hand: the intel lists and, when given, the finished
 /// beacon analysis.
-pub(crate) fn row_context(
-    intel: Option<Arc<Intel>>,
-    analysis: Option<PairAnalysis>,
-) -> RowContext {
+pub(crate) fn row_context(intel: Option<Arc<Intel>>, analysis: Option<PairAnalysis>) -> RowContext {
     RowContext {
         intel,
         beacons: analysis.map(|a| Arc::new(a.finish())),

@@ -6,7 +6,6 @@
 
 use crate::accumulate::{AddressHits, BatchView, ReportAccumulator, ScoreKeeping};
 use crate::config::{ExperimentConfig, StreamingOptions};
-use crate::{beacons, context};
 use crate::error::ExperimentError;
 use crate::outputs::{self, AddressCells, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
 use crate::progress::StageProgress;
@@ -16,16 +15,17 @@ use crate::source::{LogSource, missing_notes};
 use crate::stages::{self, Batch, Fit, feature_spec};
 use crate::store::{PendingRun, RunStore};
 use crate::types::{DetectorLine, DetectorScores, FeaturePipeline, RunOptions, RunOutcome};
+use crate::{beacons, context};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
-use webthreat_intel::{Geo, GeoInfo, parse_ip};
-use webthreat_report::csv_cell;
 use webthreat_ingest::{LogTable, MissingCount, RejectedRow};
+use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_report::ReportModel;
+use webthreat_report::csv_cell;
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
@@ -258,7 +258,8 @@ fn fit_stage(
             .map(FeatureSpec::categorical_columns)
             .unwrap_or_default(),
     );
-    let mut analysis = context::pair_analysis(config, context::needs_beacons(config, spec.as_ref()))?;
+    let mut analysis =
+        context::pair_analysis(config, context::needs_beacons(config, spec.as_ref()))?;
     if !counter.is_empty() || analysis.is_some() {
         seconds.ingest += source.each_batch(|k, table| {
             let _stage = StageProgress::start(format!("counting categories and pairs: batch {k}"));
@@ -446,12 +447,9 @@ impl<'a> Scoring<'a> {
         let names: Vec<&str> = self.detectors.iter().map(FittedDetector::name).collect();
         let out = match &mut self.scores_out {
             Some(out) => out,
-            None => self.scores_out.insert(ScoresWriter::create(
-                &self.dir,
-                &names,
-                &batch.raw,
-                &cells,
-            )?),
+            None => self
+                .scores_out
+                .insert(ScoresWriter::create(&self.dir, &names, &batch.raw, &cells)?),
         };
         let view = BatchView {
             raw: &batch.raw,
@@ -496,7 +494,9 @@ impl<'a> Scoring<'a> {
         };
         if let Some(hits) = hits {
             let intel = each(&|k| hits.cell(k));
-            cells.columns.push(("src_intel", intel.clone(), &addresses.src));
+            cells
+                .columns
+                .push(("src_intel", intel.clone(), &addresses.src));
             cells.columns.push(("dst_intel", intel, &addresses.dst));
         }
         if let Some(geo) = &self.geo {
@@ -512,7 +512,9 @@ impl<'a> Scoring<'a> {
                     _ => String::new(),
                 }
             });
-            cells.columns.push(("src_country", country.clone(), &addresses.src));
+            cells
+                .columns
+                .push(("src_country", country.clone(), &addresses.src));
             cells.columns.push(("src_asn", asn.clone(), &addresses.src));
             cells.columns.push(("dst_country", country, &addresses.dst));
             cells.columns.push(("dst_asn", asn, &addresses.dst));
@@ -543,7 +545,11 @@ impl<'a> Scoring<'a> {
 }
 
 /// Removes the flags of rows whose source or destination is allowlisted; returns how many.
-fn suppress_allowed(scores: &mut [DetectorScores], addresses: &Addresses, hits: &AddressHits) -> u64 {
+fn suppress_allowed(
+    scores: &mut [DetectorScores],
+    addresses: &Addresses,
+    hits: &AddressHits,
+) -> u64 {
     let allowed: Vec<bool> = (addresses.src.iter().zip(&addresses.dst))
         .map(|(&s, &d)| hits.allowed(s) || hits.allowed(d))
         .collect();

@@ -579,6 +579,7 @@ pub fn read_run(dir: &Path) -> Result<(RunRecord, MetricsFile), ExperimentError>
 mod tests {
     use super::*;
     use webthreat_core::Entities;
+    use webthreat_features::Addresses;
 
     #[test]
     fn scores_are_written_in_row_order_across_format_blocks() {
@@ -623,8 +624,9 @@ mod tests {
             sorted: None,
         }];
         let dir = tempfile::tempdir().unwrap();
-        let mut writer = ScoresWriter::create(dir.path(), &["iforest"], &raw).unwrap();
-        writer.write(&raw, &columns).unwrap();
+        let none = AddressCells::default();
+        let mut writer = ScoresWriter::create(dir.path(), &["iforest"], &raw, &none).unwrap();
+        writer.write(&raw, &columns, &none).unwrap();
         writer.finish().unwrap();
         let text = std::fs::read_to_string(dir.path().join("scores.csv")).unwrap();
         let mut lines = text.lines();
@@ -639,7 +641,7 @@ mod tests {
         // one block holding every row formats the same lines
         let cells: Vec<_> = raw.entities().ips().iter().map(|ip| csv_cell(ip)).collect();
         let mut text = Vec::new();
-        format_rows(&mut text, &raw, &cells, &columns, 0..rows);
+        format_rows(&mut text, &raw, &cells, &columns, &none, 0..rows);
         assert_eq!((body.join("\n") + "\n").as_bytes(), text);
         assert_eq!(body[0], "7,,0,1970-01-01T00:00:00Z,0.000000,0.0,1,1");
         for (row, start) in [
@@ -649,5 +651,35 @@ mod tests {
         ] {
             assert!(body[row].starts_with(start), "{}", body[row]);
         }
+    }
+
+    #[test]
+    fn address_columns_follow_the_detectors_and_a_missing_address_is_empty() {
+        let raw = FeatureMatrix::from_rows(vec!["x".into()], &[vec![1.0], vec![2.0]]).unwrap();
+        let scores = [DetectorScores {
+            scores: vec![0.5, 0.25],
+            severity: vec![10.0, 0.0],
+            flags: vec![true, false],
+            sorted: None,
+        }];
+        let rows = [0, Addresses::NONE];
+        let cells = AddressCells {
+            columns: vec![(
+                "src_intel",
+                vec![csv_cell("=feodo: 1.2.3.4").into_owned()],
+                &rows,
+            )],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = ScoresWriter::create(dir.path(), &["d"], &raw, &cells).unwrap();
+        writer.write(&raw, &scores, &cells).unwrap();
+        writer.finish().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("scores.csv")).unwrap();
+        assert_eq!(
+            text,
+            "row_id,d_score,d_severity,d_flag,src_intel\n\
+             0,0.500000,10.0,1,'=feodo: 1.2.3.4\n\
+             1,0.250000,0.0,0,\n"
+        );
     }
 }

@@ -50,12 +50,15 @@ fn rule_features(config: &ExperimentConfig) -> Vec<&'static str> {
 
 /// The spec of `names`, with the rule detectors' features added.
 fn spec_of(config: &ExperimentConfig, names: Vec<String>) -> Result<FeatureSpec, ExperimentError> {
-    Ok(FeatureSpec::new(names, config.window_seconds)?.with_rule_features(&rule_features(config))?)
+    Ok(FeatureSpec::new(names, config.window_seconds)?
+        .with_rule_features(&rule_features(config))?)
 }
 
 /// The configured features (with the rule detectors' ones), when the config or the format
 /// lists them; `None` when they depend on the table.
-pub(crate) fn listed_spec(config: &ExperimentConfig) -> Result<Option<FeatureSpec>, ExperimentError> {
+pub(crate) fn listed_spec(
+    config: &ExperimentConfig,
+) -> Result<Option<FeatureSpec>, ExperimentError> {
     listed_features(config)
         .map(|names| spec_of(config, names))
         .transpose()
@@ -192,7 +195,9 @@ pub(crate) fn fit(
         ));
         let reads = detector.params().reads();
         let input = input_of(reads, raw, &scaled)?;
-        let medians = scaled_medians.clone().filter(|_| reads == Reads::ScaledFeatures);
+        let medians = scaled_medians
+            .clone()
+            .filter(|_| reads == Reads::ScaledFeatures);
         let trained = webthreat_detectors::train(detector, &input, config.seed, medians)
             .map_err(|e| detector_error(detector.name(), e))?;
         detectors.push(trained.detector);

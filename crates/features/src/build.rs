@@ -2,8 +2,8 @@
 //! per-source window aggregates with polars window expressions.
 
 use crate::baseline;
-use crate::context;
 use crate::categories::{frequency, onehot, text_values};
+use crate::context;
 use crate::error::FeatureError;
 use crate::spec::{Feature, FeatureSpec};
 use polars::prelude::*;

@@ -30,7 +30,10 @@ impl fmt::Debug for RowContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RowContext")
             .field("intel", &self.intel.as_ref().map(|i| i.lists().len()))
-            .field("beacons", &self.beacons.as_ref().map(|b| b.table.pairs().len()))
+            .field(
+                "beacons",
+                &self.beacons.as_ref().map(|b| b.table.pairs().len()),
+            )
             .finish()
     }
 }
@@ -149,8 +152,7 @@ impl PairAnalysis {
     /// The scored pairs.
     pub fn finish(self) -> PairScores {
         let table = self.tally.finish();
-        let mut by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>> =
-            HashMap::new();
+        let mut by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>> = HashMap::new();
         for pair in table.pairs() {
             let (s, d, p) = &pair.key;
             by_source

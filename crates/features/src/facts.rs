@@ -47,7 +47,11 @@ impl Addresses {
 
     /// Numbers the addresses of two columns.
     fn extract(src: &StringChunked, dst: &StringChunked) -> Self {
-        fn code<'a>(index: &mut HashMap<&'a str, u32>, names: &mut Vec<Box<str>>, ip: Option<&'a str>) -> u32 {
+        fn code<'a>(
+            index: &mut HashMap<&'a str, u32>,
+            names: &mut Vec<Box<str>>,
+            ip: Option<&'a str>,
+        ) -> u32 {
             let Some(ip) = ip else {
                 return Addresses::NONE;
             };
@@ -58,8 +62,14 @@ impl Addresses {
         }
         let mut index: HashMap<&str, u32> = HashMap::new();
         let mut names: Vec<Box<str>> = Vec::new();
-        let src: Vec<u32> = src.iter().map(|ip| code(&mut index, &mut names, ip)).collect();
-        let dst: Vec<u32> = dst.iter().map(|ip| code(&mut index, &mut names, ip)).collect();
+        let src: Vec<u32> = src
+            .iter()
+            .map(|ip| code(&mut index, &mut names, ip))
+            .collect();
+        let dst: Vec<u32> = dst
+            .iter()
+            .map(|ip| code(&mut index, &mut names, ip))
+            .collect();
         Self { names, src, dst }
     }
 

@@ -93,7 +93,12 @@ fn check_error(e: &IngestError, path: &Path) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        // a fixed seed: CI runs the same cases every time (change it to explore others)
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn mutated_logs_read_or_fail_with_a_located_error(

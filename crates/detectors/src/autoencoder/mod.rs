@@ -30,6 +30,16 @@ pub use params::{
     WEIGHTS_LIMIT,
 };
 
+/// The largest |mean| and scale (and the inverse of the smallest scale) a loaded model may
+/// standardize with: far beyond any fitted one, small enough that no finite feature's squared
+/// error overflows.
+const STANDARDIZE_LIMIT: f64 = 1e100;
+
+/// The largest |weight| or |bias| a loaded model may hold: far beyond what Adam reaches at
+/// the config's limits in practice, small enough that reconstructions and their squared errors
+/// stay finite.
+const PARAMETER_LIMIT: f64 = 1e12;
+
 /// Rows scored per parallel task (fixed: the split never depends on the thread count).
 const SCORE_CHUNK: usize = 1024;
 const BETA1: f64 = 0.9;
@@ -366,6 +376,19 @@ impl AutoencoderModel {
                 self.scale[j]
             ));
         }
+        // standardized inputs and their squared errors must stay finite for finite features
+        if let Some(j) = (self.mean.iter().zip(&self.scale)).position(|(m, s)| {
+            m.abs() > STANDARDIZE_LIMIT
+                || !(1.0 / STANDARDIZE_LIMIT..=STANDARDIZE_LIMIT).contains(s)
+        }) {
+            return Err(format!(
+                "the autoencoder's `mean[{j}]` {:?} or `scale[{j}]` {:?} is out of range: expected \
+                 |mean| <= {STANDARDIZE_LIMIT:e} and a scale in [{:e}, {STANDARDIZE_LIMIT:e}]",
+                self.mean[j],
+                self.scale[j],
+                1.0 / STANDARDIZE_LIMIT
+            ));
+        }
         if let Some(i) = self
             .layers
             .windows(2)
@@ -405,6 +428,15 @@ impl AutoencoderModel {
                 "the autoencoder's `loss_history` has {} epochs: expected 1..={EPOCHS_LIMIT}",
                 self.loss_history.len()
             ));
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let values = layer.weights.iter().chain(layer.bias.iter());
+            if let Some(v) = values.copied().find(|v| v.abs() > PARAMETER_LIMIT) {
+                return Err(format!(
+                    "the autoencoder's `layers[{i}]` holds {v:?}: expected weights and biases \
+                     within ±{PARAMETER_LIMIT:e}"
+                ));
+            }
         }
         if !(1..=MAX_TRAIN_ROWS_LIMIT).contains(&self.train_rows) {
             return Err(format!(

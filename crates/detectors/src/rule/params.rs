@@ -93,7 +93,11 @@ impl Default for IntelParams {
     }
 }
 
-fn fit_rule(feature: &'static str, name: &str, data: &FeatureMatrix) -> Result<FeatureRule, DetectorError> {
+fn fit_rule(
+    feature: &'static str,
+    name: &str,
+    data: &FeatureMatrix,
+) -> Result<FeatureRule, DetectorError> {
     if data.names() != [feature] {
         return Err(DetectorError::FeatureMismatch {
             detector: name.to_string(),
@@ -128,7 +132,10 @@ impl Detector for BeaconParams {
             if networks.len() > NETWORKS_LIMIT {
                 return Err(InvalidParam::new(
                     "internal_networks",
-                    format!("lists {} networks: at most {NETWORKS_LIMIT}", networks.len()),
+                    format!(
+                        "lists {} networks: at most {NETWORKS_LIMIT}",
+                        networks.len()
+                    ),
                 ));
             }
             webthreat_intel::NetworkSet::parse(networks)
@@ -145,7 +152,12 @@ impl Detector for BeaconParams {
         ThresholdRule::Fixed(webthreat_beacon::DEFAULT_THRESHOLD)
     }
 
-    fn fit(&self, name: &str, data: &FeatureMatrix, _seed: u64) -> Result<FeatureRule, DetectorError> {
+    fn fit(
+        &self,
+        name: &str,
+        data: &FeatureMatrix,
+        _seed: u64,
+    ) -> Result<FeatureRule, DetectorError> {
         fit_rule(BEACON_FEATURE, name, data)
     }
 
@@ -171,7 +183,12 @@ impl Detector for IntelParams {
         ThresholdRule::Fixed(0.5)
     }
 
-    fn fit(&self, name: &str, data: &FeatureMatrix, _seed: u64) -> Result<FeatureRule, DetectorError> {
+    fn fit(
+        &self,
+        name: &str,
+        data: &FeatureMatrix,
+        _seed: u64,
+    ) -> Result<FeatureRule, DetectorError> {
         fit_rule(INTEL_FEATURE, name, data)
     }
 

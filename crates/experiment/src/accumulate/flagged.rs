@@ -7,9 +7,9 @@ use crate::error::ExperimentError;
 use std::cmp::Ordering;
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::Reads;
-use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_features::Feature;
 use webthreat_ingest::canonical;
+use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{FeatureExplanation, FlaggedRow, Unit};
 
 /// A flagged (row, detector) pair in the table.

@@ -130,9 +130,13 @@ impl IntelTally {
                 ip,
                 side: side.to_string(),
                 list: hit.name,
-                kind: (if hit.allow { ListKind::Allow } else { ListKind::Block })
-                    .name()
-                    .to_string(),
+                kind: (if hit.allow {
+                    ListKind::Allow
+                } else {
+                    ListKind::Block
+                })
+                .name()
+                .to_string(),
                 entry: hit.entry,
                 rows: c.rows,
                 flagged: c.flagged,

@@ -18,19 +18,19 @@ use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::types::DetectorScores;
 use entities::EntityTally;
+use flagged::FlaggedTable;
 use graph::GraphTally;
 pub(crate) use intel::AddressHits;
 use intel::IntelTally;
-use flagged::FlaggedTable;
 pub(crate) use ranking::ScoreKeeping;
 use ranking::{DetectorTally, report_error};
 use traffic::{PlotTally, TimeSpan};
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::LogColumns;
-use webthreat_intel::{Intel, NetworkSet};
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_ingest::{ColumnSummary, Distinct};
+use webthreat_intel::{Intel, NetworkSet};
 use webthreat_report::{AgreementMatrix, DataSummary, DetectorSummary, PlotData, ReportModel};
 
 /// Bars in the category plots.
@@ -360,6 +360,7 @@ mod tests {
             start_ms: Some(ids.iter().map(|id| *id as i64 * 30_000).collect()),
             protocol: Some(protocol),
             country: None,
+            addresses: None,
             has_src_ip: true,
         }
     }
