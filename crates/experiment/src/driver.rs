@@ -125,7 +125,7 @@ pub fn score_with_run(
     // beacon scores belong to the data scored: its pairs are analysed first
     let mut analysis = context::pair_analysis(&config, pipeline.spec.needs_beacons())?;
     if let Some(analysis) = &mut analysis {
-        source.each_batch(|_, table| Ok(analysis.add(&table)?))?;
+        source.look_at_each(|table| Ok(analysis.add(table)?))?;
     }
     pipeline.spec.context = context::row_context(context::load_intel(&config)?, analysis);
     seconds.ingest = clock.elapsed().as_secs_f64();

@@ -73,6 +73,24 @@ impl LogSource {
         }
     }
 
+    /// Calls `look` on every batch in order without taking a whole log (a pass before the
+    /// one that scores it); returns the seconds spent reading.
+    pub(crate) fn look_at_each(
+        &mut self,
+        mut look: impl FnMut(&LogTable) -> Result<(), ExperimentError> + Send,
+    ) -> Result<f64, ExperimentError> {
+        match self {
+            Self::Whole { table, .. } => {
+                let table = table.as_ref().ok_or_else(|| {
+                    ExperimentError::Report("the whole log was already passed over".into())
+                })?;
+                look(table)?;
+                Ok(0.0)
+            }
+            Self::Batches { .. } => self.each_batch(|_, table| look(&table)),
+        }
+    }
+
     /// Calls `work` on every batch in order (numbered from 1), reading the next batch on
     /// another thread meanwhile; returns the seconds spent reading. The first error ends the
     /// pass: that of `work` on a batch before that of reading the batch after it. A whole log

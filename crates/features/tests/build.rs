@@ -300,3 +300,58 @@ fn log_columns_count_every_protocol_and_country() {
     assert_eq!(columns.protocol, counts(&[("HTTP", 2), ("HTTPS", 4)]));
     assert_eq!(columns.country, counts(&[("", 1), ("CA", 2), ("US", 3)]));
 }
+
+#[test]
+fn graph_features_count_distinct_peers_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = "2024-01-01T00:00:00Z";
+    let t1 = "2024-01-01T00:11:00Z";
+    let table = log(
+        &dir,
+        &[
+            // window 0: a -> x:443, a -> x:80, a -> y:443; b -> x:443
+            (1, 1, t0, t0, "a", 443, "x"),
+            (1, 1, t0, t0, "a", 80, "x"),
+            (1, 1, t0, t0, "a", 443, "y"),
+            (1, 1, t0, t0, "b", 443, "x"),
+            (1, 1, t0, t0, "a", 443, "x"),
+            // window 1: c -> x:443
+            (1, 1, t1, t1, "c", 443, "x"),
+        ],
+    );
+    let m = build_matrix(
+        &table,
+        &spec(&["src_fan_out", "dst_fan_in", "src_distinct_dsts"]),
+    )
+    .unwrap();
+    let rows: Vec<&[f64]> = (0..m.n_rows()).map(|i| m.row(i)).collect();
+    // a reaches 3 endpoints (x:443, x:80, y:443) on 2 addresses; x hears from a and b
+    assert_eq!(rows[0], &[3.0, 2.0, 2.0]);
+    assert_eq!(rows[2], &[3.0, 1.0, 2.0]);
+    assert_eq!(rows[3], &[1.0, 2.0, 1.0]);
+    // another window counts afresh
+    assert_eq!(rows[5], &[1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn baseline_features_parse_only_over_source_window_aggregates() {
+    let s = spec(&["baseline_dev(src_sessions)", "baseline_dev(src_bytes)"]);
+    assert_eq!(s.window_features().len(), 2);
+    let err = FeatureSpec::new(vec!["baseline_dev(bytes_in)".into()], 600).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("baseline_dev(<feature>) takes one of"),
+        "{err}"
+    );
+}
+
+#[test]
+fn intel_and_beacon_features_need_their_lookups() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = "2024-01-01T00:00:00Z";
+    let table = log(&dir, &[(1, 1, t0, t0, "10.0.0.1", 443, "203.0.113.7")]);
+    for name in ["intel_match", "beacon_score"] {
+        let err = build_matrix(&table, &spec(&[name])).unwrap_err();
+        assert!(matches!(err, FeatureError::NoContext(_)), "{err}");
+    }
+}

@@ -1,0 +1,159 @@
+//! End-to-end threat detection: the beacon analysis on the real Trickbot week (the same in
+//! memory, streamed and rescored), threat-intel lists (a blocklist rule, an allowlist that
+//! suppresses flags, the matched entry in `scores.csv`) and GeoIP/ASN columns.
+
+use std::path::{Path, PathBuf};
+use webthreat_experiment::{StreamingOptions, score_with_run};
+use webthreat_tests::{config, read, run_in, seed_csv};
+
+/// The `column` of `scores.csv` text, by header name.
+fn column(scores: &str, column: &str) -> Vec<String> {
+    let mut lines = scores.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let j = header.iter().position(|h| *h == column).unwrap();
+    lines
+        .map(|l| l.split(',').nth(j).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn beacon_scores_are_the_same_in_memory_streamed_and_rescored() {
+    let store = tempfile::tempdir().unwrap();
+    let c = config("beacon-trickbot.yaml", &["report.plots=false"], None);
+    let whole = run_in(store.path(), &c, false).unwrap();
+    let beacons = read(&whole.dir, "beacons.csv");
+    assert!(beacons.starts_with("src_ip,dst_ip,dst_port,connections,score,interval_skew,"));
+    // pairs from an internal host to an external one, highest score first
+    let scores: Vec<f64> = (beacons.lines().skip(1))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    assert!(scores.len() > 20, "{beacons}");
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]));
+    assert!(beacons.lines().skip(1).all(|l| l.starts_with("172.16.9.")));
+    let report = read(&whole.dir, "report.md");
+    assert!(report.contains("## Beacons"), "{report}");
+
+    // streamed in batches (no window features: the forest's features are row-local here)
+    let mut streamed = config(
+        "beacon-trickbot.yaml",
+        &[
+            "report.plots=false",
+            "features=[log1p(bytes_in), log1p(bytes_out), log1p(duration)]",
+        ],
+        None,
+    );
+    let mut in_memory = streamed.clone();
+    in_memory.name = "beacon-memory".into();
+    let in_memory = run_in(store.path(), &in_memory, false).unwrap();
+    streamed.streaming = Some(StreamingOptions {
+        batch_rows: 1_000,
+        fit_rows: 20_000,
+    });
+    let streamed = run_in(store.path(), &streamed, false).unwrap();
+    assert_eq!(read(&streamed.dir, "beacons.csv"), beacons);
+    let beacon_scores = |dir: &Path| column(&read(dir, "scores.csv"), "beacon_score");
+    assert_eq!(beacon_scores(&streamed.dir), beacon_scores(&in_memory.dir));
+    assert_eq!(beacon_scores(&whole.dir), beacon_scores(&in_memory.dir));
+
+    // rescoring the same log with the saved models analyses its pairs again
+    let data = PathBuf::from("../shared/data/zeek/trickbot-2018-11/conn.log");
+    let rescored = score_with_run(&whole.dir, &data, store.path(), None).unwrap();
+    assert_eq!(read(&rescored.dir, "beacons.csv"), beacons);
+    assert_eq!(beacon_scores(&rescored.dir), beacon_scores(&whole.dir));
+}
+
+/// A list file in `dir`.
+fn list(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn an_allowlist_suppresses_flags_and_a_blocklist_rule_flags_on_its_own() {
+    let store = tempfile::tempdir().unwrap();
+    let lists = tempfile::tempdir().unwrap();
+    let plain = config("iforest.yaml", &[], Some(&seed_csv()));
+    let before = run_in(store.path(), &plain, true).unwrap();
+    assert_eq!(before.detectors[0].flagged, 15);
+
+    // the source of 13 of the 15 flags is allowlisted; another source is blocklisted
+    let allow = list(lists.path(), "allow.txt", "# known good\n155.91.45.0/24\n");
+    let block = list(
+        lists.path(),
+        "feodo.csv",
+        "# abuse.ch style\n\"first_seen_utc\",\"dst_ip\",\"dst_port\",\"malware\"\n\
+         \"2024-01-01 00:00:00\",\"165.225.240.79\",\"443\",\"Test\"\n",
+    );
+    let set = [
+        format!("intel.lists=[{{path: {allow}, kind: allow}}, {{path: {block}, name: feodo}}]"),
+        "detectors=[{kind: iforest, n_estimators: 100, contamination: 0.05}, {kind: intel}]"
+            .to_string(),
+    ];
+    let set: Vec<&str> = set.iter().map(String::as_str).collect();
+    let with_lists = config("iforest.yaml", &set, Some(&seed_csv()));
+    let after = run_in(store.path(), &with_lists, true).unwrap();
+    let flagged: Vec<usize> = after.detectors.iter().map(|d| d.flagged).collect();
+    // the forest's threshold is fitted as before; 13 of its flags are removed
+    assert_eq!(after.detectors[0].threshold, before.detectors[0].threshold);
+    assert_eq!(flagged, [2, 18]);
+    let report = read(&after.dir, "report.md");
+    assert!(report.contains("13 flags were removed"), "{report}");
+    assert!(report.contains("| feodo | block | 1 | 18 |"), "{report}");
+
+    let scores = read(&after.dir, "scores.csv");
+    let src = column(&scores, "src_ip");
+    let intel = column(&scores, "src_intel");
+    for (ip, cell) in src.iter().zip(&intel) {
+        match ip.as_str() {
+            "165.225.240.79" => assert_eq!(cell, "feodo: 165.225.240.79 (Test)"),
+            ip if ip.starts_with("155.91.45.") => assert_eq!(cell, "allow: 155.91.45.0/24"),
+            _ => assert_eq!(cell, ""),
+        }
+    }
+    let iforest_flags = column(&scores, "iforest_flag");
+    assert!(
+        (src.iter().zip(&iforest_flags)).all(|(ip, f)| !ip.starts_with("155.91.45.") || f == "0")
+    );
+}
+
+#[test]
+fn geoip_databases_add_country_and_asn_columns() {
+    let store = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // the generated sample with two sources moved into the test databases' networks
+    let text = std::fs::read_to_string("data/sample.csv").unwrap();
+    let mut lines: Vec<String> = text.lines().take(200).map(String::from).collect();
+    for (k, line) in lines.iter_mut().enumerate().skip(1) {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[4] = ["192.0.2.9", "100.64.0.1"][k % 2];
+        *line = cells.join(",");
+    }
+    let log = dir.path().join("log.csv");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let fixtures = Path::new("crates/intel/tests/fixtures");
+    let set = [
+        format!(
+            "intel.geoip.country={}",
+            fixtures.join("geo-city.mmdb").display()
+        ),
+        format!(
+            "intel.geoip.asn={}",
+            fixtures.join("geo-asn.mmdb").display()
+        ),
+        "report.plots=false".to_string(),
+    ];
+    let set: Vec<&str> = set.iter().map(String::as_str).collect();
+    let c = config("iforest.yaml", &set, Some(&log));
+    let out = run_in(store.path(), &c, true).unwrap();
+    let scores = read(&out.dir, "scores.csv");
+    let src = column(&scores, "src_ip");
+    let country = column(&scores, "src_country");
+    let asn = column(&scores, "src_asn");
+    let k = src.iter().position(|ip| ip == "192.0.2.9").unwrap();
+    assert_eq!(country[k], "DE");
+    assert!(asn[k].starts_with("AS64496 Example Transit"), "{}", asn[k]);
+    let other = src.iter().position(|ip| ip == "100.64.0.1").unwrap();
+    assert_eq!((country[other].as_str(), asn[other].as_str()), ("", ""));
+    assert_eq!(column(&scores, "dst_country")[k], "");
+}
