@@ -244,3 +244,24 @@ proptest! {
         prop_assert_eq!(a.span_ms(), b.span_ms());
     }
 }
+
+#[test]
+fn poisson_arrivals_with_constant_sizes_stay_below_the_default_threshold() {
+    for seed in 1..=5 {
+        let mut rng = Rng(seed);
+        let mut t = 0.0;
+        let mut times = Vec::new();
+        while (t as i64) < WEEK_MS {
+            times.push(t as i64);
+            t -= PERIOD_MS as f64 * (1.0 - rng.unit()).ln();
+        }
+        let p = score_times(&times, |_| 400);
+        assert!(
+            p.score < DEFAULT_THRESHOLD,
+            "{}: {:?}",
+            p.score,
+            p.components
+        );
+        assert!(p.score > 0.7, "{}", p.score);
+    }
+}

@@ -4,9 +4,11 @@
 //!
 //! Random streams: stream 0 builds the client pool and the per-window row counts, stream 1 plans
 //! the attacks and stream 2 draws the normal rows, so changing the attack settings does not
-//! reshuffle the client population.
+//! reshuffle the client population. Requested beacons and their outbound traffic
+//! ([`crate::beacons`]) use streams 3 and 4 and nothing else when none are requested.
 
 use crate::attacks::{self, AttackRow, MAIN_SERVER};
+use crate::beacons;
 use crate::format::{Alb, Cloudwatch, Flow, OutputFormat, RowFormat, VpcFlow, Zeek};
 use crate::pool::{self, Client, ClientPool, Host};
 use crate::rng::Sampler;
@@ -68,9 +70,17 @@ fn write_rows<W: Write, F: RowFormat>(
     format: F,
 ) -> Result<GenSummary, SynthError> {
     let attack_total = cfg.attack_rows();
-    let normal_total = cfg.rows - attack_total;
-    let n_ips = cfg.resolved_source_ips();
     let windows = cfg.resolved_windows();
+    let extra = beacons::plan(cfg, windows);
+    let Some(normal_total) = (cfg.rows - attack_total).checked_sub(extra.rows) else {
+        return Err(SynthError::Beacon(format!(
+            "the beacons and their outbound traffic need {} rows but only {} normal rows are left; \
+             raise rows or lower the attack fraction",
+            extra.rows,
+            cfg.rows - attack_total
+        )));
+    };
+    let n_ips = cfg.resolved_source_ips();
 
     let mut setup = Sampler::new(cfg.seed, 0);
     let clients = ClientPool::new(n_ips, &mut setup);
@@ -91,6 +101,7 @@ fn write_rows<W: Write, F: RowFormat>(
             source_ips: n_ips,
             start: cfg.start,
             end: cfg.start + (windows as u64 * WINDOW_SECS) as i64,
+            beacons: extra.truth,
             ..GenSummary::default()
         },
         format,
@@ -98,6 +109,7 @@ fn write_rows<W: Write, F: RowFormat>(
     writer.format.begin(&mut writer.buf, &writer.summary);
 
     let mut rng = Sampler::new(cfg.seed, 2);
+    let mut mix_extra = Sampler::new(cfg.seed, 4);
     let mut last_seen = vec![u32::MAX; n_ips];
     let mut next_attack = 0;
     for (w, &normal_here) in per_window.iter().enumerate() {
@@ -111,8 +123,17 @@ fn write_rows<W: Write, F: RowFormat>(
 
         let mut normal_left = normal_here as u64;
         let mut attack_left = (attack_end - next_attack) as u64;
-        while normal_left + attack_left > 0 {
-            if attack_left > 0 && rng.below(normal_left + attack_left) < attack_left {
+        let extras = &extra.per_window[w as usize];
+        let mut extra_next = 0;
+        while normal_left + attack_left + (extras.len() - extra_next) as u64 > 0 {
+            // beacon and outbound rows, in time order, at random places among the others
+            let extra_left = (extras.len() - extra_next) as u64;
+            if extra_left > 0
+                && mix_extra.below(extra_left + normal_left + attack_left) < extra_left
+            {
+                writer.emit(&extras[extra_next]);
+                extra_next += 1;
+            } else if attack_left > 0 && rng.below(normal_left + attack_left) < attack_left {
                 writer.emit(&attack_flow(&plan[next_attack], window_start));
                 next_attack += 1;
                 attack_left -= 1;
@@ -771,5 +792,120 @@ detection_types,label,attack_type\r\n";
             .collect();
         assert_eq!(normal_ips.len(), 4);
         assert!(rows.iter().all(|r| r.end <= SEED_FILE_START + 3 * 600));
+    }
+
+    #[test]
+    fn without_beacons_the_bundled_samples_are_reproduced() {
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/");
+        for (format, file) in [
+            (OutputFormat::Cloudwatch, "sample.csv"),
+            (OutputFormat::Zeek, "sample.zeek.log"),
+            (OutputFormat::VpcFlow, "sample.vpcflow.log"),
+        ] {
+            let bundled = std::fs::read(format!("{data}{file}")).expect("bundled sample");
+            let (out, summary) = run(&GenConfig {
+                format,
+                ..cfg(5_000, 7)
+            });
+            assert!(out == bundled, "{file} differs");
+            assert!(summary.beacons.is_empty());
+        }
+    }
+
+    #[test]
+    fn beacons_come_out_of_the_normal_budget_internal_to_external() {
+        let c = GenConfig {
+            beacons: crate::BeaconPlan::levels(&[0.0, 0.5]),
+            ..cfg(30_000, 5)
+        };
+        let (csv, s) = run(&c);
+        let rows = parse(&csv);
+        assert_eq!((rows.len(), s.rows), (30_000, 30_000));
+        assert_eq!(
+            s.attacks(),
+            c.attack_rows() + s.beacons.iter().map(|b| b.rows).sum::<usize>()
+        );
+        assert_eq!(s.beacons.len(), 6);
+        let (plain, _) = run(&cfg(30_000, 5));
+        let plain = parse(&plain);
+        for b in &s.beacons {
+            let (src, dst) = (b.src.to_string(), b.dst.to_string());
+            assert!(b.src.is_private() && !b.dst.is_private(), "{b:?}");
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.src == src).collect();
+            assert_eq!(mine.len(), b.rows);
+            assert!(b.rows as u64 >= s.windows as u64 * WINDOW_SECS / b.period_s / 2);
+            for r in &mine {
+                assert_eq!(
+                    (&r.dst, r.port, r.kind),
+                    (&dst, b.dst_port, TrafficKind::Beacon)
+                );
+                assert!(r.creation >= s.start && r.end <= s.end && r.end > r.creation);
+            }
+            let gaps: BTreeSet<i64> = mine
+                .windows(2)
+                .map(|p| p[1].creation - p[0].creation)
+                .collect();
+            if b.jitter == 0.0 {
+                assert!(
+                    gaps.iter()
+                        .all(|g| (b.period_s as i64 - 1..=b.period_s as i64).contains(g)),
+                    "{gaps:?}"
+                );
+            } else {
+                assert!(gaps.len() > 50, "{b:?}");
+            }
+            assert!(plain.iter().all(|r| r.src != src));
+        }
+        // outbound normal traffic from the same /16
+        let outbound = rows
+            .iter()
+            .filter(|r| r.kind == TrafficKind::Normal && r.src.starts_with("10.40."))
+            .count();
+        assert!(outbound > 1_000, "{outbound}");
+        // the rest of the traffic is drawn as without beacons: the same attacks in order
+        let attacks = |rows: &[Row]| -> Vec<(String, i64)> {
+            rows.iter()
+                .filter(|r| {
+                    r.label == 1 && r.kind != TrafficKind::Beacon
+                        || r.kind == TrafficKind::Beacon && !r.src.starts_with("10.40.")
+                })
+                .map(|r| (r.src.clone(), r.creation))
+                .collect()
+        };
+        assert_eq!(attacks(&rows), attacks(&plain));
+    }
+
+    #[test]
+    fn beacon_plans_are_checked() {
+        let bad = |plan: crate::BeaconPlan, rows| {
+            generate(
+                &GenConfig {
+                    beacons: vec![plan],
+                    ..cfg(rows, 1)
+                },
+                Vec::new(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let ok = crate::BeaconPlan {
+            jitter: 0.1,
+            period_s: 600,
+            pairs: 1,
+        };
+        assert!(bad(crate::BeaconPlan { jitter: 1.0, ..ok }, 10_000).contains("jitter"));
+        assert!(
+            bad(
+                crate::BeaconPlan {
+                    jitter: f64::NAN,
+                    ..ok
+                },
+                10_000
+            )
+            .contains("jitter")
+        );
+        assert!(bad(crate::BeaconPlan { period_s: 0, ..ok }, 10_000).contains("period_s"));
+        assert!(bad(crate::BeaconPlan { pairs: 0, ..ok }, 10_000).contains("pairs"));
+        assert!(bad(crate::BeaconPlan { period_s: 10, ..ok }, 10_000).contains("need"));
     }
 }

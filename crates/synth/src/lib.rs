@@ -34,6 +34,7 @@
 //! ```
 
 mod attacks;
+mod beacons;
 mod format;
 mod generate;
 mod pool;
@@ -41,6 +42,7 @@ mod rng;
 pub mod time;
 mod write;
 
+pub use beacons::{BeaconPlan, BeaconTruth};
 pub use format::{
     ALB_FIELDS, OutputFormat, VPC_FLOW_FIELDS, VPC_FLOW_NODATA_EVERY, ZEEK_FIELDS, ZEEK_TYPES,
 };
@@ -196,6 +198,11 @@ pub struct GenConfig {
     /// File format of the output (default [`OutputFormat::Cloudwatch`]); it changes only the
     /// spelling, never which rows are generated.
     pub format: OutputFormat,
+    /// Beacons from internal hosts to external addresses at known jitter levels, hidden among
+    /// internal hosts talking to external services at irregular times (see [`BeaconPlan`]).
+    /// Empty by default, and then nothing of either is generated; their rows come out of the
+    /// normal-row budget, so [`rows`](Self::rows) stays exact.
+    pub beacons: Vec<BeaconPlan>,
 }
 
 impl Default for GenConfig {
@@ -209,6 +216,7 @@ impl Default for GenConfig {
             source_ips: None,
             windows: None,
             format: OutputFormat::Cloudwatch,
+            beacons: Vec::new(),
         }
     }
 }
@@ -263,6 +271,9 @@ impl GenConfig {
                 end,
             });
         }
+        for plan in &self.beacons {
+            plan.check()?;
+        }
         Ok(())
     }
 }
@@ -293,6 +304,8 @@ pub struct GenSummary {
     pub start: i64,
     /// End of the last window (Unix seconds).
     pub end: i64,
+    /// Every generated beacon pair of [`GenConfig::beacons`] (empty without them).
+    pub beacons: Vec<BeaconTruth>,
 }
 
 impl GenSummary {
@@ -351,6 +364,9 @@ pub enum SynthError {
         /// Resulting end of the last window.
         end: i64,
     },
+    /// A [`BeaconPlan`] out of range, or beacons needing more rows than the config has.
+    #[error("beacons: {0}")]
+    Beacon(String),
     /// Writing the output failed.
     #[error("writing generated traffic: {0}")]
     Io(#[from] std::io::Error),
