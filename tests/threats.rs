@@ -30,8 +30,17 @@ fn beacon_scores_are_the_same_in_memory_streamed_and_rescored() {
     assert!(scores.len() > 20, "{beacons}");
     assert!(scores.windows(2).all(|w| w[0] >= w[1]));
     assert!(beacons.lines().skip(1).all(|l| l.starts_with("172.16.9.")));
+    // the report's Beacons section on the real capture, pinned
     let report = read(&whole.dir, "report.md");
-    assert!(report.contains("## Beacons"), "{report}");
+    let from = report.find("## Beacons").expect("a Beacons section");
+    let to = from
+        + report[from..]
+            .find("\n## Plots")
+            .unwrap_or(report.len() - from);
+    insta::assert_snapshot!("trickbot_beacons_section", &report[from..to]);
+    // the malware's periodic checks are flagged at the default threshold
+    let flagged_pairs = beacons.lines().filter(|l| l.ends_with(",1")).count();
+    assert!(flagged_pairs >= 3, "{beacons}");
 
     // streamed in batches (no window features: the forest's features are row-local here)
     let mut streamed = config(

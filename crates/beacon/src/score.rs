@@ -29,10 +29,12 @@ pub(crate) fn score(t: &TallyView<'_>, span_ms: (i64, i64)) -> Scored {
         .map(|p| (p[1] - p[0]) as f64 * w)
         .collect();
     let histogram = histogram(&intervals);
+    intervals.sort_unstable_by(f64::total_cmp);
+    let grid = stats::grid_fit(&intervals, w);
     let interval_summary = (!intervals.is_empty()).then(|| stats::summary(&mut intervals));
     let median_interval_s = interval_summary.map_or(0.0, |s| s.q2);
     let (interval_skew, interval_dispersion) = match interval_summary {
-        Some(s) if t.buckets.len() >= MIN_CHECKINS => (s.symmetry(), s.tightness(0.0)),
+        Some(s) if t.buckets.len() >= MIN_CHECKINS => (s.symmetry(), s.tightness(0.0).max(grid)),
         _ => (0.0, 0.0),
     };
 

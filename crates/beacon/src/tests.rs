@@ -246,7 +246,7 @@ proptest! {
 }
 
 #[test]
-fn poisson_arrivals_with_constant_sizes_stay_below_the_default_threshold() {
+fn poisson_arrivals_with_constant_sizes_score_low_only_on_their_intervals() {
     for seed in 1..=5 {
         let mut rng = Rng(seed);
         let mut t = 0.0;
@@ -256,12 +256,15 @@ fn poisson_arrivals_with_constant_sizes_stay_below_the_default_threshold() {
             t -= PERIOD_MS as f64 * (1.0 - rng.unit()).ln();
         }
         let p = score_times(&times, |_| 400);
+        // no timer: irregular intervals, no period they are multiples of
+        assert!(p.components.interval_dispersion < 0.4, "{:?}", p.components);
+        // an automated poller present all week with constant sizes: above the default
+        // threshold (worth a look), below every generated timer
         assert!(
-            p.score < DEFAULT_THRESHOLD,
+            (DEFAULT_THRESHOLD..0.85).contains(&p.score),
             "{}: {:?}",
             p.score,
             p.components
         );
-        assert!(p.score > 0.7, "{}", p.score);
     }
 }

@@ -146,7 +146,7 @@ impl PairAnalysis {
             self.internal_cache.insert(ip.into(), known);
             known
         };
-        is_internal(src) && !is_internal(dst)
+        is_internal(src) && !is_internal(dst) && !is_local_scope(dst)
     }
 
     /// The scored pairs.
@@ -167,6 +167,16 @@ impl PairAnalysis {
             internal: self.internal,
             by_source,
         }
+    }
+}
+
+/// Whether `ip` is a multicast or broadcast address: never an external host, whatever the
+/// internal networks (LLMNR and mDNS queries to 224.0.0.252 repeat on a timer too).
+fn is_local_scope(ip: &str) -> bool {
+    match parse_ip(ip) {
+        Some(IpAddr::V4(v4)) => v4.is_multicast() || v4.is_broadcast(),
+        Some(IpAddr::V6(v6)) => v6.is_multicast(),
+        None => false,
     }
 }
 
