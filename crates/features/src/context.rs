@@ -51,13 +51,16 @@ impl PartialEq for RowContext {
     }
 }
 
+/// Pair scores of one source: by destination address, then destination port.
+type ScoresByDestination = HashMap<Box<str>, HashMap<u32, f64>>;
+
 /// A beacon table with a lookup by borrowed addresses.
 pub struct PairScores {
     /// The scored pairs, highest score first.
     pub table: BeaconTable<PairKey>,
     /// The analysis's internal networks (`None`: every pair was analysed).
     pub internal: Option<NetworkSet>,
-    by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>>,
+    by_source: HashMap<Box<str>, ScoresByDestination>,
 }
 
 impl PairScores {
@@ -152,7 +155,7 @@ impl PairAnalysis {
     /// The scored pairs.
     pub fn finish(self) -> PairScores {
         let table = self.tally.finish();
-        let mut by_source: HashMap<Box<str>, HashMap<Box<str>, HashMap<u32, f64>>> = HashMap::new();
+        let mut by_source: HashMap<Box<str>, ScoresByDestination> = HashMap::new();
         for pair in table.pairs() {
             let (s, d, p) = &pair.key;
             by_source

@@ -84,13 +84,8 @@ pub enum Direction {
 
 detector_params! {
     /// Parameters of `kind: intel` (none: the lists are the run's `intel:` section).
+    #[derive(Default)]
     pub struct IntelParams / IntelKeys {}
-}
-
-impl Default for IntelParams {
-    fn default() -> Self {
-        Self {}
-    }
 }
 
 fn fit_rule(

@@ -12,6 +12,9 @@ const MAX_EDGES: usize = 200_000;
 /// Hosts drawn at most.
 const MAX_NODES: usize = 300;
 
+/// A source -> destination edge, by address.
+type Edge = (Box<str>, Box<str>);
+
 #[derive(Debug, Default, Clone, Copy)]
 struct EdgeStats {
     bytes: u128,
@@ -22,7 +25,7 @@ struct EdgeStats {
 /// The edges of the log.
 #[derive(Debug, Default)]
 pub(crate) struct GraphTally {
-    edges: HashMap<(Box<str>, Box<str>), EdgeStats>,
+    edges: HashMap<Edge, EdgeStats>,
     /// Rows on edges not kept because of [`MAX_EDGES`].
     dropped_rows: u64,
 }
@@ -78,7 +81,7 @@ impl GraphTally {
                 self.dropped_rows
             )
         });
-        let mut edges: Vec<((Box<str>, Box<str>), EdgeStats)> = self.edges.into_iter().collect();
+        let mut edges: Vec<(Edge, EdgeStats)> = self.edges.into_iter().collect();
         // flagged edges first (most flagged rows, then most bytes), then the rest by bytes;
         // ties by addresses, so the order never depends on hashing
         edges.sort_by(|(ka, a), (kb, b)| {

@@ -143,7 +143,7 @@ impl IntelTally {
             })
             .collect();
         // most rows first; the map's order breaks ties
-        matches.sort_by(|a, b| b.rows.cmp(&a.rows));
+        matches.sort_by_key(|m| std::cmp::Reverse(m.rows));
         matches.truncate(TOP_MATCHES);
         let note = (self.dropped > 0).then(|| {
             format!(
