@@ -117,6 +117,11 @@ enum Command {
         /// Overwrite an existing file.
         #[arg(long)]
         force: bool,
+        /// Add beacons from internal to external hosts at these jitter levels (fractions of the
+        /// period in [0, 1), comma-separated; three pairs each, periods 300, 600 and 900 s),
+        /// among internal hosts talking to external services at irregular times.
+        #[arg(long, value_delimiter = ',', value_name = "JITTER")]
+        beacons: Vec<f64>,
     },
     /// Benchmark against pandas + scikit-learn (creates ./.venv); writes <out>/<timestamp>/.
     Bench {
@@ -144,6 +149,13 @@ enum Command {
         /// Leave out ingest per native format.
         #[arg(long, conflicts_with = "streaming")]
         skip_formats: bool,
+        /// Measure only beacon scoring per connection pair (ours against pandas) on generated
+        /// logs with beacons.
+        #[arg(long, conflicts_with_all = ["streaming", "only_formats", "skip_beacon"])]
+        only_beacon: bool,
+        /// Leave out beacon scoring.
+        #[arg(long, conflicts_with = "streaming")]
+        skip_beacon: bool,
     },
 }
 
@@ -273,7 +285,19 @@ fn run_command() -> Result<()> {
             format,
             out,
             force,
-        } => gen_data(rows, seed, attack_fraction, format, &out, force)?,
+            beacons,
+        } => gen_data(
+            webthreat_synth::GenConfig {
+                rows,
+                seed,
+                attack_fraction,
+                format,
+                beacons: webthreat_synth::BeaconPlan::levels(&beacons),
+                ..webthreat_synth::GenConfig::default()
+            },
+            &out,
+            force,
+        )?,
         Command::Bench {
             sizes,
             streaming: true,
@@ -298,6 +322,8 @@ fn run_command() -> Result<()> {
             out,
             only_formats,
             skip_formats,
+            only_beacon,
+            skip_beacon,
             ..
         } => {
             let mut options = webthreat_bench::BenchOptions {
@@ -309,6 +335,13 @@ fn run_command() -> Result<()> {
                     webthreat_bench::FormatsMode::Skip
                 } else {
                     webthreat_bench::FormatsMode::Include
+                },
+                beacon: if only_beacon {
+                    webthreat_bench::BeaconMode::Only
+                } else if skip_beacon {
+                    webthreat_bench::BeaconMode::Skip
+                } else {
+                    webthreat_bench::BeaconMode::Include
                 },
                 ..Default::default()
             };
@@ -363,24 +396,10 @@ fn parse_output_format(name: &str) -> Result<webthreat_synth::OutputFormat, Stri
         .ok_or_else(|| format!("`{name}`: expected cloudwatch, zeek, vpcflow or alb"))
 }
 
-fn gen_data(
-    rows: usize,
-    seed: u64,
-    attack_fraction: f64,
-    format: webthreat_synth::OutputFormat,
-    out: &Path,
-    force: bool,
-) -> Result<()> {
+fn gen_data(config: webthreat_synth::GenConfig, out: &Path, force: bool) -> Result<()> {
     if out.exists() && !force {
         bail!("{} exists; pass --force to overwrite it", out.display());
     }
-    let config = webthreat_synth::GenConfig {
-        rows,
-        seed,
-        attack_fraction,
-        format,
-        ..webthreat_synth::GenConfig::default()
-    };
     config.validate()?;
     let clock = Instant::now();
     let mut tmp = out.as_os_str().to_owned();
@@ -408,5 +427,11 @@ fn gen_data(
         out.display(),
         clock.elapsed().as_secs_f64()
     );
+    for b in &summary.beacons {
+        eprintln!(
+            "beacon {} -> {}:{} every {} s, jitter {}: {} rows",
+            b.src, b.dst, b.dst_port, b.period_s, b.jitter, b.rows
+        );
+    }
     Ok(())
 }

@@ -10,9 +10,12 @@
 //! within 0.01), peak RSS and the targets of issue 5. Results go to
 //! `<out>/<YYYYMMDD-HHMMSS>/bench.md` and `bench.json`. [`formats`] adds ingest per native
 //! format (the same rows as Zeek, VPC Flow and ALB logs and a gzip copy of the Zeek log, against
-//! pandas and python polars; `--only-formats` measures nothing else). [`scaling`] measures
+//! pandas and python polars; `--only-formats` measures nothing else). [`beacon`] adds beacon
+//! scoring per connection pair against pandas (`--only-beacon` measures nothing else,
+//! `--skip-beacon` leaves it out). [`scaling`] measures
 //! streaming runs as the log grows (`cargo xtask bench --streaming`).
 
+pub mod beacon;
 mod error;
 pub mod formats;
 pub mod ours;
@@ -38,6 +41,18 @@ pub enum FormatsMode {
     Only,
 }
 
+/// Whether to measure beacon scoring ([`beacon`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BeaconMode {
+    /// Leave it out.
+    Skip,
+    /// After the other comparisons, at each size.
+    #[default]
+    Include,
+    /// Beacon scoring only.
+    Only,
+}
+
 /// What to benchmark.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -55,6 +70,8 @@ pub struct BenchOptions {
     pub root: PathBuf,
     /// Ingest per native format.
     pub formats: FormatsMode,
+    /// Beacon scoring.
+    pub beacon: BeaconMode,
 }
 
 impl Default for BenchOptions {
@@ -67,6 +84,7 @@ impl Default for BenchOptions {
             threads: vec![1, 2],
             root: workspace_root(),
             formats: FormatsMode::default(),
+            beacon: BeaconMode::default(),
         }
     }
 }
@@ -98,7 +116,12 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
     sizes.sort_unstable();
     sizes.dedup();
     let peer = peer::Peer::ensure(&opts.root)?;
-    let polars_error = match opts.formats {
+    let formats_mode = if opts.beacon == BeaconMode::Only {
+        FormatsMode::Skip
+    } else {
+        opts.formats
+    };
+    let polars_error = match formats_mode {
         FormatsMode::Skip => None,
         _ => peer.ensure_polars().err(),
     };
@@ -126,11 +149,12 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
     let mut ours_formats = Vec::new();
     let mut peer_formats = Vec::new();
     // `--only-formats`: none of the pipeline comparison
-    let pipeline_sizes: &[usize] = if opts.formats == FormatsMode::Only {
-        &[]
-    } else {
-        &sizes
-    };
+    let pipeline_sizes: &[usize] =
+        if opts.formats == FormatsMode::Only || opts.beacon == BeaconMode::Only {
+            &[]
+        } else {
+            &sizes
+        };
     for &n in pipeline_sizes {
         let csv = data_file(&opts.out, n, opts.seed)?;
         let csv_bytes = std::fs::metadata(&csv).map_err(BenchError::io(&csv))?.len();
@@ -155,11 +179,19 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
     let _ = std::fs::remove_dir_all(&run_store);
     // after the pipeline comparison at every size, so that its measurements are those of a run
     // without the per-format rows
-    if opts.formats != FormatsMode::Skip {
+    if formats_mode != FormatsMode::Skip {
         for &n in &sizes {
             let (ours, theirs) = measure_formats(&peer, opts, n, polars_error.as_deref())?;
             ours_formats.push(ours);
             peer_formats.push(theirs);
+        }
+    }
+    let mut beacon_rows = Vec::new();
+    if opts.beacon != BeaconMode::Skip
+        && (opts.formats != FormatsMode::Only || opts.beacon == BeaconMode::Only)
+    {
+        for &n in &sizes {
+            beacon_rows.push(beacon::measure(&peer, &opts.out, n, opts.seed, opts.reps)?);
         }
     }
 
@@ -174,8 +206,9 @@ pub fn run(opts: &BenchOptions) -> Result<(BenchReport, PathBuf), BenchError> {
         targets,
         ours: ours_all,
         peer: peer_all,
-        formats: (opts.formats != FormatsMode::Skip)
+        formats: (formats_mode != FormatsMode::Skip)
             .then(|| formats::FormatsReport::new(ours_formats, peer_formats)),
+        beacon: beacon_rows,
     };
     let markdown = report.markdown();
     print!("{markdown}");

@@ -174,7 +174,9 @@ impl PeerFormats {
 }
 
 /// The JSON object on the last non-empty line of the peer script's stdout.
-fn last_json_line<T: serde::de::DeserializeOwned>(stdout: &str) -> Result<T, BenchError> {
+pub(crate) fn last_json_line<T: serde::de::DeserializeOwned>(
+    stdout: &str,
+) -> Result<T, BenchError> {
     let line = stdout
         .lines()
         .rev()
@@ -305,7 +307,7 @@ impl Peer {
 }
 
 /// Runs a command, returning its stdout; a failure carries the tail of stderr.
-fn run_checked(cmd: &mut Command) -> Result<String, BenchError> {
+pub(crate) fn run_checked(cmd: &mut Command) -> Result<String, BenchError> {
     let command = format!("{cmd:?}");
     let out = cmd.output().map_err(|e| BenchError::Command {
         command: command.clone(),

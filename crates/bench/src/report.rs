@@ -162,6 +162,9 @@ pub struct BenchReport {
     /// Ingest per native format (issue 17), when measured.
     #[serde(rename = "ingest_formats", skip_serializing_if = "Option::is_none")]
     pub formats: Option<crate::formats::FormatsReport>,
+    /// Beacon scoring against pandas per size, when measured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub beacon: Vec<crate::beacon::BeaconRow>,
 }
 
 /// Builds the table rows for one size from both sides' repetitions.
@@ -444,9 +447,12 @@ impl BenchReport {
             );
         }
         if self.rows.is_empty() {
-            // `--only-formats`: the per-format section alone
+            // `--only-formats` / `--only-beacon`: that section alone
             if let Some(f) = &self.formats {
                 s.push_str(&f.markdown());
+            }
+            if !self.beacon.is_empty() {
+                s.push_str(&crate::beacon::markdown(&self.beacon));
             }
             return s;
         }
@@ -513,6 +519,9 @@ impl BenchReport {
         }
         if let Some(f) = &self.formats {
             s.push_str(&f.markdown());
+        }
+        if !self.beacon.is_empty() {
+            s.push_str(&crate::beacon::markdown(&self.beacon));
         }
         s
     }
