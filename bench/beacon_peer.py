@@ -8,9 +8,11 @@ columns too); each repetition times the whole analysis with time.perf_counter:
   group rows by (src_ip, dst_ip, dst_port); pairs with >= 10 connections are scored:
   check-ins = distinct whole seconds of a pair, sorted; intervals = their differences;
   quartiles by linear interpolation (pandas' default); Bowley = (Q1 + Q3 - 2 Q2) / (Q3 - Q1),
-  0 when Q3 == Q1; MADM = median of |x - median|;
-  interval_skew = 1 - |Bowley(intervals)|, interval_dispersion = 1 - min(1, MADM / median)
-  (both 0 with fewer than 4 check-ins); size_regularity = mean of 1 - |Bowley(bytes)| and
+  0 when Q3 == Q1 or the median equals a quartile; MADM = median of |x - median|;
+  interval_skew = 1 - |Bowley(intervals)|, interval_dispersion = the larger of
+  1 - min(1, MADM / median) and the grid fit (how many intervals are whole multiples of one of
+  up to 16 candidate periods from the shorter half, beyond chance) (both 0 with fewer than 4
+  check-ins); size_regularity = mean of 1 - |Bowley(bytes)| and
   1 - min(1, MADM / max(median, 1)) over bytes_in + bytes_out of every connection;
   count = min(1, check-ins / max(1, log span in hours));
   coverage = share of the log span's slots of max(3600 s, 2 x median interval) with a check-in;
@@ -35,11 +37,39 @@ EPOCH = pd.Timestamp(0, tz="UTC")
 
 
 def bowley_symmetry(q):
-    """1 - |Bowley skewness| from a frame of quartile columns 0.25, 0.5, 0.75."""
+    """1 - |Bowley skewness| from a frame of quartile columns 0.25, 0.5, 0.75 (Bowley 0 when
+    Q3 == Q1 or the median equals a quartile)."""
     q1, q2, q3 = q[0.25], q[0.5], q[0.75]
     iqr = q3 - q1
-    b = ((q1 + q3 - 2 * q2) / iqr.where(iqr > 0)).clip(-1, 1).fillna(0.0)
+    defined = (iqr > 0) & (q2 != q1) & (q2 != q3)
+    b = ((q1 + q3 - 2 * q2) / iqr.where(defined)).clip(-1, 1).fillna(0.0)
     return 1.0 - b.abs()
+
+
+GRID_CANDIDATES = 16
+
+
+def grid_fit(intervals):
+    """How well a pair's intervals are whole multiples of one period, beyond chance."""
+    x = np.sort(intervals.to_numpy(dtype=float))
+    n = len(x)
+    if n < 3:
+        return 0.0
+    lower = x[: (n + 1) // 2]
+    step = max(len(lower) // GRID_CANDIDATES, 1)
+    best, tried = 0.0, None
+    for p in lower[::step]:
+        if p < 10.0 or p == tried:
+            continue
+        tried = p
+        tol = max(0.05 * p, 1.0)
+        chance = min(2.0 * tol / p, 1.0)
+        if chance >= 1.0:
+            continue
+        k = np.floor(x / p + 0.5)
+        hits = np.count_nonzero((k >= 1) & (np.abs(x - k * p) <= tol))
+        best = max(best, min(max((hits / n - chance) / (1.0 - chance), 0.0), 1.0))
+    return best
 
 
 def analysis(df):
@@ -80,7 +110,9 @@ def analysis(df):
     ).median().reindex(checkins.index)
     enough = checkins >= 4
     interval_skew = bowley_symmetry(iq).where(enough, 0.0)
-    interval_dispersion = (1.0 - (imad / iq[0.5]).clip(upper=1.0)).where(enough, 0.0)
+    grid = ig.apply(grid_fit).reindex(checkins.index).fillna(0.0)
+    tightness = 1.0 - (imad / iq[0.5]).clip(upper=1.0)
+    interval_dispersion = np.maximum(tightness, grid).where(enough, 0.0)
     median_iv = iq[0.5].fillna(0.0)
 
     count = (checkins / hours).clip(upper=1.0)

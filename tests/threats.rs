@@ -166,3 +166,53 @@ fn geoip_databases_add_country_and_asn_columns() {
     assert_eq!((country[other].as_str(), asn[other].as_str()), ("", ""));
     assert_eq!(column(&scores, "dst_country")[k], "");
 }
+
+#[test]
+fn generated_beacons_are_flagged_at_every_jitter_level_in_every_format() {
+    use webthreat_synth::{BeaconPlan, GenConfig, OutputFormat, generate};
+    let store = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let configs = [
+        (OutputFormat::Cloudwatch, "iforest.yaml", "log.csv"),
+        (OutputFormat::Zeek, "zeek.yaml", "conn.log"),
+        (OutputFormat::VpcFlow, "vpcflow.yaml", "flow.log"),
+        (OutputFormat::Alb, "alb.yaml", "alb.log"),
+    ];
+    for (format, config_name, file) in configs {
+        let path = dir.path().join(file);
+        let summary = generate(
+            &GenConfig {
+                rows: 200_000,
+                seed: 11,
+                format,
+                beacons: BeaconPlan::levels(&[0.0, 0.1, 0.3, 0.5]),
+                ..GenConfig::default()
+            },
+            std::fs::File::create(&path).unwrap(),
+        )
+        .unwrap();
+        let set = ["detectors=[{kind: beacon}]", "report.plots=false"];
+        let c = config(config_name, &set, Some(&path));
+        let out = run_in(store.path(), &c, true).unwrap();
+        let beacons = read(&out.dir, "beacons.csv");
+        let flagged: Vec<(String, String, String)> = (beacons.lines().skip(1))
+            .filter(|l| l.ends_with(",1"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].into(), f[1].into(), f[2].into())
+            })
+            .collect();
+        // every beacon pair, at every jitter level, is flagged through the whole pipeline
+        assert_eq!(summary.beacons.len(), 12);
+        for b in &summary.beacons {
+            let key = (b.src.to_string(), b.dst.to_string(), b.dst_port.to_string());
+            assert!(
+                flagged.contains(&key),
+                "{format:?}: beacon {key:?} at jitter {} not flagged\n{beacons}",
+                b.jitter
+            );
+        }
+        // and little else: the normal internal-to-external pairs stay below the threshold
+        assert_eq!(flagged.len(), 12, "{format:?}\n{beacons}");
+    }
+}

@@ -55,15 +55,11 @@
 //! bucketing every row at once at the finest such resolution, whatever the order (see the
 //! [`PairTally`] docs). What the coarsening costs:
 //!
-//! - intervals become multiples of the width, and check-ins closer than one width merge; a pair
-//!   that checks in more often than every width seconds occupies every bucket and looks
-//!   perfectly periodic at the width whether its own timing is regular or random (at 1 s this
-//!   is the case of any pair connecting every second or more, as in RITA). The coarsening needs
-//!   more than `max_points` distinct seconds, and it is abrupt: the number of buckets only
-//!   falls once the width approaches the pair's typical interval, so a pair with 4,600 check-ins
-//!   about 225 s apart is seen at 256 s, where a jittered beacon and a steady one look alike
-//!   (a 50 %-jitter beacon over 12 days scores 0.9997 instead of its exact 0.964). Give pairs
-//!   that many check-ins a larger `max_points`;
+//! - a bucket keeps the earliest second it holds, so intervals stay exact to the second, but
+//!   check-ins closer than one width merge into one: a pair checking in more often than every
+//!   width seconds loses its shortest intervals. The coarsening needs more than `max_points`
+//!   distinct seconds, so it concerns only very busy pairs, whose jitter stays visible in the
+//!   intervals between the kept seconds (two check-ins in one bucket read as one long interval);
 //! - `count` counts buckets, so it saturates below 1 for logs longer than about
 //!   `max_points / 2` hours whose pair was coarsened; raise `max_points` for such logs;
 //! - sizes keep at least their top bits: MADM and quartiles of sizes are those of sizes rounded

@@ -1,9 +1,10 @@
-//! One pair's connections in bounded memory ([`PairTally`]): the distinct check-in times at an
-//! adaptive power-of-two resolution and the connection sizes at an adaptive number of
+//! One pair's connections in bounded memory ([`PairTally`]): the check-in times at an adaptive
+//! power-of-two resolution (the earliest second of each occupied bucket) and the connection sizes at an adaptive number of
 //! significant bits, plus exact connection count and first/last times.
 //!
 //! Both reductions are idempotent coarsenings that compose: a time bucket at width `2^k` s is
-//! `floor(second / 2^k)`, and `floor(floor(s / 2^k) / 2) = floor(s / 2^(k+1))`; a size keeps its
+//! `floor(second / 2^k)`, and `floor(floor(s / 2^k) / 2) = floor(s / 2^(k+1))`, so the earliest
+//! second of a bucket is the earliest of the earliest seconds of its halves; a size keeps its
 //! top `b` significant bits, and truncating to `b` then to `b - 1` bits equals truncating to
 //! `b - 1` bits. The resolution only coarsens while more than `max_points` distinct buckets
 //! remain, and the number of distinct buckets only grows with the rows and only shrinks with
@@ -27,7 +28,8 @@ pub struct PairTally {
     last_ms: i64,
     /// Time bucket width is `2^time_shift` seconds.
     time_shift: u32,
-    /// Sorted distinct bucket indices at `time_shift`.
+    /// The earliest whole second of each bucket at `time_shift` that holds a row, sorted (one
+    /// per bucket).
     times: Vec<i64>,
     /// Whole seconds of rows not yet compacted.
     pending_times: Vec<i64>,
@@ -75,12 +77,10 @@ impl PairTally {
         self.last_ms = self.last_ms.max(other.last_ms);
         // Bring both compacted parts to the coarser resolution; pending rows stay raw.
         let shift = self.time_shift.max(other.time_shift);
-        coarsen_times(&mut self.times, shift - self.time_shift);
-        coarsen_times(&mut other.times, shift - other.time_shift);
         self.time_shift = shift;
         self.times.append(&mut other.times);
         self.times.sort_unstable();
-        self.times.dedup();
+        keep_earliest(&mut self.times, shift);
         self.pending_times.append(&mut other.pending_times);
 
         let bits = self.size_bits.min(other.size_bits);
@@ -102,14 +102,12 @@ impl PairTally {
     /// Folds the buffered rows into the buckets and coarsens until at most `max_points`
     /// buckets of each kind remain.
     pub(crate) fn compact(&mut self) {
-        let shift = self.time_shift;
-        self.times
-            .extend(self.pending_times.drain(..).map(|s| s >> shift));
+        self.times.append(&mut self.pending_times);
         self.times.sort_unstable();
-        self.times.dedup();
+        keep_earliest(&mut self.times, self.time_shift);
         while self.times.len() > self.max_points {
             self.time_shift += 1;
-            coarsen_times(&mut self.times, 1);
+            keep_earliest(&mut self.times, self.time_shift);
         }
 
         let bits = self.size_bits;
@@ -165,23 +163,18 @@ pub(crate) struct TallyView<'a> {
     pub(crate) last_ms: i64,
     /// Time bucket width in seconds.
     pub(crate) width_s: f64,
-    /// Sorted distinct time bucket indices (bucket `b` starts at `b * width_s` Unix seconds).
+    /// The earliest whole second (Unix) of each occupied time bucket, sorted.
     pub(crate) buckets: &'a [i64],
     /// Sorted distinct size keys with their connection counts.
     pub(crate) sizes: &'a [(u64, u64)],
 }
 
-/// Halves the resolution of sorted distinct bucket indices `steps` times, keeping them sorted
-/// and distinct.
-fn coarsen_times(times: &mut Vec<i64>, steps: u32) {
-    if steps == 0 {
-        return;
-    }
-    let steps = steps.min(63);
-    for t in times.iter_mut() {
-        *t >>= steps;
-    }
-    times.dedup();
+/// Keeps the earliest of sorted whole seconds in each bucket of `2^shift` seconds: the
+/// minimum is the same whatever the order the seconds came in or the resolutions they passed
+/// through, and intervals between the kept seconds stay exact to the second.
+fn keep_earliest(times: &mut Vec<i64>, shift: u32) {
+    let shift = shift.min(63);
+    times.dedup_by_key(|s| *s >> shift);
 }
 
 /// `v` with only its top `bits` significant bits kept.
@@ -225,9 +218,9 @@ mod tests {
     fn direct(rows: &[(i64, u64)], max_points: usize) -> (u32, Vec<i64>, u32, Vec<(u64, u64)>) {
         let mut shift = 0;
         let times = loop {
-            let mut t: Vec<i64> = rows.iter().map(|r| r.0.div_euclid(1000) >> shift).collect();
+            let mut t: Vec<i64> = rows.iter().map(|r| r.0.div_euclid(1000)).collect();
             t.sort_unstable();
-            t.dedup();
+            t.dedup_by_key(|s| *s >> shift);
             if t.len() <= max_points {
                 break t;
             }

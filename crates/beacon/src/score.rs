@@ -22,15 +22,10 @@ pub(crate) struct Scored {
 
 /// Scores the tally `t` in a log spanning `span_ms` (inclusive Unix milliseconds).
 pub(crate) fn score(t: &TallyView<'_>, span_ms: (i64, i64)) -> Scored {
-    let w = t.width_s;
-    let mut intervals: Vec<f64> = t
-        .buckets
-        .windows(2)
-        .map(|p| (p[1] - p[0]) as f64 * w)
-        .collect();
+    let mut intervals: Vec<f64> = t.buckets.windows(2).map(|p| (p[1] - p[0]) as f64).collect();
     let histogram = histogram(&intervals);
     intervals.sort_unstable_by(f64::total_cmp);
-    let grid = stats::grid_fit(&intervals, w);
+    let grid = stats::grid_fit(&intervals, 1.0);
     let interval_summary = (!intervals.is_empty()).then(|| stats::summary(&mut intervals));
     let median_interval_s = interval_summary.map_or(0.0, |s| s.q2);
     let (interval_skew, interval_dispersion) = match interval_summary {
@@ -56,7 +51,7 @@ pub(crate) fn score(t: &TallyView<'_>, span_ms: (i64, i64)) -> Scored {
     let mut occupied = 0u64;
     let mut last_slot = i64::MIN;
     for &b in t.buckets {
-        let at = (b as f64 * w - origin).max(0.0);
+        let at = (b as f64 - origin).max(0.0);
         let s = (at / slot).floor() as i64;
         if s != last_slot {
             occupied += 1;
