@@ -13,7 +13,7 @@ columns too); each repetition times the whole analysis with time.perf_counter:
   1 - min(1, MADM / median) and the grid fit (how many intervals are whole multiples of one of
   up to 16 candidate periods from the shorter half, beyond chance) (both 0 with fewer than 4
   check-ins); size_regularity = mean of 1 - |Bowley(bytes)| and
-  1 - min(1, MADM / max(median, 1)) over bytes_in + bytes_out of every connection;
+  1 - min(1, MADM / max(median, 1)) over bytes_in (sent by the source) of every connection;
   count = min(1, check-ins / max(1, log span in hours));
   coverage = share of the log span's slots of max(3600 s, 2 x median interval) with a check-in;
   score = mean of the five.
@@ -83,7 +83,7 @@ def analysis(df):
             "dst_ip": df["dst_ip"],
             "dst_port": df["dst_port"],
             "t": t_ms // 1000,
-            "bytes": df["bytes_in"] + df["bytes_out"],
+            "bytes": df["bytes_in"],
         }
     )
     n = d.groupby(KEYS, sort=False)["t"].transform("size")

@@ -251,6 +251,27 @@ impl<K: Hash + Eq + Ord + Clone> BeaconTally<K> {
         }
     }
 
+    /// Adds connections `(time_ms, bytes)` of one pair `key` (as [`add`](Self::add) each, with
+    /// one lookup of the pair).
+    pub fn add_many(&mut self, key: &K, connections: impl IntoIterator<Item = (i64, u64)>) {
+        let tally = match self.pairs.get_mut(key) {
+            Some(t) => t,
+            None => self
+                .pairs
+                .entry(key.clone())
+                .or_insert_with(|| PairTally::new(self.params.max_points)),
+        };
+        let mut span = self.span;
+        for (time_ms, bytes) in connections {
+            tally.add(time_ms, bytes);
+            span = Some(match span {
+                Some((a, b)) => (a.min(time_ms), b.max(time_ms)),
+                None => (time_ms, time_ms),
+            });
+        }
+        self.span = span;
+    }
+
     /// Widens the log span to include `time_ms`: call it for every row of the log, analysed or
     /// not (rows filtered out of the analysis still tell how long the log is).
     pub fn observe_span(&mut self, time_ms: i64) {
@@ -355,6 +376,37 @@ impl<K: Hash + Eq> BeaconTable<K> {
     /// The log span `(first, last)` in Unix milliseconds (`(0, 0)` for an empty log).
     pub fn span_ms(&self) -> (i64, i64) {
         self.span
+    }
+
+    /// The same table with every key replaced by `rename(key)` (such as numbered addresses
+    /// by the addresses), re-sorted by score descending then new key.
+    pub fn map_keys<K2: Hash + Eq + Ord + Clone>(
+        self,
+        mut rename: impl FnMut(K) -> K2,
+    ) -> BeaconTable<K2> {
+        let mut pairs: Vec<BeaconPair<K2>> = (self.pairs.into_iter())
+            .map(|p| BeaconPair {
+                key: rename(p.key),
+                connections: p.connections,
+                first_ms: p.first_ms,
+                last_ms: p.last_ms,
+                score: p.score,
+                components: p.components,
+                median_interval_s: p.median_interval_s,
+                interval_histogram: p.interval_histogram,
+                resolution_s: p.resolution_s,
+            })
+            .collect();
+        pairs.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+        let index = (pairs.iter().enumerate())
+            .map(|(i, p)| (p.key.clone(), i))
+            .collect();
+        BeaconTable {
+            pairs,
+            index,
+            analysed: self.analysed,
+            span: self.span,
+        }
     }
 }
 

@@ -2,27 +2,27 @@
 //! (`webthreat_synth::BeaconPlan::levels` at jitter 0, 0.1, 0.3 and 0.5, CloudWatch CSV),
 //! ours against pandas, both from columns already in memory.
 //!
-//! Ours: [`webthreat_beacon::BeaconTally`] keyed by `(src_ip, dst_ip, dst_port)` borrowed from
-//! the columns `read_log` parsed, every row added, then `finish` (every pair with at least 10
-//! connections scored). The peer (`bench/beacon_peer.py`): the same analysis on a pandas
-//! DataFrame (groupby per pair, distinct seconds sorted, intervals, quartiles, Bowley skewness
-//! and MADM of intervals and sizes, count and coverage). Both single-threaded, timed per
-//! repetition, medians compared; the per-pair scores of both sides must agree.
+//! Ours: what a run does, [`webthreat_features::PairAnalysis`] over the log table `read_log`
+//! parsed (every pair, any direction; sizes are `bytes_in`, the bytes the source sent), then
+//! `finish` (every pair with at least 10 connections scored). The peer
+//! (`bench/beacon_peer.py`): the same analysis on a pandas DataFrame (groupby per pair, distinct
+//! seconds sorted, intervals, quartiles, Bowley skewness, MADM and grid fit of intervals, the
+//! same of sizes, count and coverage). Both single-threaded, timed per repetition, medians
+//! compared; the per-pair scores of both sides must agree.
 
 use crate::error::BenchError;
 use crate::formats;
 use crate::peer::Peer;
 use crate::stats::{median, time_reps};
-use polars::prelude::DataType;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use webthreat_beacon::{BeaconParams, BeaconTable, BeaconTally};
-use webthreat_ingest::SourceSpec;
-use webthreat_ingest::canonical::{BYTES_IN, BYTES_OUT, DST_IP, DST_PORT, SRC_IP, START_TIME};
+use webthreat_beacon::{BeaconParams, BeaconTable};
+use webthreat_features::{PairAnalysis, PairKey, PairScores};
+use webthreat_ingest::{LogTable, SourceSpec};
 
 /// The jitter levels of the generated beacons.
 pub const JITTERS: [f64; 4] = [0.0, 0.1, 0.3, 0.5];
@@ -32,21 +32,6 @@ pub const JITTERS: [f64; 4] = [0.0, 0.1, 0.3, 0.5];
 /// seconds are coarsened on our side (see the crate docs of `webthreat-beacon`) and are only
 /// counted.
 pub const SCORE_TOLERANCE: f64 = 0.01;
-
-/// The parsed columns the scoring starts from.
-#[derive(Debug, Clone, Default)]
-pub struct Columns {
-    /// Source addresses.
-    pub src: Vec<String>,
-    /// Destination addresses.
-    pub dst: Vec<String>,
-    /// Destination ports.
-    pub port: Vec<u16>,
-    /// Connection start, Unix milliseconds.
-    pub time_ms: Vec<i64>,
-    /// `bytes_in + bytes_out`.
-    pub bytes: Vec<u64>,
-}
 
 /// One size measured on both sides.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,54 +93,19 @@ pub fn data_file(out: &Path, rows: usize, seed: u64) -> Result<PathBuf, BenchErr
     Ok(path)
 }
 
-/// Reads the log with our reader and copies out the columns the scoring needs.
-pub fn read_columns(csv: &Path) -> Result<Columns, BenchError> {
+/// Reads the log with our reader (before timing: the peer's DataFrame is read beforehand too).
+pub fn read_table(csv: &Path) -> Result<LogTable, BenchError> {
     let source: SourceSpec = formats::Case::Cloudwatch.spec(csv);
-    let table = webthreat_ingest::read_log(&source).map_err(BenchError::ours("ingest"))?;
-    let err = |e: polars::prelude::PolarsError| BenchError::Ours {
-        stage: "beacon columns",
-        message: e.to_string(),
-    };
-    let df = &table.df;
-    let text = |name: &str| -> Result<Vec<String>, BenchError> {
-        let c = df.column(name).map_err(&err)?;
-        let s = c.str().map_err(&err)?;
-        Ok(s.iter().map(|v| v.unwrap_or("").to_string()).collect())
-    };
-    let ints = |name: &str| -> Result<Vec<i64>, BenchError> {
-        let c = df.column(name).map_err(&err)?;
-        let c = c.cast(&DataType::Int64).map_err(&err)?;
-        Ok(c.i64()
-            .map_err(&err)?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
-    let (bytes_in, bytes_out) = (ints(BYTES_IN)?, ints(BYTES_OUT)?);
-    Ok(Columns {
-        src: text(SRC_IP)?,
-        dst: text(DST_IP)?,
-        port: ints(DST_PORT)?.into_iter().map(|p| p as u16).collect(),
-        time_ms: ints(START_TIME)?,
-        bytes: bytes_in
-            .iter()
-            .zip(&bytes_out)
-            .map(|(a, b)| (a + b).max(0) as u64)
-            .collect(),
-    })
+    webthreat_ingest::read_log(&source).map_err(BenchError::ours("ingest"))
 }
 
-/// Our analysis: every row into a tally per `(src, dst, port)`, then every pair scored.
-pub fn score(c: &Columns) -> BeaconTable<(&str, &str, u16)> {
-    let mut tally = BeaconTally::new(BeaconParams::default());
-    for i in 0..c.src.len() {
-        tally.add(
-            &(c.src[i].as_str(), c.dst[i].as_str(), c.port[i]),
-            c.time_ms[i],
-            c.bytes[i],
-        );
-    }
-    tally.finish()
+/// Our analysis, as a run makes it: every pair of the table tallied, then scored.
+pub fn score(table: &LogTable) -> Result<PairScores, BenchError> {
+    let mut analysis = PairAnalysis::new(BeaconParams::default(), None);
+    analysis
+        .add(table)
+        .map_err(BenchError::ours("beacon analysis"))?;
+    Ok(analysis.finish())
 }
 
 /// Measures both sides on a generated log of `rows` rows.
@@ -167,9 +117,10 @@ pub fn measure(
     reps: usize,
 ) -> Result<BeaconRow, BenchError> {
     let csv = data_file(out, rows, seed)?;
-    let columns = read_columns(&csv)?;
+    let log = read_table(&csv)?;
     eprintln!("bench: {rows} rows: beacon scoring, ours ({reps} reps)");
-    let (ours_s, table) = time_reps(reps, |_| Ok::<_, BenchError>(score(&columns)))?;
+    let (ours_s, scores) = time_reps(reps, |_| score(&log))?;
+    let table = &scores.table;
     eprintln!("bench: {rows} rows: beacon scoring, pandas ({reps} reps)");
     let script = peer.script.with_file_name("beacon_peer.py");
     let stdout = crate::peer::run_checked(
@@ -181,16 +132,16 @@ pub fn measure(
             .arg(reps.to_string()),
     )?;
     let theirs: PeerBeacon = crate::peer::last_json_line(&stdout)?;
-    if theirs.rows != columns.src.len() || theirs.pairs != table.analysed_pairs() {
+    if theirs.rows != log.rows() || theirs.pairs != table.analysed_pairs() {
         return Err(BenchError::PeerOutput(format!(
             "beacon: pandas saw {} rows and {} pairs, we saw {} and {}",
             theirs.rows,
             theirs.pairs,
-            columns.src.len(),
+            log.rows(),
             table.analysed_pairs()
         )));
     }
-    let max_score_diff = compare(&table, &theirs.scores)?;
+    let max_score_diff = compare(table, &theirs.scores)?;
     Ok(BeaconRow {
         rows,
         pairs: table.analysed_pairs(),
@@ -209,7 +160,7 @@ pub fn measure(
 /// The largest score difference over the pairs; an error when the scored pairs differ or a
 /// difference exceeds [`SCORE_TOLERANCE`].
 fn compare(
-    table: &BeaconTable<(&str, &str, u16)>,
+    table: &BeaconTable<PairKey>,
     theirs: &[(String, String, u16, f64)],
 ) -> Result<f64, BenchError> {
     if theirs.len() != table.pairs().len() {
@@ -219,15 +170,16 @@ fn compare(
             table.pairs().len()
         )));
     }
-    let mine: HashMap<(&str, &str, u16), (f64, f64)> = table
+    let mine: HashMap<(&str, &str, u32), (f64, f64)> = table
         .pairs()
         .iter()
-        .map(|p| (p.key, (p.score, p.resolution_s)))
+        .map(|p| ((&*p.key.0, &*p.key.1, p.key.2), (p.score, p.resolution_s)))
         .collect();
     let mut worst = 0.0f64;
     let mut worst_pair = String::new();
     for (src, dst, port, score) in theirs {
-        let Some(&(ours, resolution_s)) = mine.get(&(src.as_str(), dst.as_str(), *port)) else {
+        let Some(&(ours, resolution_s)) = mine.get(&(src.as_str(), dst.as_str(), u32::from(*port)))
+        else {
             return Err(BenchError::PeerOutput(format!(
                 "beacon: pandas scored {src} -> {dst}:{port}, we did not"
             )));
@@ -278,18 +230,23 @@ pub fn markdown(rows: &[BeaconRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webthreat_beacon::DEFAULT_THRESHOLD;
 
     #[test]
-    fn scores_the_generated_beacons_from_our_columns() {
+    fn scores_the_generated_beacons_as_a_run_does() {
         let out =
             std::env::temp_dir().join(format!("webthreat-bench-beacon-{}", std::process::id()));
         let csv = data_file(&out, 20_000, 3).unwrap();
-        let c = read_columns(&csv).unwrap();
-        assert_eq!(c.src.len(), 20_000);
-        let table = score(&c);
+        let log = read_table(&csv).unwrap();
+        assert_eq!(log.rows(), 20_000);
+        let scores = score(&log).unwrap();
+        let table = &scores.table;
         assert!(table.analysed_pairs() > table.pairs().len());
-        let top: Vec<&str> = table.pairs()[..12].iter().map(|p| p.key.0).collect();
-        assert!(top.iter().all(|s| s.starts_with("10.40.")), "{top:?}");
+        // the 12 generated beacons (internal 10.40.x sources) score above the default threshold
+        let beacons = (table.pairs().iter())
+            .filter(|p| p.key.0.starts_with("10.40.") && p.score > DEFAULT_THRESHOLD)
+            .count();
+        assert_eq!(beacons, 12);
         std::fs::remove_dir_all(&out).unwrap();
     }
 

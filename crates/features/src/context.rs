@@ -76,11 +76,15 @@ impl PairScores {
 }
 
 /// The beacon analysis of a log, batch by batch: which pairs are analysed, and their tallies.
+/// Addresses are numbered as they first appear, so a row costs two lookups and no allocation.
 pub struct PairAnalysis {
     internal: Option<NetworkSet>,
-    tally: BeaconTally<PairKey>,
-    /// Whether an address (as written) is internal, per distinct address seen.
-    internal_cache: HashMap<Box<str>, bool>,
+    tally: BeaconTally<(u32, u32, u32)>,
+    /// The number of each address seen.
+    codes: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
+    /// Per number: the address, and whether the pair analysis takes it as a source
+    /// (internal) and as a destination (external and not multicast or broadcast).
+    addresses: Vec<(Box<str>, bool, bool)>,
 }
 
 impl PairAnalysis {
@@ -90,7 +94,8 @@ impl PairAnalysis {
         Self {
             internal,
             tally: BeaconTally::new(params),
-            internal_cache: HashMap::new(),
+            codes: HashMap::default(),
+            addresses: Vec::new(),
         }
     }
 
@@ -120,41 +125,65 @@ impl PairAnalysis {
             Err(_) => None,
         };
         let bytes = bytes.as_ref().map(|c| c.f64()).transpose()?;
-        for i in 0..table.rows() {
-            let Some(t) = time.get(i) else { continue };
+        // iterators, not `get(i)`: a lookup by index searches the columns' chunks every time
+        let rows = table.rows();
+        let mut ports = port.map(|p| p.iter());
+        let mut sizes = bytes.map(|b| b.iter());
+        let endpoints = src.iter().zip(dst.iter()).zip(time.iter());
+        // the batch's connections grouped by pair (a sort), so each pair is looked up once
+        let mut connections: Vec<((u32, u32, u32), i64, u64)> = Vec::with_capacity(rows);
+        for ((s, d), t) in endpoints.take(rows) {
+            let p = ports
+                .as_mut()
+                .and_then(Iterator::next)
+                .flatten()
+                .unwrap_or(0);
+            let b = sizes
+                .as_mut()
+                .and_then(Iterator::next)
+                .flatten()
+                .unwrap_or(0.0);
+            let Some(t) = t else { continue };
             self.tally.observe_span(t);
-            let (Some(s), Some(d)) = (src.get(i), dst.get(i)) else {
+            let (Some(s), Some(d)) = (s, d) else {
                 continue;
             };
-            if !self.analysed(s, d) {
-                continue;
+            let (s, d) = (self.code(s), self.code(d));
+            if self.addresses[s as usize].1 && self.addresses[d as usize].2 {
+                connections.push(((s, d, p), t, b.max(0.0) as u64));
             }
-            let p = port.and_then(|p| p.get(i)).unwrap_or(0);
-            let b = bytes.and_then(|b| b.get(i)).unwrap_or(0.0).max(0.0) as u64;
-            self.tally.add(&(s.into(), d.into(), p), t, b);
+        }
+        connections.sort_unstable_by_key(|c| c.0);
+        for run in connections.chunk_by(|a, b| a.0 == b.0) {
+            self.tally
+                .add_many(&run[0].0, run.iter().map(|&(_, t, b)| (t, b)));
         }
         Ok(())
     }
 
-    /// Whether the pair `src -> dst` is analysed: internal to external, or any.
-    fn analysed(&mut self, src: &str, dst: &str) -> bool {
-        let Some(internal) = &self.internal else {
-            return true;
-        };
-        let mut is_internal = |ip: &str| -> bool {
-            if let Some(&known) = self.internal_cache.get(ip) {
-                return known;
+    /// The number of address `ip`, numbering it (and deciding its roles) when new.
+    fn code(&mut self, ip: &str) -> u32 {
+        if let Some(&k) = self.codes.get(ip) {
+            return k;
+        }
+        let (source, destination) = match &self.internal {
+            None => (true, true),
+            Some(internal) => {
+                let inside = parse_ip(ip).is_some_and(|a| internal.contains(a));
+                (inside, !inside && !is_local_scope(ip))
             }
-            let known = parse_ip(ip).is_some_and(|ip: IpAddr| internal.contains(ip));
-            self.internal_cache.insert(ip.into(), known);
-            known
         };
-        is_internal(src) && !is_internal(dst) && !is_local_scope(dst)
+        let k = self.addresses.len() as u32;
+        self.addresses.push((ip.into(), source, destination));
+        self.codes.insert(ip.into(), k);
+        k
     }
 
     /// The scored pairs.
     pub fn finish(self) -> PairScores {
-        let table = self.tally.finish();
+        let addresses = self.addresses;
+        let name = |k: u32| addresses[k as usize].0.clone();
+        let table = (self.tally.finish()).map_keys(|(s, d, p)| (name(s), name(d), p));
         let mut by_source: HashMap<Box<str>, ScoresByDestination> = HashMap::new();
         for pair in table.pairs() {
             let (s, d, p) = &pair.key;
