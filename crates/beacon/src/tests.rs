@@ -106,16 +106,22 @@ fn a_burst_in_a_week_scores_low_on_count_and_coverage() {
     assert!(p.score < 0.65, "{}", p.score);
 }
 
+/// Poisson arrival times over a week at a mean of one per `PERIOD_MS`.
+fn poisson_week(seed: u64) -> Vec<i64> {
+    let mut rng = Rng(seed);
+    let mut t = 0.0;
+    let mut times = Vec::new();
+    while (t as i64) < WEEK_MS {
+        times.push(t as i64);
+        t -= PERIOD_MS as f64 * (1.0 - rng.unit()).ln();
+    }
+    times
+}
+
 #[test]
 fn poisson_arrivals_score_low_on_intervals() {
     for seed in 1..=5 {
-        let mut rng = Rng(seed);
-        let mut t = 0.0;
-        let mut times = Vec::new();
-        while (t as i64) < WEEK_MS {
-            times.push(t as i64);
-            t -= PERIOD_MS as f64 * (1.0 - rng.unit()).ln();
-        }
+        let times = poisson_week(seed);
         let p = score_times(&times, |i| 300 + (i as u64 * 7919) % 5_000);
         let c = p.components;
         // exponential intervals: Bowley about 0.26, MADM / median about 0.69
@@ -248,13 +254,7 @@ proptest! {
 #[test]
 fn poisson_arrivals_with_constant_sizes_score_low_only_on_their_intervals() {
     for seed in 1..=5 {
-        let mut rng = Rng(seed);
-        let mut t = 0.0;
-        let mut times = Vec::new();
-        while (t as i64) < WEEK_MS {
-            times.push(t as i64);
-            t -= PERIOD_MS as f64 * (1.0 - rng.unit()).ln();
-        }
+        let times = poisson_week(seed);
         let p = score_times(&times, |_| 400);
         // no timer: irregular intervals, no period they are multiples of
         assert!(p.components.interval_dispersion < 0.4, "{:?}", p.components);
