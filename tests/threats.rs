@@ -108,6 +108,9 @@ fn an_allowlist_suppresses_flags_and_a_blocklist_rule_flags_on_its_own() {
     assert_eq!(flagged, [2, 18]);
     let report = read(&after.dir, "report.md");
     assert!(report.contains("13 flags were removed"), "{report}");
+    // the lists matched against are recorded by content
+    let record: serde_json::Value = serde_json::from_str(&read(&after.dir, "run.json")).unwrap();
+    assert_eq!(record["intel_blake3"].as_str().map(str::len), Some(64));
     assert!(report.contains("| feodo | block | 1 | 18 |"), "{report}");
 
     let scores = read(&after.dir, "scores.csv");

@@ -614,6 +614,7 @@ fn finish(
         origin,
     )?;
     record.model_blake3 = outputs::model_hashes(pending.dir())?;
+    record.intel_blake3 = (pipeline.spec.context.intel.as_ref()).map(|intel| intel.content_hash());
     outputs::write_run_record(pending.dir(), &record)?;
     let id = pending.id().to_string();
     let dir = pending.commit()?;

@@ -90,6 +90,10 @@ pub struct RunRecord {
     /// after the run.
     #[serde(default)]
     pub model_blake3: BTreeMap<String, String>,
+    /// blake3 (hex) of the threat-intel list files the run matched against, in config order
+    /// (a hash of their hashes), when it had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_blake3: Option<String>,
     /// `git diff HEAD` when dirty, written to `git.diff` beside `run.json`.
     #[serde(skip)]
     pub diff: Option<String>,
@@ -132,6 +136,7 @@ impl RunRecord {
             threads: rayon::current_num_threads(),
             notes: notes.to_vec(),
             model_blake3: BTreeMap::new(),
+            intel_blake3: None,
             diff: git.diff,
         })
     }
