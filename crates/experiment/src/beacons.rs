@@ -62,7 +62,7 @@ pub(crate) fn section(
 
 /// The header of `beacons.csv`.
 const HEADER: &str = "src_ip,dst_ip,dst_port,connections,score,interval_skew,\
-    interval_dispersion,size_regularity,count,coverage,median_interval_s,first_seen,last_seen,flagged\n";
+    interval_dispersion,size_regularity,count,coverage,first_seen,last_seen,median_interval_s,flagged\n";
 
 /// Writes `beacons.csv`: one line per scored pair, highest score first; `flagged` says
 /// whether the pair's score is above the beacon detector's `threshold`.
@@ -95,15 +95,15 @@ fn line(out: &mut String, pair: &BeaconPair<PairKey>, threshold: f64) {
         c.size_regularity,
         c.count,
         c.coverage,
-        pair.median_interval_s,
     ] {
         let _ = write!(out, "{value:.6},");
     }
     let _ = writeln!(
         out,
-        "{},{},{}",
+        "{},{},{:.6},{}",
         format_epoch_ms(pair.first_ms),
         format_epoch_ms(pair.last_ms),
+        pair.median_interval_s,
         u8::from(pair.score > threshold)
     );
 }
