@@ -440,3 +440,32 @@ fn log_derived_strings_are_escaped_in_html_and_csv() {
         "formula not neutralised"
     );
 }
+
+#[test]
+fn labels_of_one_class_or_mostly_anomalies_are_warned_about() {
+    let store = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("data/sample.csv").unwrap();
+    let header = text.lines().next().unwrap();
+    let label = header.split(',').position(|c| c == "label").unwrap();
+    // the first 500 rows of the sample relabeled: every row normal, then 40% anomalies
+    for (name, anomalous, expected) in [
+        ("normal.csv", 0, "The labels hold one class only (all 500 rows normal)"),
+        ("many.csv", 200, "40.0% of the labeled rows are anomalies"),
+    ] {
+        let mut lines = vec![header.to_string()];
+        for (k, line) in text.lines().skip(1).take(500).enumerate() {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells[label] = if k < anomalous { "1" } else { "0" };
+            lines.push(cells.join(","));
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let c = config("iforest.yaml", &["report.plots=false"], Some(&path));
+        let out = run_in(store.path(), &c, true).unwrap();
+        let report = read(&out.dir, "report.md");
+        assert!(report.contains(expected), "{report}");
+        assert!(out.notes.iter().any(|n| n.contains(expected)), "{:?}", out.notes);
+        assert!(!report.contains("No labels"));
+    }
+}

@@ -63,6 +63,43 @@ pub struct DataSummary {
     pub constant_columns: Vec<String>,
     /// Names of the features the detectors saw.
     pub feature_names: Vec<String>,
+    /// Rows labeled anomalous, when every row had a label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labeled_anomalies: Option<u64>,
+}
+
+impl DataSummary {
+    /// The share of labeled anomalies above which the report warns that unsupervised
+    /// detectors may rank the majority class as normal.
+    pub const MANY_ANOMALIES: f64 = 0.3;
+
+    /// What the labels say about the ranking metrics: `None` when they are fine, else why
+    /// they are missing or may mislead.
+    pub fn label_warning(&self) -> Option<String> {
+        let Some(anomalies) = self.labeled_anomalies else {
+            return Some(
+                "No labels: ranking metrics (ROC AUC, PR AUC, P/R/F1) are omitted.".into(),
+            );
+        };
+        let normal = self.rows - anomalies.min(self.rows);
+        if anomalies == 0 || normal == 0 {
+            let class = if anomalies == 0 { "normal" } else { "anomalous" };
+            return Some(format!(
+                "The labels hold one class only (all {} rows {class}): ranking metrics need \
+                 both classes and are omitted.",
+                self.rows
+            ));
+        }
+        let share = anomalies as f64 / self.rows as f64;
+        (share > Self::MANY_ANOMALIES).then(|| {
+            format!(
+                "{:.1}% of the labeled rows are anomalies: unsupervised detectors assume \
+                 anomalies are rare; ROC AUC below 0.5 means a detector ranks the majority \
+                 class as normal.",
+                100.0 * share
+            )
+        })
+    }
 }
 
 /// One detector's threshold, flag count and (with labels) metrics.

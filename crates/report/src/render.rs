@@ -176,8 +176,7 @@ fn detectors_section(model: &ReportModel) -> Section {
         .collect();
     Section {
         heading: "Detectors".into(),
-        note: (!with_metrics)
-            .then(|| "No labels: ranking metrics (ROC AUC, PR AUC, P/R/F1) are omitted.".into()),
+        note: model.data.label_warning(),
         table: Some(table),
         rest: Vec::new(),
     }
@@ -576,6 +575,31 @@ mod tests {
             let unescaped_pipes = line.matches('|').count() - line.matches("\\|").count();
             assert_eq!(unescaped_pipes, 9, "{line}");
         }
+    }
+
+    #[test]
+    fn labels_of_one_class_or_mostly_anomalies_are_warned_about() {
+        let mut model = crate::test_fixture::sample_model();
+        let note = |model: &ReportModel| {
+            let md = render_markdown(model, &planned_plots(model));
+            let detectors = md.split("## Detectors").nth(1).unwrap_or_default().to_string();
+            detectors.split("\n## ").next().unwrap_or_default().to_string()
+        };
+        // 8 anomalies of 400: nothing to say
+        assert!(!note(&model).contains("anomalies"), "{}", note(&model));
+        model.data.labeled_anomalies = Some(0);
+        assert!(note(&model).contains("one class only (all 400 rows normal)"));
+        model.data.labeled_anomalies = Some(400);
+        assert!(note(&model).contains("one class only (all 400 rows anomalous)"));
+        model.data.labeled_anomalies = Some(300);
+        assert!(
+            note(&model).contains("75.0% of the labeled rows are anomalies")
+                && note(&model).contains("ROC AUC below 0.5"),
+            "{}",
+            note(&model)
+        );
+        model.data.labeled_anomalies = None;
+        assert!(note(&model).contains("No labels"));
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn sample_model() -> ReportModel {
                 "bytes_out".into(),
                 HOSTILE_FEATURE.into(),
             ],
+            labeled_anomalies: Some((0..ROWS).filter(|&i| label(i)).count() as u64),
         },
         detectors,
         agreement: Some(

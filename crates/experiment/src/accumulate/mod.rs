@@ -272,7 +272,13 @@ impl ReportAccumulator {
                 .map(|c| c.name)
                 .collect(),
             feature_names: self.feature_names.clone(),
+            labeled_anomalies: self.labeled.then_some(self.positives),
         };
+        notes.extend(
+            (data.labeled_anomalies.is_some())
+                .then(|| data.label_warning())
+                .flatten(),
+        );
         let graph = self.graph.and_then(|g| {
             let (graph, note) = g.finish(internal);
             notes.extend(note);
