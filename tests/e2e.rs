@@ -450,7 +450,11 @@ fn labels_of_one_class_or_mostly_anomalies_are_warned_about() {
     let label = header.split(',').position(|c| c == "label").unwrap();
     // the first 500 rows of the sample relabeled: every row normal, then 40% anomalies
     for (name, anomalous, expected) in [
-        ("normal.csv", 0, "The labels hold one class only (all 500 rows normal)"),
+        (
+            "normal.csv",
+            0,
+            "The labels hold one class only (all 500 rows normal)",
+        ),
         ("many.csv", 200, "40.0% of the labeled rows are anomalies"),
     ] {
         let mut lines = vec![header.to_string()];
@@ -465,7 +469,11 @@ fn labels_of_one_class_or_mostly_anomalies_are_warned_about() {
         let out = run_in(store.path(), &c, true).unwrap();
         let report = read(&out.dir, "report.md");
         assert!(report.contains(expected), "{report}");
-        assert!(out.notes.iter().any(|n| n.contains(expected)), "{:?}", out.notes);
+        assert!(
+            out.notes.iter().any(|n| n.contains(expected)),
+            "{:?}",
+            out.notes
+        );
         assert!(!report.contains("No labels"));
     }
 }

@@ -83,7 +83,11 @@ impl DataSummary {
         };
         let normal = self.rows - anomalies.min(self.rows);
         if anomalies == 0 || normal == 0 {
-            let class = if anomalies == 0 { "normal" } else { "anomalous" };
+            let class = if anomalies == 0 {
+                "normal"
+            } else {
+                "anomalous"
+            };
             return Some(format!(
                 "The labels hold one class only (all {} rows {class}): ranking metrics need \
                  both classes and are omitted.",

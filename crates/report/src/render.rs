@@ -582,8 +582,16 @@ mod tests {
         let mut model = crate::test_fixture::sample_model();
         let note = |model: &ReportModel| {
             let md = render_markdown(model, &planned_plots(model));
-            let detectors = md.split("## Detectors").nth(1).unwrap_or_default().to_string();
-            detectors.split("\n## ").next().unwrap_or_default().to_string()
+            let detectors = md
+                .split("## Detectors")
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            detectors
+                .split("\n## ")
+                .next()
+                .unwrap_or_default()
+                .to_string()
         };
         // 8 anomalies of 400: nothing to say
         assert!(!note(&model).contains("anomalies"), "{}", note(&model));
