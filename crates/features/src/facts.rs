@@ -26,7 +26,7 @@ pub struct LogColumns {
     /// Whether the log has a source IP column (its distinct values are counted from the
     /// entity keys).
     pub has_src_ip: bool,
-    /// Source and destination addresses, when asked for and the log has both.
+    /// Source and destination addresses, when asked for and the log has sources.
     pub addresses: Option<Addresses>,
 }
 
@@ -45,8 +45,9 @@ impl Addresses {
     /// The index of a missing address.
     pub const NONE: u32 = u32::MAX;
 
-    /// Numbers the addresses of two columns.
-    fn extract(src: &StringChunked, dst: &StringChunked) -> Self {
+    /// Numbers the addresses of the source column and, when the log has one, the
+    /// destination column (else every destination is missing).
+    fn extract(src: &StringChunked, dst: Option<&StringChunked>) -> Self {
         fn code<'a>(
             index: &mut HashMap<&'a str, u32>,
             names: &mut Vec<Box<str>>,
@@ -66,10 +67,13 @@ impl Addresses {
             .iter()
             .map(|ip| code(&mut index, &mut names, ip))
             .collect();
-        let dst: Vec<u32> = dst
-            .iter()
-            .map(|ip| code(&mut index, &mut names, ip))
-            .collect();
+        let dst: Vec<u32> = match dst {
+            Some(dst) => dst
+                .iter()
+                .map(|ip| code(&mut index, &mut names, ip))
+                .collect(),
+            None => vec![Self::NONE; src.len()],
+        };
         Self { names, src, dst }
     }
 
@@ -108,8 +112,11 @@ impl LogColumns {
             protocol: counts(PROTOCOL)?,
             country: counts(COUNTRY)?,
             has_src_ip: df.column(SRC_IP).is_ok(),
-            addresses: match (with_addresses, df.column(SRC_IP), df.column(DST_IP)) {
-                (true, Ok(src), Ok(dst)) => Some(Addresses::extract(src.str()?, dst.str()?)),
+            addresses: match (with_addresses, df.column(SRC_IP)) {
+                (true, Ok(src)) => {
+                    let dst = df.column(DST_IP).ok().map(|d| d.str()).transpose()?;
+                    Some(Addresses::extract(src.str()?, dst))
+                }
                 _ => None,
             },
         })
