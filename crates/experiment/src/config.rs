@@ -37,6 +37,9 @@ pub struct ExperimentConfig {
     pub scaling: Scaling,
     /// Detectors to fit and compare.
     pub detectors: Vec<DetectorConfig>,
+    /// What the detectors are fitted on, when not every row of the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitOptions>,
     /// Threat-intel block- and allowlists and optional GeoIP/ASN databases.
     #[serde(default, skip_serializing_if = "IntelOptions::is_empty")]
     pub intel: IntelOptions,
@@ -47,6 +50,39 @@ pub struct ExperimentConfig {
     /// whole log is read at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<StreamingOptions>,
+}
+
+/// The `fit:` section: the rows the scaler, the detectors and their thresholds are fitted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitOptions {
+    /// A training log, read as `data` is (same format and keys); without it, the scored log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+    /// `normal`: fit on the rows labeled normal only (novelty detection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<FitLabel>,
+    /// Fit on the rows starting before this time (ISO-8601 UTC); without `data`, only the rows
+    /// from it on are scored and evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+}
+
+/// The label of the rows `fit.label` fits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitLabel {
+    /// The rows labeled normal.
+    Normal,
+}
+
+impl FitOptions {
+    /// `before` in Unix milliseconds (checked by [`ExperimentConfig::validate`]).
+    pub fn before_ms(&self) -> Option<i64> {
+        self.before
+            .as_deref()
+            .and_then(webthreat_ingest::timestamp::parse_epoch_ms)
+    }
 }
 
 /// The `intel:` section: lists matched against every row's source and destination address.
@@ -221,7 +257,7 @@ impl ExperimentConfig {
             });
         }
         let top = message.split([':', ' ']).next()?;
-        ["name", "features", "streaming", "detectors", "intel"]
+        ["name", "features", "streaming", "detectors", "intel", "fit"]
             .contains(&top)
             .then(|| top.to_string())
     }
@@ -272,6 +308,23 @@ impl ExperimentConfig {
                 ));
             }
             names.push(name);
+        }
+        if let Some(fit) = &self.fit {
+            if let Some(before) = &fit.before
+                && fit.before_ms().is_none()
+            {
+                return Err(format!(
+                    "fit: before `{}`: expected an ISO-8601 UTC timestamp like 2024-04-25T23:00:00Z",
+                    webthreat_core::text::visible(before)
+                ));
+            }
+            if self.detectors.iter().any(|d| d.kind() == "beacon")
+                || (self.features.iter().flatten()).any(|f| f.trim() == "beacon_score")
+            {
+                return Err(
+                    "fit: a beacon analysis scores the pairs of the log it is given; it cannot be fitted on other rows (remove `fit:` or the beacon detector)".into(),
+                );
+            }
         }
         let kinds = |kind: &str| self.detectors.iter().filter(|d| d.kind() == kind).count();
         if kinds("beacon") > 1 {

@@ -22,10 +22,10 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
-use webthreat_ingest::{LogTable, MissingCount, RejectedRow};
+use webthreat_ingest::{LogTable, MissingCount, RejectedRow, RowFilter};
 use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_report::ReportModel;
-use webthreat_report::csv_cell;
+use webthreat_report::{FittedOn, csv_cell};
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
@@ -50,6 +50,10 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         notes: fit_notes,
     } = fit;
     notes.extend(fit_notes);
+    let fitted_on = config
+        .fit
+        .as_ref()
+        .map(|fit| stages::fitted_on(config, fit, scaled.n_rows()));
     let mut scoring = Scoring::new(
         config,
         &pending,
@@ -57,6 +61,8 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         &detectors,
         Typical::Fitted(typical),
     )?;
+    scoring.keep = stages::score_filter(config);
+    scoring.fitted_on = fitted_on;
     match fitted_batch {
         // an in-memory run scores the rows it was fitted on: the fit's scores are reused
         Some(WholeBatch { batch, set_aside }) => {
@@ -214,41 +220,105 @@ fn load_models(
 
 /// Fits on every row of a whole log (returning its batch, with its rejected rows, to be
 /// scored without building it again), or on a seeded sample of `fit_rows` rows of a streamed
-/// log (a first pass over its batches).
+/// log (a first pass over its batches); with a `fit:` section, on the rows it chooses (of its
+/// training log, or of this one), which are then not reused for scoring.
 fn fit_stage(
     config: &ExperimentConfig,
     source: &mut LogSource,
     seconds: &mut StageSeconds,
     notes: &mut Vec<String>,
 ) -> Result<(Fit, Option<WholeBatch>), ExperimentError> {
-    let clock = Instant::now();
-    if let LogSource::Whole { .. } = source {
-        let mut whole = None;
-        source.each_batch(|_, mut table| {
-            let _stage = StageProgress::start("building features");
-            let set_aside = SetAside::take(&mut table);
-            if table.rows() > 0 {
-                let mut spec = feature_spec(config, &table)?;
-                let mut counter = CategoryCounter::new(spec.categorical_columns());
-                counter.add(&table)?;
-                spec.vocabularies = counter.finish();
-                let mut analysis =
-                    context::pair_analysis(config, context::needs_beacons(config, Some(&spec)))?;
-                if let Some(analysis) = &mut analysis {
-                    analysis.add(&table)?;
-                }
-                spec.context = context::row_context(context::load_intel(config)?, analysis);
-                whole = Some((Batch::build(config, &table, &spec)?, spec, set_aside));
-            }
-            Ok(())
-        })?;
-        let (batch, spec, set_aside) = whole.ok_or_else(|| all_rows_rejected(config))?;
-        seconds.features = clock.elapsed().as_secs_f64();
-        let clock = Instant::now();
-        let fit = stages::fit(config, spec, &batch.raw)?;
-        seconds.fit = clock.elapsed().as_secs_f64();
-        return Ok((fit, Some(WholeBatch { batch, set_aside })));
+    let Some(fit) = &config.fit else {
+        if let LogSource::Whole { .. } = source {
+            return fit_whole_log(config, source, seconds);
+        }
+        return Ok((
+            fit_sample(config, source, RowFilter::default(), seconds, notes)?,
+            None,
+        ));
+    };
+    let filter = stages::fit_filter(fit);
+    let mut training = match &fit.data {
+        Some(path) => {
+            let mut c = config.clone();
+            c.data.path = path.clone();
+            Some(LogSource::open(&c, config.streaming, false, notes)?)
+        }
+        None => None,
+    };
+    let from = training.as_mut().unwrap_or(source);
+    if let LogSource::Batches { .. } = from {
+        return Ok((fit_sample(config, from, filter, seconds, notes)?, None));
     }
+    // the chosen rows of a whole log, leaving the log itself to be scored
+    let clock = Instant::now();
+    let mut chosen = None;
+    from.look_at_each(|table| {
+        let mut table = table.clone();
+        table.retain(&filter)?;
+        chosen = Some(table);
+        Ok(())
+    })?;
+    let table = chosen
+        .filter(|t| t.rows() > 0)
+        .ok_or_else(|| no_rows_to_fit(config))?;
+    let mut spec = feature_spec(config, &table)?;
+    let mut counter = CategoryCounter::new(spec.categorical_columns());
+    counter.add(&table)?;
+    spec.vocabularies = counter.finish();
+    spec.context = context::row_context(context::load_intel(config)?, None);
+    let raw = build_matrix(&table, &spec)?;
+    seconds.features = clock.elapsed().as_secs_f64();
+    let clock = Instant::now();
+    let fit = stages::fit(config, spec, &raw)?;
+    seconds.fit = clock.elapsed().as_secs_f64();
+    Ok((fit, None))
+}
+
+/// Fits on every row of a whole log, returning its batch to be scored without building it
+/// again.
+fn fit_whole_log(
+    config: &ExperimentConfig,
+    source: &mut LogSource,
+    seconds: &mut StageSeconds,
+) -> Result<(Fit, Option<WholeBatch>), ExperimentError> {
+    let clock = Instant::now();
+    let mut whole = None;
+    source.each_batch(|_, mut table| {
+        let _stage = StageProgress::start("building features");
+        let set_aside = SetAside::take(&mut table);
+        if table.rows() > 0 {
+            let mut spec = feature_spec(config, &table)?;
+            let mut counter = CategoryCounter::new(spec.categorical_columns());
+            counter.add(&table)?;
+            spec.vocabularies = counter.finish();
+            let mut analysis =
+                context::pair_analysis(config, context::needs_beacons(config, Some(&spec)))?;
+            if let Some(analysis) = &mut analysis {
+                analysis.add(&table)?;
+            }
+            spec.context = context::row_context(context::load_intel(config)?, analysis);
+            whole = Some((Batch::build(config, &table, &spec)?, spec, set_aside));
+        }
+        Ok(())
+    })?;
+    let (batch, spec, set_aside) = whole.ok_or_else(|| all_rows_rejected(config))?;
+    seconds.features = clock.elapsed().as_secs_f64();
+    let clock = Instant::now();
+    let fit = stages::fit(config, spec, &batch.raw)?;
+    seconds.fit = clock.elapsed().as_secs_f64();
+    Ok((fit, Some(WholeBatch { batch, set_aside })))
+}
+
+/// Fits on a seeded sample of `fit_rows` of the rows `filter` keeps, in a first pass over the
+/// batches of `source` (with a pass before it for categories and pairs when needed).
+fn fit_sample(
+    config: &ExperimentConfig,
+    source: &mut LogSource,
+    filter: RowFilter,
+    seconds: &mut StageSeconds,
+    notes: &mut Vec<String>,
+) -> Result<Fit, ExperimentError> {
     let fit_rows = config.streaming.map_or(usize::MAX, |s| s.fit_rows);
     // categorical features need their vocabularies, and beacon scores the pairs of every row,
     // first: counted over every row in a pass of their own
@@ -261,8 +331,9 @@ fn fit_stage(
     let mut analysis =
         context::pair_analysis(config, context::needs_beacons(config, spec.as_ref()))?;
     if !counter.is_empty() || analysis.is_some() {
-        seconds.ingest += source.each_batch(|k, table| {
+        seconds.ingest += source.each_batch(|k, mut table| {
             let _stage = StageProgress::start(format!("counting categories and pairs: batch {k}"));
+            keep(&mut table, &filter)?;
             if let Some(analysis) = &mut analysis {
                 analysis.add(&table)?;
             }
@@ -276,8 +347,9 @@ fn fit_stage(
     }
     let mut sample: Option<RowSample> = None;
     let mut features_seconds = 0.0;
-    seconds.ingest += source.each_batch(|k, table| {
+    seconds.ingest += source.each_batch(|k, mut table| {
         let _stage = StageProgress::start(format!("sampling rows to fit on: batch {k}"));
+        keep(&mut table, &filter)?;
         if table.rows() == 0 {
             return Ok(());
         }
@@ -298,7 +370,10 @@ fn fit_stage(
     })?;
     seconds.features = features_seconds;
     let (Some(spec), Some(sample)) = (spec, sample) else {
-        return Err(all_rows_rejected(config));
+        return Err(match filter.is_everything() {
+            true => all_rows_rejected(config),
+            false => no_rows_to_fit(config),
+        });
     };
     let clock = Instant::now();
     let rows = sample.offered();
@@ -312,7 +387,22 @@ fn fit_stage(
     }
     let fit = stages::fit(config, spec, &sampled)?;
     seconds.fit = clock.elapsed().as_secs_f64();
-    Ok((fit, None))
+    Ok(fit)
+}
+
+/// Keeps the rows `filter` selects (all of them, untouched, for the default filter).
+fn keep(table: &mut LogTable, filter: &RowFilter) -> Result<(), ExperimentError> {
+    if !filter.is_everything() {
+        table.retain(filter)?;
+    }
+    Ok(())
+}
+
+fn no_rows_to_fit(config: &ExperimentConfig) -> ExperimentError {
+    ExperimentError::Report(format!(
+        "{}: the `fit:` section selects no row to fit on",
+        config.name
+    ))
 }
 
 /// The one batch of an in-memory run: fitted on, then scored.
@@ -366,6 +456,10 @@ struct Scoring<'a> {
     seconds: StageSeconds,
     /// The GeoIP/ASN databases, when the config names any.
     geo: Option<Geo>,
+    /// The rows of each batch that are scored (all but those a `fit.before` fitted on).
+    keep: RowFilter,
+    /// What the detectors were fitted on, when a `fit:` section chose it.
+    fitted_on: Option<FittedOn>,
 }
 
 impl<'a> Scoring<'a> {
@@ -393,6 +487,8 @@ impl<'a> Scoring<'a> {
             typical,
             seconds: StageSeconds::default(),
             geo: context::load_geo(config)?,
+            keep: RowFilter::default(),
+            fitted_on: None,
         })
     }
 
@@ -400,6 +496,7 @@ impl<'a> Scoring<'a> {
     fn table(&mut self, k: usize, mut table: LogTable) -> Result<(), ExperimentError> {
         let _stage = StageProgress::start(format!("scoring batch {k}"));
         self.set_aside(SetAside::take(&mut table))?;
+        keep(&mut table, &self.keep)?;
         if table.rows() == 0 {
             return Ok(());
         }
@@ -538,7 +635,8 @@ impl<'a> Scoring<'a> {
         };
         let internal = context::internal_networks(self.config)?;
         let intel = self.pipeline.spec.context.intel.as_deref();
-        let (model, mut notes) = self.accumulator.finish(&typical, &internal, intel)?;
+        let (mut model, mut notes) = self.accumulator.finish(&typical, &internal, intel)?;
+        model.data.fitted_on = self.fitted_on;
         notes.extend(missing_notes(&self.config.data, &self.missing));
         Ok((model, notes, self.seconds))
     }

@@ -145,8 +145,11 @@ impl RunRecord {
 /// `metrics.json`: rows and, per detector, counts and (with labels) quality metrics.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MetricsFile {
-    /// Rows analysed.
+    /// Rows analysed (scored).
     pub rows: u64,
+    /// Rows the detectors were fitted on, when a `fit:` section chose them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fit_rows: Option<u64>,
     /// Rows rejected by `on_bad_rows: skip`.
     pub rejected_rows: u64,
     /// Per detector name.
@@ -208,6 +211,7 @@ impl MetricsFile {
             .collect();
         Self {
             rows: model.data.rows,
+            fit_rows: model.data.fitted_on.as_ref().map(|f| f.rows),
             rejected_rows: model.data.rejected_rows,
             detectors,
         }

@@ -2,7 +2,7 @@
 //! features and context, the fit (scaler, detectors and thresholds on the fit rows) and
 //! scoring a batch with fitted detectors.
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, FitLabel, FitOptions};
 use crate::error::ExperimentError;
 use crate::progress::StageProgress;
 use crate::types::{DetectorScores, FeaturePipeline};
@@ -11,7 +11,8 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::{FittedDetector, Reads};
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
-use webthreat_ingest::{ColumnSummary, LogTable, SourceSpec, canonical};
+use webthreat_ingest::{ColumnSummary, LogTable, RowFilter, SourceSpec, canonical};
+use webthreat_report::FittedOn;
 
 /// The configured features or the format's default ones, less `features_exclude`; `None`
 /// when they are every suitable numeric column of the table (known once it is read).
@@ -84,6 +85,51 @@ pub(crate) fn feature_spec(
     let names =
         listed_features(config).unwrap_or_else(|| without_excluded(numeric_columns(table), config));
     spec_of(config, names)
+}
+
+/// The rows of the fit log a `fit:` section fits on.
+pub(crate) fn fit_filter(fit: &FitOptions) -> RowFilter {
+    RowFilter {
+        normal_only: fit.label == Some(FitLabel::Normal),
+        before_ms: fit.before_ms(),
+        from_ms: None,
+    }
+}
+
+/// The rows of the log that are scored: with `fit.before` and no training log of its own,
+/// those from that time on (the earlier ones were fitted on); else every row.
+pub(crate) fn score_filter(config: &ExperimentConfig) -> RowFilter {
+    match &config.fit {
+        Some(fit) if fit.data.is_none() => RowFilter {
+            from_ms: fit.before_ms(),
+            ..RowFilter::default()
+        },
+        _ => RowFilter::default(),
+    }
+}
+
+/// What `fit` fitted on, for the report and `metrics.json` (`rows` rows fitted on).
+pub(crate) fn fitted_on(config: &ExperimentConfig, fit: &FitOptions, rows: usize) -> FittedOn {
+    let source = fit.data.as_ref().unwrap_or(&config.data.path);
+    let mut selection = Vec::new();
+    if fit.label == Some(FitLabel::Normal) {
+        selection.push("the rows labeled normal".to_string());
+    }
+    if let Some(before) = &fit.before {
+        selection.push(format!("the rows starting before {before}"));
+    }
+    if selection.is_empty() {
+        selection.push("every row".to_string());
+    }
+    let mut selection = selection.join(", ");
+    if fit.data.is_none() && fit.before.is_none() {
+        selection.push_str(" (also scored)");
+    }
+    FittedOn {
+        rows: rows as u64,
+        source: source.display().to_string(),
+        selection,
+    }
 }
 
 /// One batch's rows as the later stages need them (the log table itself is dropped).

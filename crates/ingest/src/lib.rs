@@ -37,7 +37,7 @@ mod validate;
 
 pub use converted::MissingCount;
 pub use error::{IngestError, RowProblem};
-pub use log_table::{LogTable, RejectedRow};
+pub use log_table::{LogTable, RejectedRow, RowFilter};
 pub use read::{LogBatches, data_blake3, read_log, read_log_batches};
 pub use spec::{
     BadRowPolicy, ColumnMap, DEFAULT_NULL_VALUES, Format, LabelSpec, MissingPolicy, Separator,

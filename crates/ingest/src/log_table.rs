@@ -1,6 +1,6 @@
 //! [`LogTable`], a validated log, and [`RejectedRow`], a row its bad-row policy removed.
 
-use crate::canonical::{LABEL, ROW_ID};
+use crate::canonical::{LABEL, ROW_ID, START_TIME};
 use crate::converted::MissingCount;
 use crate::error::{IngestError, RowProblem};
 use crate::summary::{ColumnSummary, Distinct, summarize};
@@ -14,6 +14,25 @@ pub struct RejectedRow {
     pub row: u64,
     /// Every bad value of the row.
     pub problems: Vec<RowProblem>,
+}
+
+/// Which rows of a log a run keeps: for fitting (normal rows, rows before a time) or for
+/// scoring (rows from a time on). Rows without the value a condition reads are not kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowFilter {
+    /// Only rows labeled normal.
+    pub normal_only: bool,
+    /// Only rows starting before this time (Unix milliseconds).
+    pub before_ms: Option<i64>,
+    /// Only rows starting at or after this time (Unix milliseconds).
+    pub from_ms: Option<i64>,
+}
+
+impl RowFilter {
+    /// True when it keeps every row.
+    pub fn is_everything(&self) -> bool {
+        *self == RowFilter::default()
+    }
 }
 
 /// A validated log: canonical typed columns plus the source's other numeric columns.
@@ -47,6 +66,42 @@ impl LogTable {
     /// Rows kept (not rejected).
     pub fn rows(&self) -> usize {
         self.df.height()
+    }
+
+    /// Keeps only the rows `filter` selects (row ids unchanged); returns how many remain.
+    /// Selecting normal rows needs labels: without them it is an error naming the file.
+    pub fn retain(&mut self, filter: &RowFilter) -> Result<usize, IngestError> {
+        let polars_err = |e: PolarsError| IngestError::Polars {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let mut keep = BooleanChunked::full("keep".into(), true, self.rows());
+        if filter.normal_only {
+            let labels = self.df.column(LABEL).map_err(|_| IngestError::Polars {
+                path: self.path.clone(),
+                message: "fit.label: normal needs labels, and this log has no label column".into(),
+            })?;
+            let normal = !labels.bool().map_err(polars_err)?;
+            keep = &keep & &normal.fill_null_with_values(false).map_err(polars_err)?;
+        }
+        if filter.before_ms.is_some() || filter.from_ms.is_some() {
+            let start = (self.df.column(START_TIME))
+                .and_then(|c| c.cast(&DataType::Int64))
+                .map_err(|_| IngestError::Polars {
+                    path: self.path.clone(),
+                    message: "fit.before needs a start time, and this log has none".into(),
+                })?;
+            let start = start.i64().map_err(polars_err)?;
+            if let Some(t) = filter.before_ms {
+                keep = &keep & &start.lt(t);
+            }
+            if let Some(t) = filter.from_ms {
+                keep = &keep & &start.gt_eq(t);
+            }
+        }
+        let keep = keep.fill_null_with_values(false).map_err(polars_err)?;
+        self.df = self.df.filter(&keep).map_err(polars_err)?;
+        Ok(self.rows())
     }
 
     /// True when ground-truth labels are present.

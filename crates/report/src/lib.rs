@@ -30,7 +30,7 @@ pub use histogram::{
 };
 pub use model::{
     AgreementMatrix, BeaconRow, BeaconSection, DataSummary, DetectorMetrics, DetectorSummary,
-    EntitySummary, FeatureExplanation, FlaggedRow, GraphData, GraphEdge, GraphNode,
+    EntitySummary, FeatureExplanation, FittedOn, FlaggedRow, GraphData, GraphEdge, GraphNode,
     IntelListSummary, IntelMatchRow, IntelSection, PlotData, ReportModel, TimeBucket, Unit,
 };
 pub use plots::{PlotFile, PlotKind, PlotSpec, plot_specs, render_plots};

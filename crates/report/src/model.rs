@@ -66,6 +66,20 @@ pub struct DataSummary {
     /// Rows labeled anomalous, when every row had a label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labeled_anomalies: Option<u64>,
+    /// What the detectors were fitted on, when not on the scored rows themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fitted_on: Option<FittedOn>,
+}
+
+/// The rows a run fitted on when they are not the rows it scored (`fit:`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FittedOn {
+    /// Rows fitted on.
+    pub rows: u64,
+    /// The log they came from (as given by the user).
+    pub source: String,
+    /// Which of its rows, in words (e.g. `rows labeled normal, starting before ...`).
+    pub selection: String,
 }
 
 impl DataSummary {

@@ -97,6 +97,12 @@ fn data_section(model: &ReportModel) -> Section {
     let mut add = |field: &str, value: String| table.rows.push(vec![field.to_string(), value]);
     add("Source", data.source_path.clone());
     add("Rows", data.rows.to_string());
+    if let Some(fit) = &data.fitted_on {
+        add(
+            "Fitted on",
+            format!("{} rows of {}: {}", fit.rows, fit.source, fit.selection),
+        );
+    }
     add("Rejected rows", data.rejected_rows.to_string());
     add("First timestamp", optional(data.first_timestamp.clone()));
     add("Last timestamp", optional(data.last_timestamp.clone()));

@@ -115,6 +115,7 @@ pub fn sample_model() -> ReportModel {
                 HOSTILE_FEATURE.into(),
             ],
             labeled_anomalies: Some((0..ROWS).filter(|&i| label(i)).count() as u64),
+            fitted_on: None,
         },
         detectors,
         agreement: Some(

@@ -273,6 +273,7 @@ impl ReportAccumulator {
                 .collect(),
             feature_names: self.feature_names.clone(),
             labeled_anomalies: self.labeled.then_some(self.positives),
+            fitted_on: None,
         };
         notes.extend(
             (data.labeled_anomalies.is_some())
