@@ -216,3 +216,47 @@ fn a_labeled_intrusion_log_split_in_two_is_fitted_on_its_training_part_s_normal_
         "{m}"
     );
 }
+
+/// scikit-learn 1.9.1's IsolationForest on `bench/cardio.csv` (100 trees, max_samples 256,
+/// random_state 0..9): mean and sample sd of the ROC AUC over the ten seeds (measured with the
+/// bench's own venv; PERFORMANCE.md, "Repeats").
+const SKLEARN_CARDIO_ROC_AUC: (f64, f64) = (0.932860, 0.009528);
+
+#[test]
+fn repeated_seeds_report_their_spread_and_agree_with_scikit_learn() {
+    let store = tempfile::tempdir().unwrap();
+    let data = Path::new("../shared/data/bench/cardio.csv");
+    let set = ["repeat=10", "report.plots=false"];
+    let out = run_in(
+        store.path(),
+        &config("bench-table.yaml", &set, Some(data)),
+        true,
+    )
+    .unwrap();
+    let m = metrics(&out.dir);
+    let iforest = &m["detectors"]["iforest"];
+    assert_eq!(iforest["repeats"], 10);
+    let (mean, sd) = (
+        iforest["roc_auc"].as_f64().unwrap(),
+        iforest["roc_auc_sd"].as_f64().unwrap(),
+    );
+    assert!(sd > 0.0 && iforest["roc_auc_min"].as_f64() < iforest["roc_auc_max"].as_f64());
+    // the two 10-seed means differ by less than 3 standard errors of their difference
+    let (reference, reference_sd) = SKLEARN_CARDIO_ROC_AUC;
+    let se = ((sd * sd + reference_sd * reference_sd) / 10.0).sqrt();
+    assert!(
+        (mean - reference).abs() < 3.0 * se,
+        "ours {mean} ± {sd}, scikit-learn {reference} ± {reference_sd}"
+    );
+    let report = read(&out.dir, "report.md");
+    assert!(report.contains("fitted with 10 seeds"), "{report}");
+    assert!(report.contains(&format!("{mean:.4} ± ")), "{report}");
+    // a repeat is refused where fit rows are not the scored rows
+    let err = webthreat_experiment::ExperimentConfig::load(
+        Path::new("configs/iforest.yaml"),
+        &["repeat=3".into(), "streaming={batch_rows: 100}".into()],
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("repeat:"), "{err}");
+}

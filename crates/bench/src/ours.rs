@@ -293,6 +293,7 @@ fn experiment_config(
         window_seconds: DEFAULT_WINDOW_SECONDS,
         scaling: Scaling::Standard,
         detectors: vec![detector.clone()],
+        repeat: 1,
         fit: None,
         intel: Default::default(),
         report: ReportOptions {

@@ -37,6 +37,10 @@ pub struct ExperimentConfig {
     pub scaling: Scaling,
     /// Detectors to fit and compare.
     pub detectors: Vec<DetectorConfig>,
+    /// Fits of every detector, with seeds `seed .. seed + repeat - 1`: the metrics are their
+    /// mean (with sd, min and max); scores, flags and explanations come from the first seed.
+    #[serde(default = "default_repeat", skip_serializing_if = "is_one")]
+    pub repeat: usize,
     /// What the detectors are fitted on, when not every row of the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitOptions>,
@@ -185,6 +189,17 @@ impl Default for ReportOptions {
     }
 }
 
+/// The most seeds `repeat` may ask for.
+pub const REPEAT_LIMIT: usize = 100;
+
+fn default_repeat() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 fn default_seed() -> u64 {
     42
 }
@@ -257,9 +272,17 @@ impl ExperimentConfig {
             });
         }
         let top = message.split([':', ' ']).next()?;
-        ["name", "features", "streaming", "detectors", "intel", "fit"]
-            .contains(&top)
-            .then(|| top.to_string())
+        [
+            "name",
+            "features",
+            "streaming",
+            "detectors",
+            "intel",
+            "fit",
+            "repeat",
+        ]
+        .contains(&top)
+        .then(|| top.to_string())
     }
 
     /// Parses YAML text with overrides; the error is a human message with key and line.
@@ -308,6 +331,17 @@ impl ExperimentConfig {
                 ));
             }
             names.push(name);
+        }
+        if !(1..=REPEAT_LIMIT).contains(&self.repeat) {
+            return Err(format!(
+                "repeat: is {}: expected 1 to {REPEAT_LIMIT} seeds",
+                self.repeat
+            ));
+        }
+        if self.repeat > 1 && (self.streaming.is_some() || self.fit.is_some()) {
+            return Err(
+                "repeat: repeated fits are compared on the rows they were fitted on, which a `streaming` or `fit` section makes other rows; remove one of them".into(),
+            );
         }
         if let Some(fit) = &self.fit {
             if let Some(before) = &fit.before

@@ -25,7 +25,7 @@ use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
 use webthreat_ingest::{LogTable, MissingCount, RejectedRow, RowFilter};
 use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_report::ReportModel;
-use webthreat_report::{FittedOn, csv_cell};
+use webthreat_report::{DetectorMetrics, FittedOn, csv_cell};
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
@@ -48,6 +48,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         training_scores,
         typical,
         notes: fit_notes,
+        repeats,
     } = fit;
     notes.extend(fit_notes);
     let fitted_on = config
@@ -63,6 +64,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     )?;
     scoring.keep = stages::score_filter(config);
     scoring.fitted_on = fitted_on;
+    scoring.repeats = repeats;
     match fitted_batch {
         // an in-memory run scores the rows it was fitted on: the fit's scores are reused
         Some(WholeBatch { batch, set_aside }) => {
@@ -460,6 +462,8 @@ struct Scoring<'a> {
     keep: RowFilter,
     /// What the detectors were fitted on, when a `fit:` section chose it.
     fitted_on: Option<FittedOn>,
+    /// Per detector, the metrics of its fits with the seeds after the first (`repeat:`).
+    repeats: Vec<Vec<Option<DetectorMetrics>>>,
 }
 
 impl<'a> Scoring<'a> {
@@ -489,6 +493,7 @@ impl<'a> Scoring<'a> {
             geo: context::load_geo(config)?,
             keep: RowFilter::default(),
             fitted_on: None,
+            repeats: Vec::new(),
         })
     }
 
@@ -637,6 +642,9 @@ impl<'a> Scoring<'a> {
         let intel = self.pipeline.spec.context.intel.as_deref();
         let (mut model, mut notes) = self.accumulator.finish(&typical, &internal, intel)?;
         model.data.fitted_on = self.fitted_on;
+        for (summary, seeds) in model.detectors.iter_mut().zip(self.repeats) {
+            stages::with_repeats(summary, seeds);
+        }
         notes.extend(missing_notes(&self.config.data, &self.missing));
         Ok((model, notes, self.seconds))
     }

@@ -20,7 +20,8 @@ use webthreat_detectors::FittedDetector;
 use webthreat_ingest::RejectedRow;
 use webthreat_ingest::timestamp::format_epoch_ms;
 use webthreat_report::{
-    CurvePoint, ReportModel, csv_cell, render_html, render_markdown, render_plots,
+    CurvePoint, DetectorMetrics, DetectorSummary, ReportModel, csv_cell, render_html,
+    render_markdown, render_plots,
 };
 
 /// Decimals kept for every float in `metrics.json` (fixed precision, stable across platforms).
@@ -180,6 +181,25 @@ pub struct DetectorMetricsFile {
     /// F1 of the flags (labels only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub f1: Option<f64>,
+    /// With `repeat:`, the seeds the metrics above are the mean over.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub repeats: Option<usize>,
+    /// With `repeat:`, `<metric>_sd`, `<metric>_min` and `<metric>_max` of every metric.
+    #[serde(flatten, default)]
+    pub spread: BTreeMap<String, f64>,
+}
+
+/// `<metric>_sd`, `_min` and `_max` of a repeated detector's metrics (none without repeats).
+fn spread_keys(d: &DetectorSummary) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for (name, metric) in DetectorMetrics::REPEATED {
+        if let Some(s) = d.spread(metric) {
+            out.insert(format!("{name}_sd"), fixed(s.sd));
+            out.insert(format!("{name}_min"), fixed(s.min));
+            out.insert(format!("{name}_max"), fixed(s.max));
+        }
+    }
+    out
 }
 
 fn fixed(v: f64) -> f64 {
@@ -205,6 +225,8 @@ impl MetricsFile {
                         precision: m.map(|m| fixed(m.precision)),
                         recall: m.map(|m| fixed(m.recall)),
                         f1: m.map(|m| fixed(m.f1)),
+                        repeats: (!d.repeats.is_empty()).then_some(d.repeats.len()),
+                        spread: spread_keys(d),
                     },
                 )
             })

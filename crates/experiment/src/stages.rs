@@ -12,7 +12,7 @@ use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::{FittedDetector, Reads};
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
 use webthreat_ingest::{ColumnSummary, LogTable, RowFilter, SourceSpec, canonical};
-use webthreat_report::FittedOn;
+use webthreat_report::{DetectorMetrics, DetectorSummary, FittedOn, MetricOf, Ranking, confusion};
 
 /// The configured features or the format's default ones, less `features_exclude`; `None`
 /// when they are every suitable numeric column of the table (known once it is read).
@@ -182,6 +182,9 @@ pub(crate) struct Fit {
     pub typical: Vec<f64>,
     /// What the detectors adjusted while fitting (a clamped `max_samples`, a subsample).
     pub notes: Vec<String>,
+    /// With `repeat:` and labels, each detector's metrics on the fit rows for the seeds after
+    /// the first (the first seed's come from the scoring loop).
+    pub repeats: Vec<Vec<Option<DetectorMetrics>>>,
 }
 
 /// The listed features of `raw` (all its columns but the rule features), unscaled: what the
@@ -233,6 +236,7 @@ pub(crate) fn fit(
     let mut detectors = Vec::with_capacity(config.detectors.len());
     let mut training_scores = Vec::with_capacity(config.detectors.len());
     let mut notes = Vec::new();
+    let mut repeats = Vec::with_capacity(config.detectors.len());
     for detector in &config.detectors {
         let _stage = StageProgress::start(format!(
             "fitting {} on {} rows",
@@ -244,8 +248,18 @@ pub(crate) fn fit(
         let medians = scaled_medians
             .clone()
             .filter(|_| reads == Reads::ScaledFeatures);
-        let trained = webthreat_detectors::train(detector, &input, config.seed, medians)
+        let trained = webthreat_detectors::train(detector, &input, config.seed, medians.clone())
             .map_err(|e| detector_error(detector.name(), e))?;
+        let mut seeds = Vec::new();
+        if let Some(labels) = raw.labels().filter(|_| config.repeat > 1) {
+            for r in 1..config.repeat as u64 {
+                let again =
+                    webthreat_detectors::train(detector, &input, config.seed + r, medians.clone())
+                        .map_err(|e| detector_error(detector.name(), e))?;
+                seeds.push(seed_metrics(&again, labels)?);
+            }
+        }
+        repeats.push(seeds);
         detectors.push(trained.detector);
         training_scores.push((trained.scores, trained.sorted_scores));
         notes.extend(trained.notes);
@@ -257,7 +271,57 @@ pub(crate) fn fit(
         training_scores,
         typical,
         notes,
+        repeats,
     })
+}
+
+/// Sets a detector's repeats: its first seed's metrics (from the scoring loop) then `seeds`'
+/// (those that could be ranked), and its metrics to their mean (the confusion counts stay the
+/// first seed's). Nothing changes without repeats or without metrics.
+pub(crate) fn with_repeats(summary: &mut DetectorSummary, seeds: Vec<Option<DetectorMetrics>>) {
+    let Some(first) = summary.metrics else {
+        return;
+    };
+    if seeds.is_empty() {
+        return;
+    }
+    let all: Vec<DetectorMetrics> = std::iter::once(first)
+        .chain(seeds.into_iter().flatten())
+        .collect();
+    let mean = |metric: MetricOf| all.iter().map(metric).sum::<f64>() / all.len() as f64;
+    summary.metrics = Some(DetectorMetrics {
+        roc_auc: mean(|m| m.roc_auc),
+        pr_auc: mean(|m| m.pr_auc),
+        precision: mean(|m| m.precision),
+        recall: mean(|m| m.recall),
+        f1: mean(|m| m.f1),
+        confusion: first.confusion,
+    });
+    summary.repeats = all;
+}
+
+/// A fit's metrics against the labels of the rows it was fitted on (`None` when they hold one
+/// class only: nothing to rank).
+fn seed_metrics(
+    trained: &webthreat_detectors::Trained,
+    labels: &[bool],
+) -> Result<Option<DetectorMetrics>, ExperimentError> {
+    if labels.iter().all(|&l| l) || !labels.iter().any(|&l| l) {
+        return Ok(None);
+    }
+    let report = |e: webthreat_report::EvalError| ExperimentError::Report(e.to_string());
+    let ranking =
+        Ranking::compute_sorted(&trained.scores, labels, &trained.sorted_scores).map_err(report)?;
+    let flags = trained.detector.flags(&trained.scores);
+    let confusion = confusion(&flags, labels).map_err(report)?;
+    Ok(Some(DetectorMetrics {
+        roc_auc: ranking.roc_auc,
+        pr_auc: ranking.average_precision,
+        precision: confusion.precision(),
+        recall: confusion.recall(),
+        f1: confusion.f1(),
+        confusion,
+    }))
 }
 
 /// Scores a batch with every detector (`raw`: its features, `scaled`: its listed features

@@ -31,7 +31,8 @@ pub use histogram::{
 pub use model::{
     AgreementMatrix, BeaconRow, BeaconSection, DataSummary, DetectorMetrics, DetectorSummary,
     EntitySummary, FeatureExplanation, FittedOn, FlaggedRow, GraphData, GraphEdge, GraphNode,
-    IntelListSummary, IntelMatchRow, IntelSection, PlotData, ReportModel, TimeBucket, Unit,
+    IntelListSummary, IntelMatchRow, IntelSection, MetricOf, PlotData, ReportModel, Spread,
+    TimeBucket, Unit,
 };
 pub use plots::{PlotFile, PlotKind, PlotSpec, plot_specs, render_plots};
 pub use render::{render_html, render_markdown};

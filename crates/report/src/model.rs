@@ -139,6 +139,65 @@ pub struct DetectorSummary {
     pub pr_curve: Vec<CurvePoint>,
     /// Histogram of this detector's scores (for the score histogram plot).
     pub score_histogram: Option<Histogram>,
+    /// With `repeat:`, the metrics of every seed (the run's seed first); `metrics` is then
+    /// their mean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<DetectorMetrics>,
+}
+
+/// Reads one metric of a detector's metrics.
+pub type MetricOf = fn(&DetectorMetrics) -> f64;
+
+impl DetectorMetrics {
+    /// The metrics that are means over seeds with `repeat:`, by their `metrics.json` names.
+    pub const REPEATED: [(&'static str, MetricOf); 5] = [
+        ("roc_auc", |m| m.roc_auc),
+        ("pr_auc", |m| m.pr_auc),
+        ("precision", |m| m.precision),
+        ("recall", |m| m.recall),
+        ("f1", |m| m.f1),
+    ];
+}
+
+/// Mean, sample standard deviation, minimum and maximum of one metric over seeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one value).
+    pub sd: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values` (at least one).
+    pub fn of(values: &[f64]) -> Spread {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        Spread {
+            mean,
+            sd: if values.len() > 1 {
+                (ss / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            },
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+}
+
+impl DetectorSummary {
+    /// The spread over seeds of one metric (`metric` reads it from a seed's metrics), when
+    /// the run repeated its detectors.
+    pub fn spread(&self, metric: impl Fn(&DetectorMetrics) -> f64) -> Option<Spread> {
+        (!self.repeats.is_empty())
+            .then(|| Spread::of(&self.repeats.iter().map(metric).collect::<Vec<_>>()))
+    }
 }
 
 /// Metrics of one detector against ground-truth labels.

@@ -12,7 +12,7 @@
 mod network;
 
 use crate::escape::{base64_encode, html_escape, markdown_escape};
-use crate::model::{DetectorSummary, FlaggedRow, ReportModel};
+use crate::model::{DetectorMetrics, DetectorSummary, FlaggedRow, ReportModel};
 use crate::plots::PlotFile;
 use crate::units::format_value;
 use std::fmt::Write;
@@ -136,21 +136,37 @@ fn detector_row(detector: &DetectorSummary, with_metrics: bool) -> Vec<String> {
     ];
     if with_metrics {
         match &detector.metrics {
-            Some(m) => row.extend([
-                fixed(m.roc_auc),
-                fixed(m.pr_auc),
-                fixed(m.precision),
-                fixed(m.recall),
-                fixed(m.f1),
-                m.confusion.tp.to_string(),
-                m.confusion.fp.to_string(),
-                m.confusion.tn.to_string(),
-                m.confusion.fn_.to_string(),
-            ]),
+            Some(m) => {
+                // with repeats: the mean over seeds ± their standard deviation
+                row.extend(DetectorMetrics::REPEATED.iter().map(|&(_, metric)| {
+                    match detector.spread(metric) {
+                        Some(s) => format!("{} ± {}", fixed(s.mean), fixed(s.sd)),
+                        None => fixed(metric(m)),
+                    }
+                }));
+                row.extend([
+                    m.confusion.tp.to_string(),
+                    m.confusion.fp.to_string(),
+                    m.confusion.tn.to_string(),
+                    m.confusion.fn_.to_string(),
+                ]);
+            }
             None => row.extend(std::iter::repeat_n(NOT_AVAILABLE.to_string(), 9)),
         }
     }
     row
+}
+
+/// What repeated fits mean for the Detectors table, when the run repeated them.
+fn repeats_note(model: &ReportModel) -> Option<String> {
+    let n = model.detectors.iter().map(|d| d.repeats.len()).max()?;
+    (n > 1).then(|| {
+        format!(
+            "Each detector was fitted with {n} seeds: ROC AUC, PR AUC, precision, recall and F1 \
+             are their mean ± sample standard deviation; thresholds, flags, scores and \
+             explanations are those of the first seed."
+        )
+    })
 }
 
 fn detectors_section(model: &ReportModel) -> Section {
@@ -182,7 +198,10 @@ fn detectors_section(model: &ReportModel) -> Section {
         .collect();
     Section {
         heading: "Detectors".into(),
-        note: model.data.label_warning(),
+        note: [model.data.label_warning(), repeats_note(model)]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| format!("{a} {b}")),
         table: Some(table),
         rest: Vec::new(),
     }

@@ -61,6 +61,7 @@ fn detector(name: &str, offset: usize) -> DetectorSummary {
         }),
         roc_curve: ranking.roc_curve,
         pr_curve: ranking.pr_curve,
+        repeats: Vec::new(),
     }
 }
 
