@@ -76,6 +76,8 @@ pub enum PlotKind {
     BeaconIntervals,
     /// The source -> destination graph of flagged traffic.
     CommunicationGraph,
+    /// ROC AUC of every seed of repeated detectors, with their mean.
+    SeedSpread,
 }
 
 impl PlotKind {
@@ -225,6 +227,13 @@ pub fn plot_specs(model: &ReportModel) -> Vec<PlotSpec> {
             PlotKind::PrCurves,
         ));
     }
+    if model.detectors.iter().any(|d| d.repeats.len() > 1) {
+        specs.push(spec(
+            "seed_spread".into(),
+            "ROC AUC of every seed",
+            PlotKind::SeedSpread,
+        ));
+    }
     if model.beacons.as_ref().is_some_and(|b| !b.pairs.is_empty()) {
         specs.push(spec(
             BEACON_PLOT.into(),
@@ -340,7 +349,77 @@ where
             Some(graph) => graph::draw_graph(root, graph, title),
             None => Ok(()),
         },
+        PlotKind::SeedSpread => draw_seed_spread(root, model, title),
     }
+}
+
+/// One column per repeated detector: a point per seed's ROC AUC and a red bar at their mean.
+fn draw_seed_spread<DB>(
+    root: &DrawingArea<DB, Shift>,
+    model: &ReportModel,
+    title: &str,
+) -> DrawResult
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let repeated: Vec<(&str, Vec<f64>)> = (model.detectors.iter())
+        .filter(|d| d.repeats.len() > 1)
+        .map(|d| {
+            let values = d
+                .repeats
+                .iter()
+                .map(|m| m.roc_auc)
+                .filter(|v| v.is_finite());
+            (d.name.as_str(), values.collect())
+        })
+        .collect();
+    let all = || repeated.iter().flat_map(|(_, v)| v.iter().copied());
+    let lo = all().fold(1.0f64, f64::min).clamp(0.0, 1.0);
+    let hi = all().fold(0.0f64, f64::max).clamp(0.0, 1.0);
+    let pad = ((hi - lo) * 0.1).max(0.005);
+    let (lo, hi) = ((lo - pad).max(0.0), (hi + pad).min(1.0));
+    let n = repeated.len();
+    let names: Vec<String> = repeated
+        .iter()
+        .map(|(name, _)| plot_text(name).into_owned())
+        .collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, caption_font())
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..hi)?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            match (i - x).abs() < 1e-9 && i >= 0.0 {
+                true => names.get(i as usize).cloned().unwrap_or_default(),
+                false => String::new(),
+            }
+        })
+        .y_desc("ROC AUC")
+        .disable_x_mesh()
+        .label_style((FONT_FAMILY, 14))
+        .draw()?;
+    for (i, (_, values)) in repeated.iter().enumerate() {
+        let x = i as f64;
+        chart.draw_series(
+            values
+                .iter()
+                .map(|&v| Circle::new((x, v), 4, BAR_BLUE.filled())),
+        )?;
+        if !values.is_empty() {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x - 0.25, mean), (x + 0.25, mean)],
+                SUSPICIOUS_RED.stroke_width(3),
+            )))?;
+        }
+    }
+    Ok(())
 }
 
 /// Model text made safe to draw: control and bidirectional characters escaped by
@@ -845,6 +924,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DetectorMetrics;
     use crate::test_fixture::sample_model;
     use std::sync::mpsc::{self, RecvTimeoutError};
     use std::time::{Duration, Instant};
@@ -1162,6 +1242,28 @@ mod tests {
         );
         assert!(svg(&histogram).contains("Score distribution: det0\\u{1b}[2J"));
         assert!(svg("roc_curves").contains("det1\\u{1b}[2J"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn repeated_detectors_draw_every_seed_with_hostile_names() {
+        let mut model = crate::test_fixture::control_text_model();
+        let base = model.detectors[0].metrics.expect("fixture metrics");
+        model.detectors[0].repeats = (0..10)
+            .map(|k| DetectorMetrics {
+                roc_auc: 0.9 + 0.005 * k as f64,
+                ..base
+            })
+            .collect();
+        model.detectors[0].name = "iforest\u{1b}[2J".into();
+        let names: Vec<String> = plot_specs(&model).into_iter().map(|s| s.name).collect();
+        assert!(names.contains(&"seed_spread".to_string()), "{names:?}");
+        let (plots, dir) = render_within_deadline(model, "seeds");
+        let plot = plots.iter().find(|p| p.spec.name == "seed_spread").unwrap();
+        check_well_formed_xml(&plot.svg).unwrap();
+        assert!(plot.svg.contains("\\u{1b}[2J"), "the name is drawn escaped");
+        // ten seeds and their mean
+        assert!(plot.svg.matches("<circle").count() >= 10);
         let _ = std::fs::remove_dir_all(dir);
     }
 
