@@ -144,27 +144,22 @@ fn a_time_split_fits_on_the_earlier_rows_and_scores_the_later_ones_streamed_or_n
 #[test]
 fn fit_sections_that_cannot_work_are_config_errors() {
     let path = Path::new("configs/iforest.yaml");
-    for (set, expected) in [
+    for (overrides, expected) in [
         (
-            "fit.before=yesterday",
+            &["fit.before=yesterday", "fit.label=normal"][..],
             "fit: before `yesterday`: expected an ISO-8601",
         ),
-        ("fit.label=attack", "unknown variant `attack`"),
+        (&["fit.label=attack"], "unknown variant `attack`"),
         (
-            "detectors=[{kind: beacon}]",
+            &["detectors=[{kind: beacon}]", "fit.label=normal"],
             "a beacon analysis scores the pairs of the log it is given",
         ),
     ] {
-        let overrides = vec![set.to_string(), "fit.label=normal".to_string()];
-        let overrides = if set.starts_with("fit.label") {
-            vec![set.to_string()]
-        } else {
-            overrides
-        };
+        let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
         let err = webthreat_experiment::ExperimentConfig::load(path, &overrides, None)
             .unwrap_err()
             .to_string();
-        assert!(err.contains(expected), "{set}: {err}");
+        assert!(err.contains(expected), "{overrides:?}: {err}");
     }
 }
 

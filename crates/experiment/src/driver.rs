@@ -264,17 +264,28 @@ fn fit_stage(
     let table = chosen
         .filter(|t| t.rows() > 0)
         .ok_or_else(|| no_rows_to_fit(config))?;
-    let mut spec = feature_spec(config, &table)?;
-    let mut counter = CategoryCounter::new(spec.categorical_columns());
-    counter.add(&table)?;
-    spec.vocabularies = counter.finish();
-    spec.context = context::row_context(context::load_intel(config)?, None);
+    let spec = table_spec(config, &table)?;
     let raw = build_matrix(&table, &spec)?;
     seconds.features = clock.elapsed().as_secs_f64();
     let clock = Instant::now();
     let fit = stages::fit(config, spec, &raw)?;
     seconds.fit = clock.elapsed().as_secs_f64();
     Ok((fit, None))
+}
+
+/// The feature spec of a whole table fitted on: its features, the vocabularies of its
+/// categorical ones and its row context (intel lists, and its pairs when a feature needs them).
+fn table_spec(config: &ExperimentConfig, table: &LogTable) -> Result<FeatureSpec, ExperimentError> {
+    let mut spec = feature_spec(config, table)?;
+    let mut counter = CategoryCounter::new(spec.categorical_columns());
+    counter.add(table)?;
+    spec.vocabularies = counter.finish();
+    let mut analysis = context::pair_analysis(config, context::needs_beacons(config, Some(&spec)))?;
+    if let Some(analysis) = &mut analysis {
+        analysis.add(table)?;
+    }
+    spec.context = context::row_context(context::load_intel(config)?, analysis);
+    Ok(spec)
 }
 
 /// Fits on every row of a whole log, returning its batch to be scored without building it
@@ -290,16 +301,7 @@ fn fit_whole_log(
         let _stage = StageProgress::start("building features");
         let set_aside = SetAside::take(&mut table);
         if table.rows() > 0 {
-            let mut spec = feature_spec(config, &table)?;
-            let mut counter = CategoryCounter::new(spec.categorical_columns());
-            counter.add(&table)?;
-            spec.vocabularies = counter.finish();
-            let mut analysis =
-                context::pair_analysis(config, context::needs_beacons(config, Some(&spec)))?;
-            if let Some(analysis) = &mut analysis {
-                analysis.add(&table)?;
-            }
-            spec.context = context::row_context(context::load_intel(config)?, analysis);
+            let spec = table_spec(config, &table)?;
             whole = Some((Batch::build(config, &table, &spec)?, spec, set_aside));
         }
         Ok(())

@@ -12,7 +12,9 @@ use webthreat_core::stats::{Middle, column_middles};
 use webthreat_detectors::{FittedDetector, Reads};
 use webthreat_features::{FeatureSpec, LogColumns, Scaler, build_matrix, numeric_columns};
 use webthreat_ingest::{ColumnSummary, LogTable, RowFilter, SourceSpec, canonical};
-use webthreat_report::{DetectorMetrics, DetectorSummary, FittedOn, MetricOf, Ranking, confusion};
+use webthreat_report::{
+    DetectorMetrics, DetectorSummary, FittedOn, MetricOf, Ranking, Spread, confusion,
+};
 
 /// The configured features or the format's default ones, less `features_exclude`; `None`
 /// when they are every suitable numeric column of the table (known once it is read).
@@ -288,7 +290,7 @@ pub(crate) fn with_repeats(summary: &mut DetectorSummary, seeds: Vec<Option<Dete
     let all: Vec<DetectorMetrics> = std::iter::once(first)
         .chain(seeds.into_iter().flatten())
         .collect();
-    let mean = |metric: MetricOf| all.iter().map(metric).sum::<f64>() / all.len() as f64;
+    let mean = |metric: MetricOf| Spread::of(&all.iter().map(metric).collect::<Vec<_>>()).mean;
     summary.metrics = Some(DetectorMetrics {
         roc_auc: mean(|m| m.roc_auc),
         pr_auc: mean(|m| m.pr_auc),

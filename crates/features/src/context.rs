@@ -169,8 +169,9 @@ impl PairAnalysis {
         let (source, destination) = match &self.internal {
             None => (true, true),
             Some(internal) => {
-                let inside = parse_ip(ip).is_some_and(|a| internal.contains(a));
-                (inside, !inside && !is_local_scope(ip))
+                let address = parse_ip(ip);
+                let inside = address.is_some_and(|a| internal.contains(a));
+                (inside, !inside && !address.is_some_and(is_local_scope))
             }
         };
         let k = self.addresses.len() as u32;
@@ -204,11 +205,10 @@ impl PairAnalysis {
 
 /// Whether `ip` is a multicast or broadcast address: never an external host, whatever the
 /// internal networks (LLMNR and mDNS queries to 224.0.0.252 repeat on a timer too).
-fn is_local_scope(ip: &str) -> bool {
-    match parse_ip(ip) {
-        Some(IpAddr::V4(v4)) => v4.is_multicast() || v4.is_broadcast(),
-        Some(IpAddr::V6(v6)) => v6.is_multicast(),
-        None => false,
+fn is_local_scope(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
+        IpAddr::V6(v6) => v6.is_multicast(),
     }
 }
 
