@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use webthreat_core::text::visible;
 use webthreat_experiment::{
-    ExperimentConfig, RunOptions, RunOutcome, RunStore, StreamingOptions, compare, run,
+    ExperimentConfig, RunOptions, RunOutcome, RunStore, StreamingOptions, compare, run, run_plan,
     score_with_run,
 };
 
@@ -31,7 +31,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run experiments: ingest, features, detectors, evaluation, report; one run directory each.
+    /// Run experiments: ingest, features, detectors, evaluation, report; one run directory each
+    /// (a config with `sweep:` or `suite:` makes one run per combination and data set, and a
+    /// ranked summary under `<out>/<experiment>/summaries/`).
     Run {
         /// Experiment config files (YAML).
         #[arg(required = true)]
@@ -213,11 +215,19 @@ fn run_command() -> Result<()> {
                     data_overridden: data.is_some(),
                     record_git,
                 };
-                let outcome = run(&config, &options).with_context(|| {
-                    format!("experiment `{}` ({})", config.name, path.display())
-                })?;
-                print_summary(&config.name, &outcome);
-                last = Some(outcome.dir);
+                let context = || format!("experiment `{}` ({})", config.name, path.display());
+                if config.is_plan() {
+                    let plan = run_plan(&config, &options, |label, outcome| {
+                        print_summary(&format!("{} [{}]", config.name, visible(label)), outcome);
+                    })
+                    .with_context(context)?;
+                    print!("\n{}", plan.summary.markdown());
+                    last = Some(plan.dir);
+                } else {
+                    let outcome = run(&config, &options).with_context(context)?;
+                    print_summary(&config.name, &outcome);
+                    last = Some(outcome.dir);
+                }
             }
             if let Some(dir) = last {
                 println!("{}", dir.display());

@@ -294,6 +294,9 @@ fn experiment_config(
         scaling: Scaling::Standard,
         detectors: vec![detector.clone()],
         repeat: 1,
+        sweep: Default::default(),
+        suite: Vec::new(),
+        rank_by: Default::default(),
         fit: None,
         intel: Default::default(),
         report: ReportOptions {

@@ -8,7 +8,10 @@ use crate::store::{RunRef, RunStore};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use webthreat_report::{DetectorSummary, ReportModel, markdown_escape, render_plots};
+use webthreat_report::noise::{SIGNIFICANCE, Seeded, difference};
+use webthreat_report::{
+    DetectorMetrics, DetectorSummary, ReportModel, markdown_escape, render_plots,
+};
 
 /// One line of `xtask list`.
 #[derive(Debug, Clone)]
@@ -122,7 +125,7 @@ pub fn compare(
         .map(|r| format!("{}/{}", r.experiment, r.id))
         .collect();
     let mut params: Vec<BTreeMap<String, String>> = Vec::new();
-    let mut metrics: Vec<BTreeMap<String, f64>> = Vec::new();
+    let mut metrics: Vec<(RunRecord, MetricsFile)> = Vec::new();
     for run in &runs {
         let config = ExperimentConfig::load(&run.dir.join("config.yaml"), &[], None)?;
         let value = serde_yaml::to_value(&config).map_err(|e| ExperimentError::BadRun {
@@ -132,8 +135,7 @@ pub fn compare(
         let mut flat = BTreeMap::new();
         flatten_yaml("", &value, &mut flat);
         params.push(flat);
-        let (_, m) = outputs::read_run(&run.dir)?;
-        metrics.push(flatten_metrics(&m));
+        metrics.push(outputs::read_run(&run.dir)?);
     }
 
     let mut md = String::from("# Run comparison\n\n");
@@ -172,20 +174,8 @@ pub fn compare(
     }
     md.push_str("## Metrics (delta against the first run)\n\n");
     header(&mut md, "metric");
-    let keys: std::collections::BTreeSet<&String> = metrics.iter().flat_map(|m| m.keys()).collect();
-    for k in keys {
-        let _ = write!(md, "| {} |", markdown_escape(k));
-        let base = metrics[0].get(k);
-        for (i, m) in metrics.iter().enumerate() {
-            let cell = match (m.get(k), base) {
-                (Some(v), Some(b)) if i > 0 => format!("{} ({})", number(*v), signed(v - b)),
-                (Some(v), _) => number(*v),
-                (None, _) => "-".into(),
-            };
-            let _ = write!(md, " {cell} |");
-        }
-        md.push('\n');
-    }
+    md.push_str(&metric_rows(&metrics));
+    md.push_str(&noise_note(&metrics, &labels));
 
     std::fs::create_dir_all(out_dir).map_err(|source| ExperimentError::Io {
         path: out_dir.to_path_buf(),
@@ -280,22 +270,104 @@ fn flatten_yaml(prefix: &str, v: &serde_yaml::Value, out: &mut BTreeMap<String, 
     }
 }
 
-fn flatten_metrics(m: &MetricsFile) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    out.insert("rows".to_string(), m.rows as f64);
-    for (name, d) in &m.detectors {
-        let mut put = |k: &str, v: Option<f64>| {
-            if let Some(v) = v {
-                out.insert(format!("{name}.{k}"), v);
+/// The metrics table's rows: rows analysed, then per detector its counts and quality metrics;
+/// quality metrics with their seed spread, and each delta with how it compares with seed noise.
+fn metric_rows<'a>(runs: &'a [(RunRecord, MetricsFile)]) -> String {
+    let mut out = String::new();
+    let plain = |out: &mut String, key: &str, values: Vec<Option<f64>>| {
+        let _ = write!(out, "| {} |", markdown_escape(key));
+        for (i, v) in values.iter().enumerate() {
+            let cell = match (v, values[0]) {
+                (Some(v), Some(b)) if i > 0 => format!("{} ({})", number(*v), signed(v - b)),
+                (Some(v), _) => number(*v),
+                (None, _) => "-".into(),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    };
+    plain(
+        &mut out,
+        "rows",
+        runs.iter().map(|(_, m)| Some(m.rows as f64)).collect(),
+    );
+    let names: std::collections::BTreeSet<&String> =
+        runs.iter().flat_map(|(_, m)| m.detectors.keys()).collect();
+    for name in names {
+        let detector = |m: &'a MetricsFile| m.detectors.get(name);
+        plain(
+            &mut out,
+            &format!("{name}.flagged"),
+            runs.iter()
+                .map(|(_, m)| detector(m).map(|d| d.flagged as f64))
+                .collect(),
+        );
+        plain(
+            &mut out,
+            &format!("{name}.threshold"),
+            runs.iter()
+                .map(|(_, m)| detector(m).map(|d| d.threshold))
+                .collect(),
+        );
+        for (metric, _) in DetectorMetrics::REPEATED {
+            let cells: Vec<Option<(String, f64, Seeded)>> = runs
+                .iter()
+                .map(|(r, m)| {
+                    let d = detector(m)?;
+                    let mean = d.metric(metric)?;
+                    let text = match d.spread.get(&format!("{metric}_sd")) {
+                        Some(sd) => format!("{} ± {sd:.4}", number(mean)),
+                        None => number(mean),
+                    };
+                    Some((text, mean, d.seeded(metric, r.seed)?))
+                })
+                .collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
             }
-        };
-        put("flagged", Some(d.flagged as f64));
-        put("threshold", Some(d.threshold));
-        put("roc_auc", d.roc_auc);
-        put("pr_auc", d.pr_auc);
-        put("precision", d.precision);
-        put("recall", d.recall);
-        put("f1", d.f1);
+            let _ = write!(out, "| {} |", markdown_escape(&format!("{name}.{metric}")));
+            for (i, cell) in cells.iter().enumerate() {
+                let text = match (cell, &cells[0]) {
+                    (None, _) => "-".into(),
+                    (Some((text, mean, seeds)), Some((_, base_mean, base_seeds))) if i > 0 => {
+                        let verdict = difference(base_seeds, seeds).1;
+                        format!(
+                            "{text} ({}, {})",
+                            signed(mean - base_mean),
+                            verdict.describe()
+                        )
+                    }
+                    (Some((text, ..)), _) => text.clone(),
+                };
+                let _ = write!(out, " {text} |");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// What the deltas' noise verdicts mean, and which runs a single seed leaves undecided.
+fn noise_note(runs: &[(RunRecord, MetricsFile)], labels: &[String]) -> String {
+    let single: Vec<&str> = runs
+        .iter()
+        .zip(labels)
+        .filter(|((_, m), _)| {
+            m.detectors
+                .values()
+                .any(|d| d.roc_auc.is_some() && d.per_seed.is_empty())
+        })
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let mut out = format!(
+        "\nQuality metrics are means ± sd over a run's seeds (`repeat:`). A delta is tested against seed noise: a paired t-test over the seeds both runs were fitted with (within noise when p ≥ {SIGNIFICANCE}), else whether the mean ± sd ranges overlap.\n"
+    );
+    if !single.is_empty() {
+        let _ = write!(
+            out,
+            "\n**{} fitted each detector with one seed**: a single seed cannot tell a difference from seed noise (ROC AUC moves by 0.02-0.03 between seeds on public benchmark tables). Run with `repeat: 5` or more to know.\n",
+            single.join(", ")
+        );
     }
     out
 }

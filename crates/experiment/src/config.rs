@@ -41,6 +41,17 @@ pub struct ExperimentConfig {
     /// mean (with sd, min and max); scores, flags and explanations come from the first seed.
     #[serde(default = "default_repeat", skip_serializing_if = "is_one")]
     pub repeat: usize,
+    /// Config keys (the paths `--set` takes) and the values to try: one run per combination,
+    /// and a summary ranking them.
+    #[serde(default, skip_serializing_if = "Sweep::is_empty")]
+    pub sweep: Sweep,
+    /// Data sets to run the experiment on (each sets `data.path`, and any keys under `set:`):
+    /// one run per data set, and a summary of detectors × data sets with average ranks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suite: Vec<SuiteEntry>,
+    /// The metric a sweep or suite summary ranks by.
+    #[serde(default, skip_serializing_if = "RankBy::is_default")]
+    pub rank_by: RankBy,
     /// What the detectors are fitted on, when not every row of the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitOptions>,
@@ -54,6 +65,71 @@ pub struct ExperimentConfig {
     /// whole log is read at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<StreamingOptions>,
+}
+
+/// The `sweep:` section: dotted config keys mapped to the values to try, in the written order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sweep(pub serde_yaml::Mapping);
+
+impl Sweep {
+    /// True when nothing is swept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One data set of a `suite:`: a path, or a path with a name and other keys set for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SuiteEntry {
+    /// The data set's `data.path`; its name is the file name without extensions.
+    Path(PathBuf),
+    /// A data set with its own keys.
+    Detailed {
+        /// The data set's `data.path`.
+        path: PathBuf,
+        /// Its name in the summary (default: the file name without extensions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Config keys set for this data set only (the paths `--set` takes).
+        #[serde(default, skip_serializing_if = "serde_yaml::Mapping::is_empty")]
+        set: serde_yaml::Mapping,
+    },
+}
+
+/// The metric summaries rank by (higher is better for each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    /// ROC AUC.
+    #[default]
+    RocAuc,
+    /// Average precision.
+    PrAuc,
+    /// Precision of the flags.
+    Precision,
+    /// Recall of the flags.
+    Recall,
+    /// F1 of the flags.
+    F1,
+}
+
+impl RankBy {
+    /// Its `metrics.json` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RankBy::RocAuc => "roc_auc",
+            RankBy::PrAuc => "pr_auc",
+            RankBy::Precision => "precision",
+            RankBy::Recall => "recall",
+            RankBy::F1 => "f1",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == RankBy::default()
+    }
 }
 
 /// The `fit:` section: the rows the scaler, the detectors and their thresholds are fitted on.
@@ -233,6 +309,12 @@ impl ExperimentConfig {
                 message,
             })?;
         if let Some(data) = data {
+            if !config.suite.is_empty() {
+                return Err(ExperimentError::Config {
+                    path: path.to_path_buf(),
+                    message: "suite: the config names its data sets; run it without --data".into(),
+                });
+            }
             config.data.path = data.to_path_buf();
         }
         if let Err(message) = config.validate() {
@@ -280,6 +362,8 @@ impl ExperimentConfig {
             "intel",
             "fit",
             "repeat",
+            "sweep",
+            "suite",
         ]
         .contains(&top)
         .then(|| top.to_string())
@@ -319,6 +403,15 @@ impl ExperimentConfig {
         }
         if self.detectors.is_empty() {
             return Err("detectors: list at least one detector".into());
+        }
+        if self.suite.is_empty() && self.data.path.as_os_str().is_empty() {
+            return Err(
+                "data: `path` names the log to analyse (or list data sets under `suite:`)".into(),
+            );
+        }
+        if self.is_plan() {
+            crate::plan::variants(self)?;
+            return Ok(());
         }
         let mut names: Vec<String> = Vec::new();
         for (i, d) in self.detectors.iter().enumerate() {
@@ -395,6 +488,11 @@ impl ExperimentConfig {
         Ok(())
     }
 
+    /// True when the config expands into several runs (a `sweep` or a `suite`).
+    pub fn is_plan(&self) -> bool {
+        !self.sweep.is_empty() || !self.suite.is_empty()
+    }
+
     /// The resolved config as YAML (defaults filled in), for the run directory.
     pub fn to_yaml(&self) -> Result<String, ExperimentError> {
         serde_yaml::to_string(self).map_err(|e| ExperimentError::Config {
@@ -454,6 +552,16 @@ fn apply_override(root: &mut serde_yaml::Value, assignment: &str) -> Result<(), 
         .ok_or_else(|| format!("--set `{assignment}`: expected key=value, e.g. seed=7"))?;
     let new: serde_yaml::Value = serde_yaml::from_str(raw)
         .map_err(|e| format!("--set `{assignment}`: value is not valid YAML: {e}"))?;
+    set_key(root, key, new)
+}
+
+/// Sets the dotted key `a.b.0.c` of a YAML value (creating mappings on the way, never list
+/// items).
+pub(crate) fn set_key(
+    root: &mut serde_yaml::Value,
+    key: &str,
+    new: serde_yaml::Value,
+) -> Result<(), String> {
     let mut node = root;
     let parts: Vec<&str> = key.split('.').collect();
     for (depth, part) in parts.iter().enumerate() {
@@ -490,7 +598,7 @@ fn apply_override(root: &mut serde_yaml::Value, assignment: &str) -> Result<(), 
             }
         };
     }
-    Err(format!("--set `{assignment}`: empty key"))
+    Err(format!("--set `{key}`: empty key"))
 }
 
 #[cfg(test)]

@@ -184,9 +184,49 @@ pub struct DetectorMetricsFile {
     /// With `repeat:`, the seeds the metrics above are the mean over.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub repeats: Option<usize>,
+    /// With `repeat:`, every seed's metrics (the run's seed first), for tests across runs.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub per_seed: Vec<SeedMetricsFile>,
     /// With `repeat:`, `<metric>_sd`, `<metric>_min` and `<metric>_max` of every metric.
     #[serde(flatten, default)]
     pub spread: BTreeMap<String, f64>,
+}
+
+/// One seed's metrics of a repeated detector in `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeedMetricsFile {
+    /// The seed the detector was fitted with.
+    pub seed: u64,
+    /// Every [`DetectorMetrics::REPEATED`] metric by name.
+    #[serde(flatten)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl DetectorMetricsFile {
+    /// A quality metric by its `metrics.json` name (the mean over seeds with repeats).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match name {
+            "roc_auc" => self.roc_auc,
+            "pr_auc" => self.pr_auc,
+            "precision" => self.precision,
+            "recall" => self.recall,
+            "f1" => self.f1,
+            _ => None,
+        }
+    }
+
+    /// A quality metric seed by seed: every seed's value with repeats, else the run's one
+    /// value under `seed`; `None` without labels.
+    pub fn seeded(&self, name: &str, seed: u64) -> Option<webthreat_report::noise::Seeded> {
+        let values = if self.per_seed.is_empty() {
+            vec![(seed, self.metric(name)?)]
+        } else {
+            (self.per_seed.iter())
+                .map(|s| Some((s.seed, *s.metrics.get(name)?)))
+                .collect::<Option<_>>()?
+        };
+        Some(webthreat_report::noise::Seeded { values })
+    }
 }
 
 /// `<metric>_sd`, `_min` and `_max` of a repeated detector's metrics (none without repeats).
@@ -208,7 +248,7 @@ fn fixed(v: f64) -> f64 {
 }
 
 impl MetricsFile {
-    fn from_model(model: &ReportModel) -> Self {
+    fn from_model(model: &ReportModel, seed: u64) -> Self {
         let detectors = model
             .detectors
             .iter()
@@ -226,6 +266,15 @@ impl MetricsFile {
                         recall: m.map(|m| fixed(m.recall)),
                         f1: m.map(|m| fixed(m.f1)),
                         repeats: (!d.repeats.is_empty()).then_some(d.repeats.len()),
+                        per_seed: (seed..)
+                            .zip(&d.repeats)
+                            .map(|(seed, m)| SeedMetricsFile {
+                                seed,
+                                metrics: (DetectorMetrics::REPEATED.iter())
+                                    .map(|(name, of)| (name.to_string(), fixed(of(m))))
+                                    .collect(),
+                            })
+                            .collect(),
                         spread: spread_keys(d),
                     },
                 )
@@ -286,7 +335,7 @@ pub(crate) fn write_models_and_report(
     write_file(&dir.join("config.yaml"), config.to_yaml()?)?;
     write_file(
         &dir.join("metrics.json"),
-        to_json(&MetricsFile::from_model(model))?,
+        to_json(&MetricsFile::from_model(model, config.seed))?,
     )?;
     write_file(
         &dir.join("models").join("features.json"),

@@ -212,6 +212,7 @@ pub const DEFAULT_NULL_VALUES: [&str; 3] = ["", "-", "(empty)"];
 pub struct SourceSpec {
     /// A file (plain, `.gz` or `.zst`, told apart by content), a directory of such files or a
     /// glob pattern; many files are read as one log in path order.
+    #[serde(default)]
     pub path: PathBuf,
     /// Source format.
     #[serde(default)]

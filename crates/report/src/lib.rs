@@ -10,6 +10,7 @@ pub mod escape;
 pub mod evaluate;
 pub mod histogram;
 pub mod model;
+pub mod noise;
 pub mod plots;
 pub mod render;
 #[cfg(test)]

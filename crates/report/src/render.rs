@@ -12,7 +12,8 @@
 mod network;
 
 use crate::escape::{base64_encode, html_escape, markdown_escape};
-use crate::model::{DetectorMetrics, DetectorSummary, FlaggedRow, ReportModel};
+use crate::model::{DetectorMetrics, DetectorSummary, FlaggedRow, ReportModel, Spread};
+use crate::noise::{SIGNIFICANCE, Seeded, difference};
 use crate::plots::PlotFile;
 use crate::units::format_value;
 use std::fmt::Write;
@@ -207,6 +208,60 @@ fn detectors_section(model: &ReportModel) -> Section {
     }
 }
 
+/// With repeats and two or more detectors with metrics: each detector's ROC AUC against the
+/// best one's, tested against seed noise over the seeds both were fitted with.
+fn versus_section(model: &ReportModel) -> Option<Section> {
+    let roc = |d: &DetectorSummary| {
+        (d.repeats.len() > 1).then(|| Seeded::from_first(0, d.repeats.iter().map(|m| m.roc_auc)))
+    };
+    let repeated: Vec<(&DetectorSummary, Seeded)> = (model.detectors.iter())
+        .filter_map(|d| Some((d, roc(d)?)))
+        .collect();
+    if repeated.len() < 2 {
+        return None;
+    }
+    let mean = |s: &Seeded| s.values.iter().map(|(_, v)| v).sum::<f64>() / s.values.len() as f64;
+    let (best, best_roc) = repeated
+        .iter()
+        .max_by(|a, b| mean(&a.1).total_cmp(&mean(&b.1)))?;
+    let mut table = Table::new(&[
+        ("Detector", false),
+        ("ROC AUC", true),
+        ("Against the best", false),
+    ]);
+    for (d, seeded) in &repeated {
+        let spread = Spread::of(&seeded.values.iter().map(|(_, v)| *v).collect::<Vec<_>>());
+        let against = if d.name == best.name {
+            "best".to_string()
+        } else {
+            let (delta, verdict) = difference(best_roc, seeded);
+            format!("{}, {}", signed_fixed(delta), verdict.describe())
+        };
+        table.rows.push(vec![
+            d.name.clone(),
+            format!("{} ± {}", fixed(spread.mean), fixed(spread.sd)),
+            against,
+        ]);
+    }
+    Some(Section {
+        heading: "Detectors against each other".into(),
+        note: Some(format!(
+            "Is one detector better than another on this data, or is the difference seed noise? Each detector's ROC AUC against the best one's ({}), over the same seeds: a paired t-test on the per-seed differences; within noise when p ≥ {SIGNIFICANCE}.",
+            best.name
+        )),
+        table: Some(table),
+        rest: Vec::new(),
+    })
+}
+
+fn signed_fixed(v: f64) -> String {
+    if v >= 0.0 {
+        format!("+{}", fixed(v))
+    } else {
+        fixed(v)
+    }
+}
+
 fn agreement_section(model: &ReportModel) -> Option<Section> {
     let matrix = model.agreement.as_ref()?;
     let mut columns = vec![("", false)];
@@ -315,6 +370,7 @@ fn entity_section(
 /// The report's sections, in order, for both output formats.
 fn sections(model: &ReportModel) -> Vec<Section> {
     let mut sections = vec![data_section(model), detectors_section(model)];
+    sections.extend(versus_section(model));
     sections.extend(agreement_section(model));
     sections.push(flagged_section(model));
     sections.extend(entity_section("Source IPs", "Source IP", &model.ip_summary));
