@@ -307,7 +307,7 @@ impl Summary {
                 (row.iter())
                     .map(|(text, bold)| match bold {
                         true => format!("**{}**", markdown_escape(text)),
-                        false => markdown_escape(text).into(),
+                        false => markdown_escape(text),
                     })
                     .collect::<Vec<_>>()
                     .join(" | ")
