@@ -956,6 +956,7 @@ mod tests {
                 "traffic_over_time",
                 "roc_curves",
                 "pr_curves",
+                "seed_spread",
             ]
         );
         assert!(plot_specs(&ReportModel::default()).is_empty());
@@ -1226,7 +1227,7 @@ mod tests {
     fn control_and_bidi_characters_in_plot_text_are_made_visible() {
         let model = crate::test_fixture::control_text_model();
         let (plots, dir) = render_within_deadline(model.clone(), "control-text");
-        assert_eq!(plots.len(), 11);
+        assert_eq!(plots.len(), 12);
         for plot in &plots {
             check_well_formed_xml(&plot.svg).unwrap_or_else(|e| panic!("{}: {e}", plot.spec.name));
             // plotters draws each text (a title, label, legend) as one line
