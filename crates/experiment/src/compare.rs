@@ -5,10 +5,11 @@ use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::outputs::{self, CURVES_FILE, Curves, MetricsFile, RunRecord};
 use crate::store::{RunRef, RunStore};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use webthreat_report::noise::{SIGNIFICANCE, Seeded, difference};
+use webthreat_report::noise::{SIGNIFICANCE, Seeded, Verdict, difference};
 use webthreat_report::{
     DetectorMetrics, DetectorSummary, ReportModel, markdown_escape, render_plots,
 };
@@ -81,15 +82,55 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into())
 }
 
-/// A comparison of runs, rendered as Markdown.
+/// A comparison of runs: its tables, and them rendered as Markdown.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     /// The runs, in argument order.
     pub runs: Vec<RunRef>,
+    /// The config keys whose values differ, with each run's value.
+    pub parameters: Vec<ParameterRow>,
+    /// Rows analysed, then per detector its counts and quality metrics, per run.
+    pub metrics: Vec<MetricRow>,
+    /// What the noise verdicts mean, and which runs one seed leaves undecided.
+    pub notes: Vec<String>,
     /// The Markdown text.
     pub markdown: String,
     /// Where the Markdown and plots were written.
     pub out_dir: PathBuf,
+}
+
+/// A config key whose value differs between the runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParameterRow {
+    /// Dotted key.
+    pub key: String,
+    /// Each run's value (`None` where the run's config lacks the key).
+    pub values: Vec<Option<String>>,
+}
+
+/// One metric across the runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricRow {
+    /// `rows`, or `<detector>.<metric>`.
+    pub key: String,
+    /// Each run's value (`None` where the run lacks it).
+    pub cells: Vec<Option<MetricCell>>,
+}
+
+/// One run's value of a metric.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricCell {
+    /// The value (the seeds' mean with repeats).
+    pub value: f64,
+    /// The seeds' standard deviation, with repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    /// The value minus the first run's (not for the first run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+    /// For quality metrics: how the delta compares with seed noise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Verdict>,
 }
 
 /// Compares runs named by arguments (run directories, `experiment/id` or experiment names).
@@ -137,6 +178,17 @@ pub fn compare(
         params.push(flat);
         metrics.push(outputs::read_run(&run.dir)?);
     }
+    let keys: std::collections::BTreeSet<&String> = params.iter().flat_map(|p| p.keys()).collect();
+    let parameters: Vec<ParameterRow> = keys
+        .into_iter()
+        .filter(|k| params.iter().any(|p| p.get(*k) != params[0].get(*k)))
+        .map(|k| ParameterRow {
+            key: k.clone(),
+            values: params.iter().map(|p| p.get(k).cloned()).collect(),
+        })
+        .collect();
+    let metric_rows = metric_rows(&metrics);
+    let notes = noise_notes(&metrics, &labels);
 
     let mut md = String::from("# Run comparison\n\n");
     let header = |md: &mut String, first: &str| {
@@ -150,23 +202,14 @@ pub fn compare(
         md.push('\n');
     };
     md.push_str("## Parameters that differ\n\n");
-    let keys: std::collections::BTreeSet<&String> = params.iter().flat_map(|p| p.keys()).collect();
-    let differing: Vec<&String> = keys
-        .into_iter()
-        .filter(|k| params.iter().any(|p| p.get(*k) != params[0].get(*k)))
-        .collect();
-    if differing.is_empty() {
+    if parameters.is_empty() {
         md.push_str("None: the resolved configs are identical.\n\n");
     } else {
         header(&mut md, "parameter");
-        for k in differing {
-            let _ = write!(md, "| {} |", markdown_escape(k));
-            for p in &params {
-                let _ = write!(
-                    md,
-                    " {} |",
-                    markdown_escape(p.get(k).map_or("-", String::as_str))
-                );
+        for row in &parameters {
+            let _ = write!(md, "| {} |", markdown_escape(&row.key));
+            for v in &row.values {
+                let _ = write!(md, " {} |", markdown_escape(v.as_deref().unwrap_or("-")));
             }
             md.push('\n');
         }
@@ -174,8 +217,16 @@ pub fn compare(
     }
     md.push_str("## Metrics (delta against the first run)\n\n");
     header(&mut md, "metric");
-    md.push_str(&metric_rows(&metrics));
-    md.push_str(&noise_note(&metrics, &labels));
+    for row in &metric_rows {
+        let _ = write!(md, "| {} |", markdown_escape(&row.key));
+        for cell in &row.cells {
+            let _ = write!(md, " {} |", cell.as_ref().map_or("-".into(), metric_text));
+        }
+        md.push('\n');
+    }
+    for note in &notes {
+        let _ = write!(md, "\n{note}\n");
+    }
 
     std::fs::create_dir_all(out_dir).map_err(|source| ExperimentError::Io {
         path: out_dir.to_path_buf(),
@@ -193,6 +244,9 @@ pub fn compare(
     outputs::write_file(&out_dir.join("comparison.md"), &md)?;
     Ok(Comparison {
         runs,
+        parameters,
+        metrics: metric_rows,
+        notes,
         markdown: md,
         out_dir: out_dir.to_path_buf(),
     })
@@ -272,83 +326,94 @@ fn flatten_yaml(prefix: &str, v: &serde_yaml::Value, out: &mut BTreeMap<String, 
 
 /// The metrics table's rows: rows analysed, then per detector its counts and quality metrics;
 /// quality metrics with their seed spread, and each delta with how it compares with seed noise.
-fn metric_rows<'a>(runs: &'a [(RunRecord, MetricsFile)]) -> String {
-    let mut out = String::new();
-    let plain = |out: &mut String, key: &str, values: Vec<Option<f64>>| {
-        let _ = write!(out, "| {} |", markdown_escape(key));
-        for (i, v) in values.iter().enumerate() {
-            let cell = match (v, values[0]) {
-                (Some(v), Some(b)) if i > 0 => format!("{} ({})", number(*v), signed(v - b)),
-                (Some(v), _) => number(*v),
-                (None, _) => "-".into(),
-            };
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
+fn metric_rows<'a>(runs: &'a [(RunRecord, MetricsFile)]) -> Vec<MetricRow> {
+    let mut rows = Vec::new();
+    let plain = |key: String, values: Vec<Option<f64>>| MetricRow {
+        key,
+        cells: (values.iter().enumerate())
+            .map(|(i, v)| {
+                v.map(|value| MetricCell {
+                    value,
+                    sd: None,
+                    delta: values[0].filter(|_| i > 0).map(|base| value - base),
+                    noise: None,
+                })
+            })
+            .collect(),
     };
-    plain(
-        &mut out,
-        "rows",
+    rows.push(plain(
+        "rows".into(),
         runs.iter().map(|(_, m)| Some(m.rows as f64)).collect(),
-    );
+    ));
     let names: std::collections::BTreeSet<&String> =
         runs.iter().flat_map(|(_, m)| m.detectors.keys()).collect();
     for name in names {
         let detector = |m: &'a MetricsFile| m.detectors.get(name);
-        plain(
-            &mut out,
-            &format!("{name}.flagged"),
-            runs.iter()
+        rows.push(plain(
+            format!("{name}.flagged"),
+            (runs.iter())
                 .map(|(_, m)| detector(m).map(|d| d.flagged as f64))
                 .collect(),
-        );
-        plain(
-            &mut out,
-            &format!("{name}.threshold"),
-            runs.iter()
+        ));
+        rows.push(plain(
+            format!("{name}.threshold"),
+            (runs.iter())
                 .map(|(_, m)| detector(m).map(|d| d.threshold))
                 .collect(),
-        );
+        ));
         for (metric, _) in DetectorMetrics::REPEATED {
-            let cells: Vec<Option<(String, f64, Seeded)>> = runs
+            let seeded: Vec<Option<(f64, Option<f64>, Seeded)>> = runs
                 .iter()
                 .map(|(r, m)| {
                     let d = detector(m)?;
-                    let mean = d.metric(metric)?;
-                    let text = match d.spread.get(&format!("{metric}_sd")) {
-                        Some(sd) => format!("{} ± {sd:.4}", number(mean)),
-                        None => number(mean),
-                    };
-                    Some((text, mean, d.seeded(metric, r.seed)?))
+                    let sd = d.spread.get(&format!("{metric}_sd")).copied();
+                    Some((d.metric(metric)?, sd, d.seeded(metric, r.seed)?))
                 })
                 .collect();
-            if cells.iter().all(Option::is_none) {
+            if seeded.iter().all(Option::is_none) {
                 continue;
             }
-            let _ = write!(out, "| {} |", markdown_escape(&format!("{name}.{metric}")));
-            for (i, cell) in cells.iter().enumerate() {
-                let text = match (cell, &cells[0]) {
-                    (None, _) => "-".into(),
-                    (Some((text, mean, seeds)), Some((_, base_mean, base_seeds))) if i > 0 => {
-                        let verdict = difference(base_seeds, seeds).1;
-                        format!(
-                            "{text} ({}, {})",
-                            signed(mean - base_mean),
-                            verdict.describe()
-                        )
-                    }
-                    (Some((text, ..)), _) => text.clone(),
-                };
-                let _ = write!(out, " {text} |");
-            }
-            out.push('\n');
+            let cells = (seeded.iter().enumerate())
+                .map(|(i, cell)| {
+                    let (value, sd, seeds) = cell.as_ref()?;
+                    let against = seeded[0].as_ref().filter(|_| i > 0);
+                    Some(MetricCell {
+                        value: *value,
+                        sd: *sd,
+                        delta: against.map(|(base, ..)| value - base),
+                        noise: against.map(|(_, _, base)| difference(base, seeds).1),
+                    })
+                })
+                .collect();
+            rows.push(MetricRow {
+                key: format!("{name}.{metric}"),
+                cells,
+            });
         }
     }
-    out
+    rows
+}
+
+/// `0.9209 ± 0.0137 (+0.0100, p = 0.031 over 5 paired seeds)`: a cell as Markdown shows it.
+fn metric_text(cell: &MetricCell) -> String {
+    let mut text = number(cell.value);
+    if let Some(sd) = cell.sd {
+        let _ = write!(text, " ± {sd:.4}");
+    }
+    match (cell.delta, cell.noise) {
+        (Some(delta), Some(noise)) => {
+            let _ = write!(text, " ({}, {})", signed(delta), noise.describe());
+        }
+        (Some(delta), None) => {
+            let _ = write!(text, " ({})", signed(delta));
+        }
+        _ => {}
+    }
+    text
 }
 
 /// What the deltas' noise verdicts mean, and which runs a single seed leaves undecided.
-fn noise_note(runs: &[(RunRecord, MetricsFile)], labels: &[String]) -> String {
+fn noise_notes(runs: &[(RunRecord, MetricsFile)], labels: &[String]) -> Vec<String> {
     let single: Vec<&str> = runs
         .iter()
         .zip(labels)
@@ -359,15 +424,14 @@ fn noise_note(runs: &[(RunRecord, MetricsFile)], labels: &[String]) -> String {
         })
         .map(|(_, l)| l.as_str())
         .collect();
-    let mut out = format!(
-        "\nQuality metrics are means ± sd over a run's seeds (`repeat:`). A delta is tested against seed noise: a paired t-test over the seeds both runs were fitted with (within noise when p ≥ {SIGNIFICANCE}), else whether the mean ± sd ranges overlap.\n"
-    );
+    let mut notes = vec![format!(
+        "Quality metrics are means ± sd over a run's seeds (`repeat:`). A delta is tested against seed noise: a paired t-test over the seeds both runs were fitted with (within noise when p ≥ {SIGNIFICANCE}), else whether the mean ± sd ranges overlap."
+    )];
     if !single.is_empty() {
-        let _ = write!(
-            out,
-            "\n**{} fitted each detector with one seed**: a single seed cannot tell a difference from seed noise (ROC AUC moves by 0.02-0.03 between seeds on public benchmark tables). Run with `repeat: 5` or more to know.\n",
+        notes.push(format!(
+            "**{} fitted each detector with one seed**: a single seed cannot tell a difference from seed noise (ROC AUC moves by 0.02-0.03 between seeds on public benchmark tables). Run with `repeat: 5` or more to know.",
             single.join(", ")
-        );
+        ));
     }
-    out
+    notes
 }

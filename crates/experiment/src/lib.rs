@@ -26,6 +26,15 @@ pub mod store;
 mod summary;
 mod types;
 
+/// The tool's version and the commit it was built from (`0.1.0 (<commit>[-dirty])`), as
+/// `run.json` records them.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("WEBTHREAT_BUILD_COMMIT"),
+    ")"
+);
+
 pub use config::{ExperimentConfig, ReportOptions, StreamingOptions};
 pub use driver::{run, score_with_run};
 pub use error::ExperimentError;

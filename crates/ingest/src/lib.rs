@@ -16,6 +16,7 @@ pub mod canonical;
 mod chunks;
 mod convert;
 mod converted;
+mod detect;
 mod diagnose;
 mod error;
 mod files;
@@ -36,6 +37,7 @@ pub mod timestamp;
 mod validate;
 
 pub use converted::MissingCount;
+pub use detect::detect_format;
 pub use error::{IngestError, RowProblem};
 pub use log_table::{LogTable, RejectedRow, RowFilter};
 pub use read::{LogBatches, data_blake3, read_log, read_log_batches};

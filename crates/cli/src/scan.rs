@@ -1,0 +1,82 @@
+//! `webthreat scan`: the experiment config of a log scanned without one.
+
+use anyhow::{Context, Result};
+use std::path::Path;
+use webthreat_experiment::ExperimentConfig;
+use webthreat_ingest::{Format, detect_format};
+
+/// The config `scan` runs on `log`: experiment `scan-<file stem>`, the given or detected
+/// format, the format's default features, standard scaling, and Isolation Forest and z-score
+/// flagging 5% each; then `overrides` (`--set`), checked as any config is.
+pub(crate) fn config(
+    log: &Path,
+    format: Option<Format>,
+    overrides: &[String],
+) -> Result<ExperimentConfig> {
+    let format = match format {
+        Some(f) => f,
+        None => detect_format(log)
+            .with_context(|| format!("detecting the format of {}", log.display()))?,
+    };
+    let yaml = serde_yaml::to_string(&serde_json::json!({
+        "name": format!("scan-{}", name_part(log)),
+        "data": { "path": log, "format": format.as_str() },
+        "scaling": "standard",
+        "detectors": [
+            { "kind": "iforest", "contamination": 0.05 },
+            { "kind": "zscore", "contamination": 0.05 },
+        ],
+    }))?;
+    let config = ExperimentConfig::parse(&yaml, overrides)
+        .map_err(anyhow::Error::msg)
+        .context("the scan's config")?;
+    config
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("the scan's config")?;
+    Ok(config)
+}
+
+/// A file's name without extensions, as the characters an experiment name may hold.
+fn name_part(log: &Path) -> String {
+    let name = log
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.split('.').find(|s| !s.is_empty()).unwrap_or("log");
+    let part: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    part.trim_start_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_names_its_experiment_after_the_log_and_takes_overrides() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let c = config(
+            &root.join("data/sample.zeek.log"),
+            None,
+            &["detectors.0.contamination=0.01".into()],
+        )
+        .unwrap();
+        assert_eq!(c.name, "scan-sample");
+        assert_eq!(c.data.format, Format::Zeek);
+        assert_eq!(c.detectors.len(), 2);
+        assert!(c.to_yaml().unwrap().contains("contamination: 0.01"));
+        assert_eq!(name_part(Path::new("/x/.hidden.log")), "hidden");
+        assert_eq!(name_part(Path::new("/x/ünï code.csv")), "n--code");
+        let err = config(&root.join("data/sample.csv"), None, &["seed=-1".into()]).unwrap_err();
+        assert!(format!("{err:#}").contains("--set overrides"), "{err:#}");
+    }
+}
