@@ -108,6 +108,11 @@ enum Command {
         /// Fraction of attack rows.
         #[arg(long, default_value_t = 0.03)]
         attack_fraction: f64,
+        /// Share of the attack rows (in [0, 1]) that mimic normal traffic: slow exfiltration,
+        /// jittered beacons, slow scans and session floods in equal parts; the rest are the
+        /// obvious kinds in their usual proportions (0, the default, gives only those).
+        #[arg(long, default_value_t = 0.0, value_name = "SHARE", value_parser = parse_share)]
+        mimic: f64,
         /// Output format: cloudwatch, zeek, vpcflow or alb.
         #[arg(long, default_value = "cloudwatch", value_parser = parse_output_format)]
         format: webthreat_synth::OutputFormat,
@@ -282,6 +287,7 @@ fn run_command() -> Result<()> {
             rows,
             seed,
             attack_fraction,
+            mimic,
             format,
             out,
             force,
@@ -291,6 +297,7 @@ fn run_command() -> Result<()> {
                 rows,
                 seed,
                 attack_fraction,
+                attack_mix: webthreat_synth::AttackMix::mimicking(mimic),
                 format,
                 beacons: webthreat_synth::BeaconPlan::levels(&beacons),
                 ..webthreat_synth::GenConfig::default()
@@ -388,6 +395,13 @@ fn print_summary(name: &str, o: &RunOutcome) {
     }
     for n in &o.notes {
         println!("note: {n}");
+    }
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("`{text}`: expected a share between 0 and 1")),
     }
 }
 
