@@ -429,8 +429,11 @@ fn gen_data(config: webthreat_synth::GenConfig, out: &Path, force: bool) -> Resu
         }
     };
     std::fs::rename(&tmp, out).with_context(|| format!("moving into {}", out.display()))?;
+    // the kinds that mimic normal traffic only when there are any (`--mimic`)
+    let mimicking = webthreat_synth::TrafficKind::MIMICKING;
     let attacks: Vec<String> = webthreat_synth::TrafficKind::ATTACKS
         .iter()
+        .filter(|k| summary.count(**k) > 0 || !mimicking.contains(k))
         .map(|k| format!("{} {}", k.as_str(), summary.count(*k)))
         .collect();
     eprintln!(

@@ -15,8 +15,9 @@
 //! time-ordered. Attacks of five obvious kinds are injected with distinct signatures, and on
 //! request ([`AttackMix::mimicking`], `xtask gen-data --mimic`) four kinds that mimic normal
 //! traffic and stand out only a little, or only over many windows (see [`TrafficKind`]). The
-//! same [`GenConfig`] always produces byte-identical output, on every platform: all randomness comes from seeded ChaCha8 streams through portable sampling code,
-//! and format-only values (source ports, connection ids) are hashes of the seed and row position.
+//! same [`GenConfig`] always produces byte-identical output, on every platform: all randomness
+//! comes from seeded ChaCha8 streams through portable sampling code, and format-only values
+//! (source ports, connection ids) are hashes of the seed and row position.
 //!
 //! ```
 //! let cfg = webthreat_synth::GenConfig { rows: 500, seed: 7, ..Default::default() };
@@ -222,8 +223,24 @@ impl Default for AttackMix {
 impl AttackMix {
     /// The default mix scaled to `1 - share` of the attack rows, with the four kinds that mimic
     /// normal traffic ([`TrafficKind::MIMICKING`]) taking `share` in equal parts (the mix of
-    /// `xtask gen-data --mimic SHARE`). `share` outside `[0, 1]` makes a mix
-    /// [`GenConfig::validate`] refuses.
+    /// `xtask gen-data --mimic SHARE`; the bundled `data/sample.csv` has `share` 0.75 and an
+    /// [`attack_fraction`](GenConfig::attack_fraction) of 0.05). `share` outside `[0, 1]` makes
+    /// a mix [`GenConfig::validate`] refuses.
+    ///
+    /// ```
+    /// use webthreat_synth::{AttackMix, GenConfig, TrafficKind};
+    /// let cfg = GenConfig {
+    ///     rows: 5_000,
+    ///     seed: 7,
+    ///     attack_fraction: 0.05,
+    ///     attack_mix: AttackMix::mimicking(0.75),
+    ///     ..GenConfig::default()
+    /// };
+    /// let summary = webthreat_synth::generate(&cfg, std::io::sink()).unwrap();
+    /// assert_eq!(summary.attacks(), 250);
+    /// assert_eq!(summary.count(TrafficKind::SlowExfiltration), 47);
+    /// assert_eq!(AttackMix::mimicking(0.0), AttackMix::default());
+    /// ```
     pub fn mimicking(share: f64) -> Self {
         let obvious = Self::default();
         let keep = 1.0 - share;

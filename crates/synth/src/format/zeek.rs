@@ -25,9 +25,9 @@
 //! `ShADadFf`; `orig_pkts` = `orig_bytes / 1400 + 2`, `orig_ip_bytes` = `orig_bytes + 40 *
 //! orig_pkts` (likewise `resp_*`); `tunnel_parents` `-`; then `label` (0/1) and `attack_type`.
 //!
-//! Scan and slow-scan rows are rejected connections: `conn_state` `REJ`, `history` `Sr`, and `duration`,
-//! `orig_bytes`, `resp_bytes` unset (`-`); their packet and IP-byte counts follow the same rule
-//! as above, so the byte counts remain recoverable as `ip_bytes - 40 * pkts`.
+//! Scan and slow-scan rows are rejected connections: `conn_state` `REJ`, `history` `Sr`, and
+//! `duration`, `orig_bytes`, `resp_bytes` unset (`-`); their packet and IP-byte counts follow
+//! the same rule as above, so the byte counts remain recoverable as `ip_bytes - 40 * pkts`.
 
 use super::{Flow, RowFormat, Stamp, ip_bytes, packets, row_hash, salt, src_port};
 use crate::GenSummary;
