@@ -867,6 +867,28 @@ detection_types,label,attack_type\r\n";
     }
 
     #[test]
+    fn mimicking_kinds_fit_tiny_pools_and_few_windows() {
+        for (source_ips, windows) in [(1, 1), (1, 12), (2, 2), (3, 5), (3, 40)] {
+            for mimic in [0.5, 1.0] {
+                let c = GenConfig {
+                    attack_fraction: 0.3,
+                    attack_mix: AttackMix::mimicking(mimic),
+                    source_ips: Some(source_ips),
+                    windows: Some(windows),
+                    ..cfg(600, 4)
+                };
+                let (csv, s) = run(&c);
+                let rows = parse(&csv);
+                assert_eq!((rows.len(), s.attacks()), (600, 180));
+                assert!(
+                    rows.iter().all(|r| r.end <= s.end),
+                    "{source_ips} {windows}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn invalid_configs_are_rejected() {
         let bad = |c: GenConfig| generate(&c, Vec::new()).unwrap_err().to_string();
         assert!(
