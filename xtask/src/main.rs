@@ -41,6 +41,11 @@ enum Command {
         /// Fraction of attack rows.
         #[arg(long, default_value_t = 0.03)]
         attack_fraction: f64,
+        /// Share of the attack rows (in [0, 1]) that mimic normal traffic: slow exfiltration,
+        /// jittered beacons, slow scans and session floods in equal parts; the rest are the
+        /// obvious kinds in their usual proportions (0, the default, gives only those).
+        #[arg(long, default_value_t = 0.0, value_name = "SHARE", value_parser = parse_share)]
+        mimic: f64,
         /// Output format: cloudwatch, zeek, vpcflow or alb.
         #[arg(long, default_value = "cloudwatch", value_parser = parse_output_format)]
         format: webthreat_synth::OutputFormat,
@@ -104,6 +109,7 @@ fn run_command(cli: Cli) -> Result<Finish> {
             rows,
             seed,
             attack_fraction,
+            mimic,
             format,
             out,
             force,
@@ -113,6 +119,7 @@ fn run_command(cli: Cli) -> Result<Finish> {
                 rows,
                 seed,
                 attack_fraction,
+                attack_mix: webthreat_synth::AttackMix::mimicking(mimic),
                 format,
                 beacons: webthreat_synth::BeaconPlan::levels(&beacons),
                 ..webthreat_synth::GenConfig::default()
@@ -180,6 +187,13 @@ fn run_command(cli: Cli) -> Result<Finish> {
     Ok(Finish::Done)
 }
 
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("`{text}`: expected a share between 0 and 1")),
+    }
+}
+
 fn parse_output_format(name: &str) -> Result<webthreat_synth::OutputFormat, String> {
     webthreat_synth::OutputFormat::from_name(name)
         .ok_or_else(|| format!("`{name}`: expected cloudwatch, zeek, vpcflow or alb"))
@@ -204,8 +218,11 @@ fn gen_data(config: webthreat_synth::GenConfig, out: &Path, force: bool) -> Resu
         }
     };
     std::fs::rename(&tmp, out).with_context(|| format!("moving into {}", out.display()))?;
+    // the kinds that mimic normal traffic only when there are any (`--mimic`)
+    let mimicking = webthreat_synth::TrafficKind::MIMICKING;
     let attacks: Vec<String> = webthreat_synth::TrafficKind::ATTACKS
         .iter()
+        .filter(|k| summary.count(**k) > 0 || !mimicking.contains(k))
         .map(|k| format!("{} {}", k.as_str(), summary.count(*k)))
         .collect();
     eprintln!(

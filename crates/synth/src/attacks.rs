@@ -11,10 +11,32 @@
 //! - beacon: one address with identical-size, identical-duration sessions at the same offset in
 //!   windows a fixed period apart.
 //!
-//! Tiny budgets stay sane: a multi-row kind whose share is smaller than its minimum campaign is
-//! converted into single-row exfiltration/infiltration rows rather than producing a "flood" of two.
+//! The kinds that mimic normal traffic ([`TrafficKind::MIMICKING`]) have none of these: each of
+//! their rows spans its whole 10-minute window as a normal row does (the export aggregates a
+//! source's traffic per window), with byte counts inside the normal range. What gives them away
+//! is small, or shows only across rows and windows:
+//! - slow exfiltration: a regular client's address (a stolen account or a compromised client;
+//!   not a bulk-transfer client) in 10-30 windows 1-3 windows apart, its `bytes_in` as usual,
+//!   its `bytes_out` 1.25-3 times its usual share (one factor per campaign, smaller for clients
+//!   whose ratio is already high): the out/in ratio is high for this client, but not beyond
+//!   what other clients do; the client has no normal row in those windows;
+//! - jittered beacon: a web shell polled from a new address on a timer (period 2-30 min, each
+//!   sleep shortened by up to 20-50 % of it, check-in sizes within +-10 % of a base of 0.3-3 kB
+//!   in and a regular client's out/in ratio); a row per window with check-ins, holding their
+//!   sum;
+//! - slow scan: 1-3 probes per window (mostly one) from a new address in windows 1-4 apart,
+//!   every probe to a new port and/or host, tiny byte counts (like the one-off
+//!   background-noise addresses of normal traffic), answered 403/404/400;
+//! - session flood: 3-12 rows per window from one new address over 1-3 consecutive windows,
+//!   each with the byte counts of a regular client's session (the address draws a regular
+//!   client's profile).
+//!
+//! Tiny budgets stay sane: a multi-row kind whose share is smaller than its minimum campaign (or
+//! that needs more windows than the run has) is converted into single-row
+//! exfiltration/infiltration rows rather than producing a "flood" of two.
 
-use crate::pool::{AttackerPool, ClientPool, Host};
+use crate::generate::clamp_normal_bytes;
+use crate::pool::{AttackerPool, Client, ClientPool, Host};
 use crate::rng::Sampler;
 use crate::write::ipv4;
 use crate::{AttackMix, TrafficKind, WINDOW_SECS};
@@ -27,6 +49,13 @@ const SCAN_SIZE: (usize, usize) = (6, 120);
 const BEACON_SIZE: (usize, usize) = (5, 60);
 const EXFIL_SIZE: (usize, usize) = (1, 4);
 const INFIL_SIZE: (usize, usize) = (1, 3);
+const SLOW_EXFIL_SIZE: (usize, usize) = (10, 30);
+const JITTERED_BEACON_SIZE: (usize, usize) = (10, 30);
+const SLOW_SCAN_SIZE: (usize, usize) = (10, 30);
+const SESSION_FLOOD_SIZE: (usize, usize) = (6, 30);
+
+/// Number of attack kinds ([`TrafficKind::ATTACKS`]).
+const KINDS: usize = TrafficKind::ATTACKS.len();
 
 /// Ports a scanner tries first.
 const SCAN_PORTS: &[u16] = &[
@@ -52,25 +81,29 @@ pub(crate) struct AttackRow {
     pub(crate) https: bool,
     pub(crate) code: u16,
     pub(crate) kind: TrafficKind,
+    /// The regular client (index in the [`ClientPool`]) whose address the row uses, when the
+    /// generator must keep that client's normal rows out of the row's window (slow
+    /// exfiltration: the client's traffic of that window *is* the attack row).
+    pub(crate) client: Option<usize>,
 }
 
 /// Splits `total` rows over the attack kinds in proportion to `mix` (largest remainder, ties to the
 /// earlier kind), then moves budgets too small for a campaign to the single-row kinds.
-pub(crate) fn budgets(total: usize, mix: &AttackMix, windows: usize) -> [usize; 5] {
+pub(crate) fn budgets(total: usize, mix: &AttackMix, windows: usize) -> [usize; KINDS] {
     let weights = mix.weights();
     let sum: f64 = weights.iter().sum();
-    let mut out = [0usize; 5];
+    let mut out = [0usize; KINDS];
     if total == 0 || sum <= 0.0 {
         return out;
     }
-    let mut rem = [0.0f64; 5];
-    for k in 0..5 {
+    let mut rem = [0.0f64; KINDS];
+    for k in 0..KINDS {
         let exact = total as f64 * weights[k] / sum;
         out[k] = exact.floor() as usize;
         rem[k] = exact - out[k] as f64;
     }
     let mut missing = total - out.iter().sum::<usize>();
-    let mut order: Vec<usize> = (0..5).collect();
+    let mut order: Vec<usize> = (0..KINDS).collect();
     order.sort_by(|&a, &b| rem[b].total_cmp(&rem[a]).then(a.cmp(&b)));
     for &k in order.iter().cycle() {
         if missing == 0 {
@@ -81,15 +114,23 @@ pub(crate) fn budgets(total: usize, mix: &AttackMix, windows: usize) -> [usize; 
             missing -= 1;
         }
     }
-    // Sanity for small budgets: flood (2), scan (3), beacon (4) need a minimum campaign size.
+    // Sanity for small budgets: flood (2), scan (3), beacon (4) and the mimicking kinds (5-8)
+    // need a minimum campaign size, and some of them that many windows.
     let single: Vec<usize> = [0usize, 1]
         .into_iter()
         .filter(|&k| weights[k] > 0.0)
         .collect();
     if !single.is_empty() {
-        let beacon_min = BEACON_SIZE.0;
-        for (k, min) in [(2, FLOOD_SIZE.0), (3, SCAN_SIZE.0), (4, beacon_min)] {
-            let too_small = out[k] < min || (k == 4 && windows < beacon_min);
+        for (k, min, min_windows) in [
+            (2, FLOOD_SIZE.0, 1),
+            (3, SCAN_SIZE.0, 1),
+            (4, BEACON_SIZE.0, BEACON_SIZE.0),
+            (5, SLOW_EXFIL_SIZE.0, SLOW_EXFIL_SIZE.0),
+            (6, JITTERED_BEACON_SIZE.0, JITTERED_BEACON_SIZE.0),
+            (7, SLOW_SCAN_SIZE.0, SLOW_SCAN_SIZE.0),
+            (8, SESSION_FLOOD_SIZE.0, 1),
+        ] {
+            let too_small = out[k] < min || windows < min_windows;
             if out[k] > 0 && too_small {
                 for i in 0..out[k] {
                     out[single[i % single.len()]] += 1;
@@ -180,6 +221,7 @@ pub(crate) fn plan(
                     https: true,
                     code: 200,
                     kind,
+                    client: None,
                 });
             }
         }
@@ -214,56 +256,27 @@ pub(crate) fn plan(
                 https,
                 code,
                 kind: TrafficKind::Flood,
+                client: None,
             });
         }
         rows[first..].sort_by_key(|r| r.offset);
     }
 
     // Scan: distinct (dst_ip, dst_port) targets by construction, over one or two windows.
-    let scan_net = ipv4(10, 138, 64, 0);
     for size in campaign_sizes(budget[3], SCAN_SIZE, usize::MAX, rng) {
         let src = attackers.fresh(rng);
         let span = if size > 60 && windows >= 2 { 2 } else { 1 };
         let start = win(rng, span);
-        let mode = rng.below(10); // 0-4 port sweep, 5-7 host sweep, 8-9 both
-        let mut ports = SCAN_PORTS.to_vec();
-        rng.shuffle(&mut ports);
-        let high_base = rng.range(30_000, 65_000) as u16;
-        let fixed_port = ports[0];
-        let host_base = rng.range(1, 4_096 - 130) as u32;
-        let fixed_host = scan_net + rng.range(1, 1_023) as u32;
+        let targets = ScanTargets::new(rng);
         for j in 0..size {
-            let port_j = if j < ports.len() {
-                ports[j]
-            } else {
-                high_base + (j - ports.len()) as u16
-            };
-            let (dst_ip, dst_port) = match mode {
-                0..=4 => (fixed_host, port_j),
-                5..=7 => (scan_net + host_base + j as u32, fixed_port),
-                _ => (scan_net + host_base + j as u32, port_j),
-            };
-            let u = rng.unit();
-            let code = if u < 0.45 {
-                403
-            } else if u < 0.9 {
-                404
-            } else {
-                400
-            };
-            rows.push(AttackRow {
-                window: start + (j * span / size) as u32,
-                offset: 0,
-                duration: WINDOW_SECS as u32,
-                bytes_in: rng.range(40, 120),
-                bytes_out: rng.range(40, 200),
+            rows.push(probe(
+                &targets,
+                j,
+                start + (j * span / size) as u32,
                 src,
-                dst_ip,
-                dst_port,
-                https: dst_port == 443 || dst_port == 8443,
-                code,
-                kind: TrafficKind::Scan,
-            });
+                TrafficKind::Scan,
+                rng,
+            ));
         }
     }
 
@@ -292,12 +305,295 @@ pub(crate) fn plan(
                 https: true,
                 code: 200,
                 kind: TrafficKind::Beacon,
+                client: None,
             });
         }
     }
 
+    plan_mimicking(&budget, windows, clients, &mut attackers, &mut rows, rng);
+
     rows.sort_by_key(|r| (r.window, r.offset));
     rows
+}
+
+/// The targets of one scan: a port sweep of one host, a host sweep on one port, or both at once;
+/// the `j`th probe's target differs from every earlier one (for `j` below 1,000).
+struct ScanTargets {
+    mode: u64,
+    ports: Vec<u16>,
+    high_base: u16,
+    host_base: u32,
+    fixed_host: u32,
+}
+
+impl ScanTargets {
+    /// Scans go to the web servers' network.
+    const NET: u32 = ipv4(10, 138, 64, 0);
+
+    fn new(rng: &mut Sampler) -> Self {
+        let mode = rng.below(10); // 0-4 port sweep, 5-7 host sweep, 8-9 both
+        let mut ports = SCAN_PORTS.to_vec();
+        rng.shuffle(&mut ports);
+        let high_base = rng.range(30_000, 65_000) as u16;
+        let host_base = rng.range(1, 4_096 - 130) as u32;
+        let fixed_host = Self::NET + rng.range(1, 1_023) as u32;
+        Self {
+            mode,
+            ports,
+            high_base,
+            host_base,
+            fixed_host,
+        }
+    }
+
+    /// `(dst_ip, dst_port)` of the `j`th probe.
+    fn target(&self, j: usize) -> (u32, u16) {
+        let port_j = if j < self.ports.len() {
+            self.ports[j]
+        } else {
+            self.high_base.wrapping_add((j - self.ports.len()) as u16)
+        };
+        let host_j = Self::NET + self.host_base + j as u32;
+        match self.mode {
+            0..=4 => (self.fixed_host, port_j),
+            5..=7 => (host_j, self.ports[0]),
+            _ => (host_j, port_j),
+        }
+    }
+}
+
+/// The `j`th probe of a scan of `kind`: tiny byte counts, answered 403, 404 or 400 (slow-scan
+/// answers have at least the 44 bytes of the smallest normal rows).
+fn probe(
+    targets: &ScanTargets,
+    j: usize,
+    window: u32,
+    src: Host,
+    kind: TrafficKind,
+    rng: &mut Sampler,
+) -> AttackRow {
+    let (dst_ip, dst_port) = targets.target(j);
+    let u = rng.unit();
+    let code = if u < 0.45 {
+        403
+    } else if u < 0.9 {
+        404
+    } else {
+        400
+    };
+    AttackRow {
+        window,
+        offset: 0,
+        duration: WINDOW_SECS as u32,
+        bytes_in: rng.range(40, 120),
+        bytes_out: rng.range(if kind == TrafficKind::Scan { 40 } else { 44 }, 200),
+        src,
+        dst_ip,
+        dst_port,
+        https: dst_port == 443 || dst_port == 8443,
+        code,
+        kind,
+        client: None,
+    }
+}
+
+/// A window-long row (as normal rows are) of a mimicking kind to the main web server.
+fn window_row(
+    window: u32,
+    (bytes_in, bytes_out): (u64, u64),
+    src: Host,
+    https: bool,
+    code: u16,
+    kind: TrafficKind,
+) -> AttackRow {
+    AttackRow {
+        window,
+        offset: 0,
+        duration: WINDOW_SECS as u32,
+        bytes_in,
+        bytes_out,
+        src,
+        dst_ip: MAIN_SERVER,
+        dst_port: if https { 443 } else { 80 },
+        https,
+        code,
+        kind,
+        client: None,
+    }
+}
+
+/// Gaps (in windows) between `n` rows of a campaign, each in `1..=max_gap`, all 1 when the
+/// drawn gaps would not fit `windows`; returns the gaps and the span `1 + sum(gaps)`.
+fn gaps(n: usize, max_gap: u64, windows: usize, rng: &mut Sampler) -> (Vec<u32>, usize) {
+    let mut gaps: Vec<u32> = (1..n).map(|_| rng.range(1, max_gap) as u32).collect();
+    let mut span = 1 + gaps.iter().map(|&g| g as usize).sum::<usize>();
+    if span > windows {
+        gaps.fill(1);
+        span = n;
+    }
+    (gaps, span)
+}
+
+/// Plans the rows of the kinds that mimic normal traffic (budgets 5 to 8), after every other
+/// kind, so that a mix without them leaves the other rows as they were.
+fn plan_mimicking(
+    budget: &[usize; KINDS],
+    windows: usize,
+    clients: &ClientPool,
+    attackers: &mut AttackerPool,
+    rows: &mut Vec<AttackRow>,
+    rng: &mut Sampler,
+) {
+    let win = |rng: &mut Sampler, span: usize| -> u32 {
+        rng.index(windows.saturating_sub(span) + 1) as u32
+    };
+
+    // Slow exfiltration: a regular client's rows with its usual bytes_in and a raised share of
+    // bytes_out, in windows 1-3 apart (one row per window: the client's traffic of the window).
+    for size in campaign_sizes(budget[5], SLOW_EXFIL_SIZE, windows, rng) {
+        // a regular client (not a bulk-transfer one, whose raised bytes_out would leave the
+        // normal range); the pool's first client is always regular
+        let mut idx = rng.weighted(&clients.cumulative);
+        for _ in 0..16 {
+            if !clients.clients[idx].heavy {
+                break;
+            }
+            idx = rng.weighted(&clients.cumulative);
+        }
+        if clients.clients[idx].heavy {
+            idx = 0;
+        }
+        let client = &clients.clients[idx];
+        let src = Host {
+            ip: client.ip,
+            country: client.country,
+        };
+        // A bit above the client's usual share, and no further than normal rows go (the pool's
+        // clients have ratios up to 5): clients with high ratios get small factors.
+        let factor = rng.uniform(1.5, 3.0).min(3.0 / client.ratio).max(1.25);
+        let (gaps, span) = gaps(size, 3, windows, rng);
+        let mut window = win(rng, span);
+        let https = rng.chance(0.9);
+        for j in 0..size {
+            if j > 0 {
+                window += gaps[j - 1];
+            }
+            let (bytes_in, bytes_out) = client.session_bytes(rng);
+            let mut row = window_row(
+                window,
+                clamp_normal_bytes(bytes_in, bytes_out * factor),
+                src,
+                https,
+                200,
+                TrafficKind::SlowExfiltration,
+            );
+            row.client = Some(idx);
+            rows.push(row);
+        }
+    }
+
+    // Jittered beacon: check-ins every `period x (1 - jitter x u)` seconds, summed per window.
+    for size in campaign_sizes(budget[6], JITTERED_BEACON_SIZE, windows, rng) {
+        let src = attackers.fresh(rng);
+        let window_s = WINDOW_SECS as f64;
+        // A sleep never exceeds the period, so consecutive check-ins are at most
+        // ceil(period / window) windows apart: cap the period so `size` windows fit.
+        let most_apart = if size > 1 {
+            ((windows - 1) / (size - 1)).max(1)
+        } else {
+            windows
+        };
+        let period = rng
+            .log_uniform(120.0, 1_800.0)
+            .min(most_apart as f64 * window_s);
+        let jitter = rng.uniform(0.2, 0.5);
+        let base_in = rng.log_uniform(300.0, 3_000.0);
+        let base_out = base_in * rng.log_normal(1.05, 0.55).clamp(0.2, 5.0);
+        let span = 1 + (size - 1) * (period / window_s).ceil() as usize;
+        let first = win(rng, span.min(windows));
+        let mut t = rng.unit() * period.min(window_s);
+        let mut current = (0u32, 0.0f64, 0.0f64); // window offset, bytes in, bytes out
+        let mut made = 0;
+        loop {
+            let w = (t / window_s) as u32;
+            if w != current.0 && current.1 > 0.0 {
+                rows.push(window_row(
+                    first + current.0,
+                    (current.1.round() as u64, current.2.round() as u64),
+                    src,
+                    true,
+                    200,
+                    TrafficKind::JitteredBeacon,
+                ));
+                made += 1;
+                if made == size {
+                    break;
+                }
+                current = (w, 0.0, 0.0);
+            }
+            current.0 = w;
+            current.1 += base_in * rng.uniform(0.9, 1.1);
+            current.2 += base_out * rng.uniform(0.9, 1.1);
+            t += period * (1.0 - jitter * rng.unit());
+        }
+    }
+
+    // Slow scan: 1-3 probes per window in windows 1-4 apart, every probe to a new target.
+    for size in campaign_sizes(budget[7], SLOW_SCAN_SIZE, windows, rng) {
+        let src = attackers.fresh(rng);
+        let mut per_window = Vec::new();
+        let mut left = size;
+        while left > 0 {
+            let u = rng.unit();
+            let n = if u < 0.6 {
+                1
+            } else if u < 0.9 {
+                2
+            } else {
+                3
+            };
+            per_window.push(n.min(left));
+            left -= n.min(left);
+        }
+        let (gaps, span) = gaps(per_window.len(), 4, windows, rng);
+        let mut window = win(rng, span);
+        let targets = ScanTargets::new(rng);
+        let mut j = 0;
+        for (i, &n) in per_window.iter().enumerate() {
+            if i > 0 {
+                window += gaps[i - 1];
+            }
+            for _ in 0..n {
+                rows.push(probe(&targets, j, window, src, TrafficKind::SlowScan, rng));
+                j += 1;
+            }
+        }
+    }
+
+    // Session flood: a new address with a regular client's profile, 3-12 sessions per window
+    // over 1-3 consecutive windows.
+    for size in campaign_sizes(budget[8], SESSION_FLOOD_SIZE, usize::MAX, rng) {
+        let src = attackers.fresh(rng);
+        let profile = Client::regular(src, rng);
+        let span = (rng.range(1, 3) as usize)
+            .max(size.div_ceil(12))
+            .min(size / 3)
+            .clamp(1, windows);
+        let start = win(rng, span);
+        let https = rng.chance(0.9);
+        for j in 0..size {
+            let (bytes_in, bytes_out) = profile.session_bytes(rng);
+            let code = if rng.chance(0.1) { 429 } else { 200 };
+            rows.push(window_row(
+                start + (j * span / size) as u32,
+                clamp_normal_bytes(bytes_in, bytes_out),
+                src,
+                https,
+                code,
+                TrafficKind::SessionFlood,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -326,9 +622,10 @@ mod tests {
             flood: 0.0,
             scan: 1.0,
             beacon: 0.0,
+            ..AttackMix::mimicking(0.0)
         };
-        assert_eq!(budgets(3, &only_scan, 10), [0, 0, 0, 3, 0]);
-        assert_eq!(budgets(50, &only_scan, 10), [0, 0, 0, 50, 0]);
+        assert_eq!(budgets(3, &only_scan, 10), [0, 0, 0, 3, 0, 0, 0, 0, 0]);
+        assert_eq!(budgets(50, &only_scan, 10), [0, 0, 0, 50, 0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -46,6 +46,14 @@ const CODES: [(u32, u16); 7] = [
 /// Upper bound on normal byte counts (keeps pathological tails bounded).
 const MAX_NORMAL_BYTES: f64 = 1.0e9;
 
+/// Session byte counts rounded into the range of normal rows (40 and 44 bytes up to 1 GB).
+pub(crate) fn clamp_normal_bytes(bytes_in: f64, bytes_out: f64) -> (u64, u64) {
+    (
+        bytes_in.clamp(40.0, MAX_NORMAL_BYTES).round() as u64,
+        bytes_out.clamp(44.0, MAX_NORMAL_BYTES).round() as u64,
+    )
+}
+
 /// Writes `cfg.rows` rows of labeled synthetic traffic to `out` in the format `cfg.format` and
 /// reports what it wrote.
 ///
@@ -111,6 +119,10 @@ fn write_rows<W: Write, F: RowFormat>(
     let mut rng = Sampler::new(cfg.seed, 2);
     let mut mix_extra = Sampler::new(cfg.seed, 4);
     let mut last_seen = vec![u32::MAX; n_ips];
+    // Regular clients whose traffic of the previous window was an attack row: none of their
+    // normal rows may arrive late into that window.
+    let mut taken_before: Vec<usize> = Vec::new();
+    let mut taken_now: Vec<usize> = Vec::new();
     let mut next_attack = 0;
     for (w, &normal_here) in per_window.iter().enumerate() {
         let w = w as u32;
@@ -120,6 +132,15 @@ fn write_rows<W: Write, F: RowFormat>(
                 .take_while(|a| a.window == w)
                 .count();
         let window_start = cfg.start + i64::from(w) * WINDOW_SECS as i64;
+        // A regular client whose traffic of this window is an attack row has no normal row in it.
+        std::mem::swap(&mut taken_before, &mut taken_now);
+        taken_now.clear();
+        for a in &plan[next_attack..attack_end] {
+            if let Some(idx) = a.client {
+                last_seen[idx] = w;
+                taken_now.push(idx);
+            }
+        }
 
         let mut normal_left = normal_here as u64;
         let mut attack_left = (attack_end - next_attack) as u64;
@@ -138,8 +159,18 @@ fn write_rows<W: Write, F: RowFormat>(
                 next_attack += 1;
                 attack_left -= 1;
             } else {
-                let client = pick_client(&clients, &mut last_seen, w, &mut rng);
-                writer.emit(&normal_flow(client, w, cfg.start, &mut rng));
+                let mut idx = pick_client(&clients, &mut last_seen, w, &mut rng);
+                // never a client whose traffic of this window is an attack row (while others
+                // remain: the bound only matters for pools of one or two clients)
+                for _ in 0..64 {
+                    if !taken_now.contains(&idx) {
+                        break;
+                    }
+                    idx = pick_client(&clients, &mut last_seen, w, &mut rng);
+                }
+                let may_be_late = !taken_before.contains(&idx);
+                let client = &clients.clients[idx];
+                writer.emit(&normal_flow(client, w, may_be_late, cfg.start, &mut rng));
                 normal_left -= 1;
             }
             if writer.buf.len() >= FLUSH_AT {
@@ -175,14 +206,9 @@ fn spread(total: usize, windows: usize, rng: &mut Sampler) -> Vec<u32> {
     counts
 }
 
-/// A popularity-weighted client, avoiding clients already seen in this window when possible
-/// (flow logs aggregate one row per address and window).
-fn pick_client<'a>(
-    pool: &'a ClientPool,
-    last_seen: &mut [u32],
-    window: u32,
-    rng: &mut Sampler,
-) -> &'a Client {
+/// A popularity-weighted client (its index in the pool), avoiding clients already seen in this
+/// window when possible (flow logs aggregate one row per address and window).
+fn pick_client(pool: &ClientPool, last_seen: &mut [u32], window: u32, rng: &mut Sampler) -> usize {
     let mut idx = rng.weighted(&pool.cumulative);
     for _ in 0..8 {
         if last_seen[idx] != window {
@@ -191,7 +217,7 @@ fn pick_client<'a>(
         idx = rng.weighted(&pool.cumulative);
     }
     last_seen[idx] = window;
-    &pool.clients[idx]
+    idx
 }
 
 /// The output buffer, the running summary and the output format.
@@ -215,7 +241,13 @@ impl<F: RowFormat> RowWriter<F> {
 /// run starting at `first_start`.
 ///
 /// Kept apart from the (generic) formatting so that the sampling code is compiled once.
-fn normal_flow(client: &Client, w: u32, first_start: i64, rng: &mut Sampler) -> Flow {
+fn normal_flow(
+    client: &Client,
+    w: u32,
+    may_be_late: bool,
+    first_start: i64,
+    rng: &mut Sampler,
+) -> Flow {
     let bits = rng.next_u64();
     let proto_f = (bits & 0xffff) as u32;
     let code_f = ((bits >> 16) & 0xffff) as u32;
@@ -228,16 +260,14 @@ fn normal_flow(client: &Client, w: u32, first_start: i64, rng: &mut Sampler) -> 
         let bytes_out = rng.log_uniform(44.0, 5_000.0);
         (host, bytes_in, bytes_out)
     } else {
-        let bytes_in = client.median_in * crate::rng::exp(client.sigma_in * rng.normal());
-        let ratio = client.ratio * crate::rng::exp(client.sigma_ratio * rng.normal());
+        let (bytes_in, bytes_out) = client.session_bytes(rng);
         let host = Host {
             ip: client.ip,
             country: client.country,
         };
-        (host, bytes_in, bytes_in * ratio)
+        (host, bytes_in, bytes_out)
     };
-    let bytes_in = bytes_in.clamp(40.0, MAX_NORMAL_BYTES).round() as u64;
-    let bytes_out = bytes_out.clamp(44.0, MAX_NORMAL_BYTES).round() as u64;
+    let (bytes_in, bytes_out) = clamp_normal_bytes(bytes_in, bytes_out);
 
     let https = proto_f >= HTTP_BELOW;
     let code = CODES
@@ -250,7 +280,7 @@ fn normal_flow(client: &Client, w: u32, first_start: i64, rng: &mut Sampler) -> 
         MAIN_SERVER
     };
     // A late-arriving record of the previous window makes the file only roughly ordered.
-    let window = if role_f < LATE_BELOW && w > 0 {
+    let window = if role_f < LATE_BELOW && w > 0 && may_be_late {
         w - 1
     } else {
         w
@@ -441,10 +471,14 @@ detection_types,label,attack_type\r\n";
 
     #[test]
     fn exact_row_counts_and_sane_tiny_runs() {
-        for rows in [1, 2, 3, 10, 33, 100, 282, 1_000, 4_321] {
+        for (rows, mimic) in [1, 2, 3, 10, 33, 100, 282, 1_000, 4_321]
+            .into_iter()
+            .flat_map(|rows| [(rows, 0.0), (rows, 0.6), (rows, 1.0)])
+        {
             for fraction in [0.0, 0.03, 0.2, 1.0] {
                 let c = GenConfig {
                     attack_fraction: fraction,
+                    attack_mix: AttackMix::mimicking(mimic),
                     ..cfg(rows, rows as u64)
                 };
                 let (csv, s) = run(&c);
@@ -458,7 +492,11 @@ detection_types,label,attack_type\r\n";
                     let n = parsed.iter().filter(|r| r.kind == kind).count();
                     assert_eq!(n, s.count(kind), "{rows} rows, {fraction}: {kind}");
                 }
-                // Multi-row attacks are never degenerate crumbs.
+                // Multi-row attacks are never degenerate crumbs (while the single-row kinds
+                // have a share to take the crumbs).
+                if mimic == 1.0 {
+                    continue;
+                }
                 let windows = s.windows;
                 for (ip, g) in by_src(&parsed, TrafficKind::Flood) {
                     assert!(g.len() >= 8, "flood from {ip} has {} rows", g.len());
@@ -469,6 +507,18 @@ detection_types,label,attack_type\r\n";
                 for (ip, g) in by_src(&parsed, TrafficKind::Beacon) {
                     assert!(g.len() >= 5.min(windows), "beacon from {ip}: {}", g.len());
                 }
+                for kind in [
+                    TrafficKind::SlowExfiltration,
+                    TrafficKind::JitteredBeacon,
+                    TrafficKind::SlowScan,
+                ] {
+                    for (ip, g) in by_src(&parsed, kind) {
+                        assert!(g.len() >= 10, "{kind} from {ip}: {}", g.len());
+                    }
+                }
+                for (ip, g) in by_src(&parsed, TrafficKind::SessionFlood) {
+                    assert!(g.len() >= 6, "session flood from {ip}: {}", g.len());
+                }
             }
         }
     }
@@ -477,6 +527,7 @@ detection_types,label,attack_type\r\n";
     fn labels_follow_attack_types() {
         let (csv, _) = run(&GenConfig {
             attack_fraction: 0.1,
+            attack_mix: AttackMix::mimicking(0.5),
             ..cfg(5_000, 3)
         });
         let rows = parse(&csv);
@@ -485,7 +536,7 @@ detection_types,label,attack_type\r\n";
             assert!(r.label <= 1);
         }
         let kinds: BTreeSet<TrafficKind> = rows.iter().map(|r| r.kind).collect();
-        assert_eq!(kinds.len(), 6, "all kinds present: {kinds:?}");
+        assert_eq!(kinds.len(), 10, "all kinds present: {kinds:?}");
     }
 
     #[test]
@@ -500,18 +551,33 @@ detection_types,label,attack_type\r\n";
             assert_eq!(labeled, expected);
             assert_eq!(s.attacks(), expected);
         }
-        let mix = AttackMix::default();
-        let (_, s) = run(&cfg(100_000, 8));
-        let weights: f64 = mix.weights().iter().sum();
-        for (kind, w) in TrafficKind::ATTACKS.iter().zip(mix.weights()) {
-            let share = s.count(*kind) as f64 / s.attacks() as f64;
-            assert!((share - w / weights).abs() < 0.01, "{kind}: {share}");
+        for mix in [AttackMix::default(), AttackMix::mimicking(0.6)] {
+            let (_, s) = run(&GenConfig {
+                attack_mix: mix,
+                ..cfg(100_000, 8)
+            });
+            let weights: f64 = mix.weights().iter().sum();
+            for (kind, w) in TrafficKind::ATTACKS.iter().zip(mix.weights()) {
+                let share = s.count(*kind) as f64 / s.attacks() as f64;
+                assert!((share - w / weights).abs() < 0.01, "{kind}: {share}");
+            }
+            let mimicking: usize = TrafficKind::MIMICKING.iter().map(|&k| s.count(k)).sum();
+            let expected = if mix == AttackMix::default() {
+                0.0
+            } else {
+                0.6
+            };
+            assert!((mimicking as f64 / s.attacks() as f64 - expected).abs() < 0.01);
         }
+        assert_eq!(AttackMix::mimicking(0.0), AttackMix::default());
     }
 
     #[test]
     fn timestamps_windows_and_rough_order() {
-        let c = cfg(20_000, 11);
+        let c = GenConfig {
+            attack_mix: AttackMix::mimicking(0.5),
+            ..cfg(20_000, 11)
+        };
         let (csv, s) = run(&c);
         let rows = parse(&csv);
         let mut out_of_order = 0;
@@ -521,13 +587,7 @@ detection_types,label,attack_type\r\n";
             assert!(r.end > r.creation);
             let window_start = r.creation - (r.creation - s.start) % WINDOW_SECS as i64;
             assert!(r.end <= window_start + WINDOW_SECS as i64, "{r:?}");
-            if matches!(
-                r.kind,
-                TrafficKind::Normal
-                    | TrafficKind::Exfiltration
-                    | TrafficKind::Infiltration
-                    | TrafficKind::Scan
-            ) {
+            if !matches!(r.kind, TrafficKind::Flood | TrafficKind::Beacon) {
                 assert_eq!(r.end - r.creation, WINDOW_SECS as i64, "{r:?}");
                 assert_eq!(r.creation, window_start);
             }
@@ -687,6 +747,148 @@ detection_types,label,attack_type\r\n";
     }
 
     #[test]
+    fn mimicking_kinds_stay_inside_normal_traffic() {
+        let (csv, s) = run(&GenConfig {
+            attack_fraction: 0.08,
+            attack_mix: AttackMix::mimicking(0.6),
+            ..cfg(40_000, 17)
+        });
+        let rows = parse(&csv);
+        let window = |r: &Row| (r.creation - SEED_FILE_START) / WINDOW_SECS as i64;
+        let normal: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.kind == TrafficKind::Normal)
+            .collect();
+        let normal_ips: BTreeSet<&str> = normal.iter().map(|r| r.src.as_str()).collect();
+        let range = |f: fn(&Row) -> u64| {
+            let v: Vec<u64> = normal.iter().map(|r| f(r)).collect();
+            (*v.iter().min().unwrap(), *v.iter().max().unwrap())
+        };
+        let (in_range, out_range) = (range(|r| r.bytes_in), range(|r| r.bytes_out));
+        let ratio = |r: &Row| r.bytes_out as f64 / r.bytes_in as f64;
+        let normal_ratio_max = normal.iter().map(|r| ratio(r)).fold(0.0, f64::max);
+        for kind in TrafficKind::MIMICKING {
+            assert!(s.count(kind) > 100, "{kind}: {}", s.count(kind));
+            for r in rows.iter().filter(|r| r.kind == kind) {
+                // window-long rows with byte counts inside the normal range
+                assert_eq!(r.end - r.creation, WINDOW_SECS as i64, "{r:?}");
+                assert!((in_range.0..=in_range.1).contains(&r.bytes_in), "{r:?}");
+                assert!((out_range.0..=out_range.1).contains(&r.bytes_out), "{r:?}");
+                assert!(ratio(r) <= normal_ratio_max, "{r:?}");
+            }
+        }
+
+        // Slow exfiltration: a regular client, many windows, a raised share of bytes_out, and no
+        // normal row of the client in those windows.
+        let exfil = by_src(&rows, TrafficKind::SlowExfiltration);
+        assert!(!exfil.is_empty());
+        for (ip, g) in &exfil {
+            assert!(normal_ips.contains(ip.as_str()), "{ip}");
+            let windows: BTreeSet<i64> = g.iter().map(window).collect();
+            assert_eq!(windows.len(), g.len(), "{ip}: one row per window");
+            assert!(g.len() >= 10, "{ip}");
+            let spread = windows.last().unwrap() - windows.first().unwrap();
+            assert!(
+                spread >= g.len() as i64 - 1 && spread <= 3 * g.len() as i64,
+                "{ip}"
+            );
+            let own: Vec<&&Row> = normal.iter().filter(|r| &r.src == ip).collect();
+            assert!(own.iter().all(|r| !windows.contains(&window(r))), "{ip}");
+            let median_ratio = |v: Vec<f64>| {
+                let mut v = v;
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let usual = median_ratio(own.iter().map(|r| ratio(r)).collect());
+            let raised = median_ratio(g.iter().map(ratio).collect());
+            assert!(
+                (1.0..5.0).contains(&(raised / usual)),
+                "{ip}: {usual} -> {raised}"
+            );
+        }
+
+        // Jittered beacons: a new address, one row per window, sums of similar check-ins.
+        let beacons = by_src(&rows, TrafficKind::JitteredBeacon);
+        assert!(!beacons.is_empty());
+        for (ip, g) in &beacons {
+            assert!(!normal_ips.contains(ip.as_str()), "{ip}");
+            let windows: BTreeSet<i64> = g.iter().map(window).collect();
+            assert_eq!(windows.len(), g.len(), "{ip}: one row per window");
+            assert!(g.len() >= 10, "{ip}");
+            let sizes: BTreeSet<u64> = g.iter().map(|r| r.bytes_in).collect();
+            assert!(sizes.len() > g.len() / 2, "{ip}: sizes vary");
+            // every check-in is within +-10 % of the same base sizes, so the rows' out/in ratios
+            // stay within 0.9/1.1 and 1.1/0.9 of the base ratio
+            let ratios: Vec<f64> = g.iter().map(ratio).collect();
+            let (lo, hi) = ratios
+                .iter()
+                .fold((f64::MAX, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+            assert!(
+                hi / lo <= (1.1 / 0.9) * (1.1 / 0.9) + 1e-9,
+                "{ip}: {lo} .. {hi}"
+            );
+            assert!(g.iter().all(|r| (r.code, r.port) == (200, 443)));
+        }
+
+        // Slow scans: 1-3 probes per window, new targets, tiny byte counts, over hours.
+        let scans = by_src(&rows, TrafficKind::SlowScan);
+        assert!(!scans.is_empty());
+        for (ip, g) in &scans {
+            assert!(!normal_ips.contains(ip.as_str()), "{ip}");
+            let mut per_window: BTreeMap<i64, usize> = BTreeMap::new();
+            for r in g {
+                *per_window.entry(window(r)).or_default() += 1;
+                assert!(r.bytes_in <= 200 && r.bytes_out <= 200, "{r:?}");
+                assert!([400, 403, 404].contains(&r.code), "{r:?}");
+            }
+            assert!(per_window.values().all(|&n| (1..=3).contains(&n)), "{ip}");
+            assert!(per_window.len() >= g.len().div_ceil(3) && per_window.len() >= 4);
+            let targets: BTreeSet<(&str, u16)> =
+                g.iter().map(|r| (r.dst.as_str(), r.port)).collect();
+            assert_eq!(targets.len(), g.len(), "{ip}: repeated targets");
+        }
+
+        // Session floods: 3-12 ordinary sessions per window from a new address, 1-3 windows.
+        let floods = by_src(&rows, TrafficKind::SessionFlood);
+        assert!(!floods.is_empty());
+        for (ip, g) in &floods {
+            assert!(!normal_ips.contains(ip.as_str()), "{ip}");
+            let mut per_window: BTreeMap<i64, usize> = BTreeMap::new();
+            for r in g {
+                *per_window.entry(window(r)).or_default() += 1;
+            }
+            assert!((1..=3).contains(&per_window.len()), "{ip}: {per_window:?}");
+            let (first, last) = (per_window.keys().next(), per_window.keys().last());
+            assert_eq!(last.unwrap() - first.unwrap() + 1, per_window.len() as i64);
+            assert!(per_window.values().all(|&n| (3..=12).contains(&n)), "{ip}");
+            let median_in = median(g.iter().map(|r| r.bytes_in).collect());
+            assert!(median_in > 1_000, "{ip}: sessions of ordinary size");
+        }
+    }
+
+    #[test]
+    fn mimicking_kinds_fit_tiny_pools_and_few_windows() {
+        for (source_ips, windows) in [(1, 1), (1, 12), (2, 2), (3, 5), (3, 40)] {
+            for mimic in [0.5, 1.0] {
+                let c = GenConfig {
+                    attack_fraction: 0.3,
+                    attack_mix: AttackMix::mimicking(mimic),
+                    source_ips: Some(source_ips),
+                    windows: Some(windows),
+                    ..cfg(600, 4)
+                };
+                let (csv, s) = run(&c);
+                let rows = parse(&csv);
+                assert_eq!((rows.len(), s.attacks()), (600, 180));
+                assert!(
+                    rows.iter().all(|r| r.end <= s.end),
+                    "{source_ips} {windows}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn invalid_configs_are_rejected() {
         let bad = |c: GenConfig| generate(&c, Vec::new()).unwrap_err().to_string();
         assert!(
@@ -720,6 +922,7 @@ detection_types,label,attack_type\r\n";
             flood: 0.0,
             scan: 0.0,
             beacon: 0.0,
+            ..AttackMix::mimicking(0.0)
         };
         assert!(
             bad(GenConfig {
@@ -794,21 +997,33 @@ detection_types,label,attack_type\r\n";
         assert!(rows.iter().all(|r| r.end <= SEED_FILE_START + 3 * 600));
     }
 
+    /// `xtask gen-data --rows 5000 --seed 7 --mimic 0.75 --attack-fraction 0.05` (data/README.md).
+    fn bundled() -> GenConfig {
+        GenConfig {
+            attack_fraction: 0.05,
+            attack_mix: AttackMix::mimicking(0.75),
+            ..cfg(5_000, 7)
+        }
+    }
+
     #[test]
-    fn without_beacons_the_bundled_samples_are_reproduced() {
+    fn the_bundled_samples_are_reproduced() {
         let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/");
         for (format, file) in [
             (OutputFormat::Cloudwatch, "sample.csv"),
             (OutputFormat::Zeek, "sample.zeek.log"),
             (OutputFormat::VpcFlow, "sample.vpcflow.log"),
         ] {
-            let bundled = std::fs::read(format!("{data}{file}")).expect("bundled sample");
+            let expected = std::fs::read(format!("{data}{file}")).expect("bundled sample");
             let (out, summary) = run(&GenConfig {
                 format,
-                ..cfg(5_000, 7)
+                ..bundled()
             });
-            assert!(out == bundled, "{file} differs");
+            assert!(out == expected, "{file} differs");
             assert!(summary.beacons.is_empty());
+            // the counts data/README.md gives
+            let counts: Vec<usize> = TrafficKind::ALL.iter().map(|&k| summary.count(k)).collect();
+            assert_eq!(counts, [4_750, 13, 12, 16, 12, 9, 47, 47, 47, 47]);
         }
     }
 

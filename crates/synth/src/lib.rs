@@ -12,10 +12,12 @@
 //! per-client byte counts with medians near 13 kB and a few bulk-transfer clients in the megabytes,
 //! mostly HTTPS/443/200 with some HTTP/80 and other response codes, one-off background-noise
 //! addresses with tiny byte counts, and occasional late rows so the file is only roughly
-//! time-ordered. Attacks of five kinds are injected with distinct signatures (see
-//! [`TrafficKind`]). The same [`GenConfig`] always produces byte-identical output, on every
-//! platform: all randomness comes from seeded ChaCha8 streams through portable sampling code,
-//! and format-only values (source ports, connection ids) are hashes of the seed and row position.
+//! time-ordered. Attacks of five obvious kinds are injected with distinct signatures, and on
+//! request ([`AttackMix::mimicking`], `xtask gen-data --mimic`) four kinds that mimic normal
+//! traffic and stand out only a little, or only over many windows (see [`TrafficKind`]). The
+//! same [`GenConfig`] always produces byte-identical output, on every platform: all randomness
+//! comes from seeded ChaCha8 streams through portable sampling code, and format-only values
+//! (source ports, connection ids) are hashes of the seed and row position.
 //!
 //! ```
 //! let cfg = webthreat_synth::GenConfig { rows: 500, seed: 7, ..Default::default() };
@@ -79,26 +81,57 @@ pub enum TrafficKind {
     /// Command-and-control beaconing: identical small sessions at a fixed phase, periodically
     /// across many windows.
     Beacon,
+    /// Low-and-slow data theft through a regular client's address (a stolen account or a
+    /// compromised client): in 10-30 windows 1-3 windows apart, one window-long row (the
+    /// client's traffic of that window) with the client's ordinary `bytes_in` and 1.25-3 times
+    /// its usual share of `bytes_out`, inside the range of normal rows.
+    SlowExfiltration,
+    /// A web shell polled by its operator on a jittered timer (period 2-30 min, each sleep
+    /// shortened by up to 20-50 % of the period, check-in sizes within +-10 % of a base of
+    /// 0.3-3 kB in): one window-long row per window with check-ins, holding their sum.
+    JitteredBeacon,
+    /// A port or host scan spread over hours: 1-3 probes per window (mostly one) in windows 1-4
+    /// apart, each to a new target, with tiny byte counts and 403/404/400 answers.
+    SlowScan,
+    /// A flood of ordinary-looking sessions: 3-12 window-long rows per window from one new
+    /// address over 1-3 consecutive windows, each with the byte counts of a regular client.
+    SessionFlood,
 }
 
 impl TrafficKind {
-    /// All kinds, `Normal` first, in column-value order.
-    pub const ALL: [TrafficKind; 6] = [
+    /// All kinds, `Normal` first, in declaration order.
+    pub const ALL: [TrafficKind; 10] = [
         TrafficKind::Normal,
         TrafficKind::Exfiltration,
         TrafficKind::Infiltration,
         TrafficKind::Flood,
         TrafficKind::Scan,
         TrafficKind::Beacon,
+        TrafficKind::SlowExfiltration,
+        TrafficKind::JitteredBeacon,
+        TrafficKind::SlowScan,
+        TrafficKind::SessionFlood,
     ];
 
-    /// The five attack kinds.
-    pub const ATTACKS: [TrafficKind; 5] = [
+    /// The nine attack kinds, in the order of [`AttackMix::weights`].
+    pub const ATTACKS: [TrafficKind; 9] = [
         TrafficKind::Exfiltration,
         TrafficKind::Infiltration,
         TrafficKind::Flood,
         TrafficKind::Scan,
         TrafficKind::Beacon,
+        TrafficKind::SlowExfiltration,
+        TrafficKind::JitteredBeacon,
+        TrafficKind::SlowScan,
+        TrafficKind::SessionFlood,
+    ];
+
+    /// The four attack kinds that mimic normal traffic (none in the default [`AttackMix`]).
+    pub const MIMICKING: [TrafficKind; 4] = [
+        TrafficKind::SlowExfiltration,
+        TrafficKind::JitteredBeacon,
+        TrafficKind::SlowScan,
+        TrafficKind::SessionFlood,
     ];
 
     /// The `attack_type` column value (`normal`, `exfiltration`, ...).
@@ -110,6 +143,10 @@ impl TrafficKind {
             TrafficKind::Flood => "flood",
             TrafficKind::Scan => "scan",
             TrafficKind::Beacon => "beacon",
+            TrafficKind::SlowExfiltration => "slow_exfiltration",
+            TrafficKind::JitteredBeacon => "jittered_beacon",
+            TrafficKind::SlowScan => "slow_scan",
+            TrafficKind::SessionFlood => "session_flood",
         }
     }
 
@@ -127,6 +164,12 @@ impl TrafficKind {
     pub const fn label(self) -> u8 {
         self.is_attack() as u8
     }
+
+    /// Whether rows of this kind are probes the target refused (scans): Zeek writes them as
+    /// `REJ` connections, VPC Flow Logs as `REJECT` records.
+    pub const fn is_refused_probe(self) -> bool {
+        matches!(self, TrafficKind::Scan | TrafficKind::SlowScan)
+    }
 }
 
 impl fmt::Display for TrafficKind {
@@ -136,6 +179,9 @@ impl fmt::Display for TrafficKind {
 }
 
 /// Relative weights of the attack kinds among the injected rows (need not sum to 1).
+///
+/// The default holds the five obvious kinds only (and gives the output of earlier releases);
+/// [`AttackMix::mimicking`] adds the four kinds that mimic normal traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AttackMix {
     /// Weight of exfiltration rows.
@@ -148,6 +194,14 @@ pub struct AttackMix {
     pub scan: f64,
     /// Weight of beacon rows.
     pub beacon: f64,
+    /// Weight of slow (low-and-slow) exfiltration rows.
+    pub slow_exfiltration: f64,
+    /// Weight of jittered beacon rows.
+    pub jittered_beacon: f64,
+    /// Weight of slow scan rows.
+    pub slow_scan: f64,
+    /// Weight of session flood rows.
+    pub session_flood: f64,
 }
 
 impl Default for AttackMix {
@@ -158,19 +212,64 @@ impl Default for AttackMix {
             flood: 0.25,
             scan: 0.2,
             beacon: 0.15,
+            slow_exfiltration: 0.0,
+            jittered_beacon: 0.0,
+            slow_scan: 0.0,
+            session_flood: 0.0,
         }
     }
 }
 
 impl AttackMix {
+    /// The default mix scaled to `1 - share` of the attack rows, with the four kinds that mimic
+    /// normal traffic ([`TrafficKind::MIMICKING`]) taking `share` in equal parts (the mix of
+    /// `xtask gen-data --mimic SHARE`; the bundled `data/sample.csv` has `share` 0.75 and an
+    /// [`attack_fraction`](GenConfig::attack_fraction) of 0.05). `share` outside `[0, 1]` makes
+    /// a mix [`GenConfig::validate`] refuses.
+    ///
+    /// ```
+    /// use webthreat_synth::{AttackMix, GenConfig, TrafficKind};
+    /// let cfg = GenConfig {
+    ///     rows: 5_000,
+    ///     seed: 7,
+    ///     attack_fraction: 0.05,
+    ///     attack_mix: AttackMix::mimicking(0.75),
+    ///     ..GenConfig::default()
+    /// };
+    /// let summary = webthreat_synth::generate(&cfg, std::io::sink()).unwrap();
+    /// assert_eq!(summary.attacks(), 250);
+    /// assert_eq!(summary.count(TrafficKind::SlowExfiltration), 47);
+    /// assert_eq!(AttackMix::mimicking(0.0), AttackMix::default());
+    /// ```
+    pub fn mimicking(share: f64) -> Self {
+        let obvious = Self::default();
+        let keep = 1.0 - share;
+        let each = share / 4.0;
+        Self {
+            exfiltration: obvious.exfiltration * keep,
+            infiltration: obvious.infiltration * keep,
+            flood: obvious.flood * keep,
+            scan: obvious.scan * keep,
+            beacon: obvious.beacon * keep,
+            slow_exfiltration: each,
+            jittered_beacon: each,
+            slow_scan: each,
+            session_flood: each,
+        }
+    }
+
     /// Weights in [`TrafficKind::ATTACKS`] order.
-    pub fn weights(&self) -> [f64; 5] {
+    pub fn weights(&self) -> [f64; 9] {
         [
             self.exfiltration,
             self.infiltration,
             self.flood,
             self.scan,
             self.beacon,
+            self.slow_exfiltration,
+            self.jittered_beacon,
+            self.slow_scan,
+            self.session_flood,
         ]
     }
 }
@@ -296,6 +395,14 @@ pub struct GenSummary {
     pub scan: usize,
     /// Rows with `attack_type` = `beacon`.
     pub beacon: usize,
+    /// Rows with `attack_type` = `slow_exfiltration`.
+    pub slow_exfiltration: usize,
+    /// Rows with `attack_type` = `jittered_beacon`.
+    pub jittered_beacon: usize,
+    /// Rows with `attack_type` = `slow_scan`.
+    pub slow_scan: usize,
+    /// Rows with `attack_type` = `session_flood`.
+    pub session_flood: usize,
     /// Number of 10-minute windows spanned.
     pub windows: usize,
     /// Size of the regular client pool.
@@ -318,6 +425,10 @@ impl GenSummary {
             TrafficKind::Flood => self.flood,
             TrafficKind::Scan => self.scan,
             TrafficKind::Beacon => self.beacon,
+            TrafficKind::SlowExfiltration => self.slow_exfiltration,
+            TrafficKind::JitteredBeacon => self.jittered_beacon,
+            TrafficKind::SlowScan => self.slow_scan,
+            TrafficKind::SessionFlood => self.session_flood,
         }
     }
 
@@ -334,6 +445,10 @@ impl GenSummary {
             TrafficKind::Flood => &mut self.flood,
             TrafficKind::Scan => &mut self.scan,
             TrafficKind::Beacon => &mut self.beacon,
+            TrafficKind::SlowExfiltration => &mut self.slow_exfiltration,
+            TrafficKind::JitteredBeacon => &mut self.jittered_beacon,
+            TrafficKind::SlowScan => &mut self.slow_scan,
+            TrafficKind::SessionFlood => &mut self.session_flood,
         };
         *slot += 1;
         self.rows += 1;

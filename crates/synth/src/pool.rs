@@ -141,6 +141,8 @@ pub(crate) struct Client {
     pub(crate) ratio: f64,
     /// Log-space spread of the ratio.
     pub(crate) sigma_ratio: f64,
+    /// A bulk-transfer client (megabytes in, a small out/in ratio).
+    pub(crate) heavy: bool,
 }
 
 /// The regular clients plus a cumulative popularity table for weighted picking.
@@ -169,6 +171,30 @@ fn cumulative_weights(countries: &[Country]) -> Vec<f64> {
 fn address(prefix: [u8; 2], rng: &mut Sampler) -> u32 {
     let low = rng.range(1, 0xfffe) as u32; // avoid .0.0 and .255.255
     (u32::from(prefix[0]) << 24) | (u32::from(prefix[1]) << 16) | low
+}
+
+impl Client {
+    /// A regular (not heavy) client profile for `host`: median `bytes_in` log-normal around
+    /// 12 kB, out/in ratio log-normal around 1.05.
+    pub(crate) fn regular(host: Host, rng: &mut Sampler) -> Self {
+        Client {
+            ip: host.ip,
+            country: host.country,
+            median_in: rng.log_normal(12_000.0, 0.9).clamp(300.0, 2.0e6),
+            sigma_in: rng.uniform(0.15, 0.7),
+            ratio: rng.log_normal(1.05, 0.55).clamp(0.2, 5.0),
+            sigma_ratio: rng.uniform(0.05, 0.4),
+            heavy: false,
+        }
+    }
+
+    /// The `(bytes_in, bytes_out)` of one of this client's sessions, unrounded and unclamped.
+    #[inline]
+    pub(crate) fn session_bytes(&self, rng: &mut Sampler) -> (f64, f64) {
+        let bytes_in = self.median_in * crate::rng::exp(self.sigma_in * rng.normal());
+        let ratio = self.ratio * crate::rng::exp(self.sigma_ratio * rng.normal());
+        (bytes_in, bytes_in * ratio)
+    }
 }
 
 impl ClientPool {
@@ -201,16 +227,16 @@ impl ClientPool {
                     sigma_in: rng.uniform(0.01, 0.25),
                     ratio: rng.uniform(0.02, 0.08),
                     sigma_ratio: rng.uniform(0.01, 0.15),
+                    heavy: true,
                 }
             } else {
-                Client {
-                    ip,
-                    country: country.code,
-                    median_in: rng.log_normal(12_000.0, 0.9).clamp(300.0, 2.0e6),
-                    sigma_in: rng.uniform(0.15, 0.7),
-                    ratio: rng.log_normal(1.05, 0.55).clamp(0.2, 5.0),
-                    sigma_ratio: rng.uniform(0.05, 0.4),
-                }
+                Client::regular(
+                    Host {
+                        ip,
+                        country: country.code,
+                    },
+                    rng,
+                )
             };
             clients.push(client);
             total += rng.log_normal(1.0, 0.6);

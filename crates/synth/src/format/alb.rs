@@ -79,7 +79,7 @@ fn requests(kind: TrafficKind) -> &'static [(&'static [u8], &'static [u8])] {
             (b"POST ", b"/login"),
             (b"GET ", b"/search?q=a"),
         ],
-        TrafficKind::Scan => &[
+        TrafficKind::Scan | TrafficKind::SlowScan => &[
             (b"GET ", b"/admin.php"),
             (b"GET ", b"/.env"),
             (b"GET ", b"/wp-login.php"),
@@ -92,6 +92,22 @@ fn requests(kind: TrafficKind) -> &'static [(&'static [u8], &'static [u8])] {
         TrafficKind::Beacon => &[
             (b"GET ", b"/api/v1/status"),
             (b"POST ", b"/api/v1/telemetry"),
+        ],
+        // The mimicking kinds ask for what normal clients ask for, or nearly.
+        TrafficKind::SlowExfiltration => &[
+            (b"GET ", b"/api/orders?page=2"),
+            (b"GET ", b"/api/customers?limit=500"),
+            (b"GET ", b"/products"),
+        ],
+        TrafficKind::JitteredBeacon => &[
+            (b"GET ", b"/static/img/cache.php"),
+            (b"POST ", b"/static/img/cache.php"),
+        ],
+        TrafficKind::SessionFlood => &[
+            (b"GET ", b"/"),
+            (b"GET ", b"/products"),
+            (b"POST ", b"/login"),
+            (b"POST ", b"/api/cart"),
         ],
     }
 }
@@ -306,7 +322,7 @@ mod tests {
             assert_eq!(f[22..25], ["\"forward\"", "\"-\"", "\"-\""]);
             assert_eq!(f[27..29], ["\"-\"", "\"-\""]);
             assert!(f[29].starts_with("TID_") && f[29].len() == 36);
-            if kind == TrafficKind::Scan {
+            if kind.is_refused_probe() {
                 assert!(!f[12].contains("/index.html"));
             }
         }

@@ -37,8 +37,8 @@ pub enum OutputFormat {
     #[default]
     Cloudwatch,
     /// A Zeek `conn.log` in its TSV form: `#` header lines, the fields [`ZEEK_FIELDS`] with the
-    /// types [`ZEEK_TYPES`], a `#close` line; LF line ends. Scan rows are rejected connections
-    /// (`REJ`) whose `duration`, `orig_bytes` and `resp_bytes` are unset (`-`).
+    /// types [`ZEEK_TYPES`], a `#close` line; LF line ends. Scan and slow-scan rows are rejected
+    /// connections (`REJ`) whose `duration`, `orig_bytes` and `resp_bytes` are unset (`-`).
     Zeek,
     /// AWS VPC Flow Logs as delivered to S3: a header line of the space-separated field names
     /// [`VPC_FLOW_FIELDS`], then space-separated records; LF line ends. One extra `NODATA`
@@ -202,14 +202,16 @@ impl Stamp {
     }
 }
 
-/// Generates `rows` rows (3 % attacks by default, here 10 % so every kind shows up) of `seed`
-/// in `format`, for the tests of the formats.
+/// Generates `rows` rows (3 % attacks by default, here 10 %, half of them of the kinds that
+/// mimic normal traffic, so every kind shows up) of `seed` in `format`, for the tests of the
+/// formats.
 #[cfg(test)]
 pub(crate) fn generate_as(format: OutputFormat, rows: usize, seed: u64) -> (String, GenSummary) {
     let cfg = crate::GenConfig {
         rows,
         seed,
         attack_fraction: 0.1,
+        attack_mix: crate::AttackMix::mimicking(0.5),
         format,
         ..crate::GenConfig::default()
     };
@@ -368,7 +370,7 @@ mod tests {
                 for (i, (a, b)) in reference.iter().zip(&parsed).enumerate() {
                     assert!(agree(a, b), "{format} row {i}: {a:?} vs {b:?}");
                     // Only Zeek scan rows leave bytes_in unset.
-                    let unset = format == OutputFormat::Zeek && a.kind == TrafficKind::Scan;
+                    let unset = format == OutputFormat::Zeek && a.kind.is_refused_probe();
                     assert_eq!(b.bytes.is_none(), unset, "{format} row {i}");
                 }
                 for kind in TrafficKind::ALL {
@@ -424,6 +426,7 @@ mod tests {
             rows: 282,
             seed: 42,
             attack_fraction: 0.1,
+            attack_mix: crate::AttackMix::mimicking(0.5),
             ..crate::GenConfig::default()
         };
         let mut default = Vec::new();

@@ -14,8 +14,8 @@
 //! `srcaddr` is the client and `dstaddr` the server; `srcport` is the deterministic ephemeral port
 //! in 49152..=65535 that the other formats use too; `protocol` 6 (TCP); `packets` = the packets
 //! of both directions, `bytes_in / 1400 + 2 + bytes_out / 1400 + 2`; `bytes` = `bytes_in +
-//! bytes_out`; `start`/`end` in Unix seconds; `action` `ACCEPT`, or `REJECT` for scan rows;
-//! `log-status` `OK`; then `label` (0/1) and the attack type name.
+//! bytes_out`; `start`/`end` in Unix seconds; `action` `ACCEPT`, or `REJECT` for scan and
+//! slow-scan rows; `log-status` `OK`; then `label` (0/1) and the attack type name.
 //!
 //! After every [`VPC_FLOW_NODATA_EVERY`]th row (row positions `n` with `n % 5000 == 4999`) one
 //! extra `NODATA` record with the previous row's `start` and `end` follows, as AWS writes for an
@@ -78,7 +78,7 @@ impl RowFormat for VpcFlow {
         push_u64(b, flow.start as u64);
         b.push(b' ');
         push_u64(b, flow.end as u64);
-        b.extend_from_slice(if flow.kind == crate::TrafficKind::Scan {
+        b.extend_from_slice(if flow.kind.is_refused_probe() {
             b" REJECT OK "
         } else {
             b" ACCEPT OK "
@@ -145,7 +145,7 @@ mod tests {
             assert!((49_152..=65_535).contains(&num(5)));
             assert_eq!(f[7], "6");
             assert!(num(8) >= 4 && num(9) > 0 && num(11) > num(10));
-            let action = if kind == TrafficKind::Scan {
+            let action = if kind.is_refused_probe() {
                 "REJECT"
             } else {
                 "ACCEPT"

@@ -25,13 +25,13 @@
 //! `ShADadFf`; `orig_pkts` = `orig_bytes / 1400 + 2`, `orig_ip_bytes` = `orig_bytes + 40 *
 //! orig_pkts` (likewise `resp_*`); `tunnel_parents` `-`; then `label` (0/1) and `attack_type`.
 //!
-//! Scan rows are rejected connections: `conn_state` `REJ`, `history` `Sr`, and `duration`,
-//! `orig_bytes`, `resp_bytes` unset (`-`); their packet and IP-byte counts follow the same rule
-//! as above, so the byte counts remain recoverable as `ip_bytes - 40 * pkts`.
+//! Scan and slow-scan rows are rejected connections: `conn_state` `REJ`, `history` `Sr`, and
+//! `duration`, `orig_bytes`, `resp_bytes` unset (`-`); their packet and IP-byte counts follow
+//! the same rule as above, so the byte counts remain recoverable as `ip_bytes - 40 * pkts`.
 
 use super::{Flow, RowFormat, Stamp, ip_bytes, packets, row_hash, salt, src_port};
+use crate::GenSummary;
 use crate::write::{push_ipv4, push_u64};
-use crate::{GenSummary, TrafficKind};
 
 /// The `#fields` of the written `conn.log`: Zeek's standard `conn.log` columns through
 /// `tunnel_parents`, then `label` and `attack_type`.
@@ -136,7 +136,7 @@ impl RowFormat for Zeek {
 
     #[inline]
     fn row(&mut self, b: &mut Vec<u8>, index: u64, flow: &Flow) {
-        let rejected = flow.kind == TrafficKind::Scan;
+        let rejected = flow.kind.is_refused_probe();
         push_u64(b, flow.start as u64);
         b.extend_from_slice(b".000000\tC");
         for (lane, digits) in [(1, 9), (2, 8)] {
@@ -193,11 +193,12 @@ impl RowFormat for Zeek {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TrafficKind;
     use crate::format::{OutputFormat, generate_as};
 
     #[test]
     fn header_records_and_unset_fields() {
-        let (log, s) = generate_as(OutputFormat::Zeek, 300, 5);
+        let (log, s) = generate_as(OutputFormat::Zeek, 1_000, 5);
         assert!(log.ends_with('\n') && !log.contains('\r'));
         let lines: Vec<&str> = log.lines().collect();
         let fields = format!("#fields\t{}", ZEEK_FIELDS.join("\t"));
@@ -246,7 +247,7 @@ mod tests {
             assert_eq!(&f[12..15], ["F", "T", "0"]);
             assert_eq!(f[20], "-");
             let num = |i: usize| f[i].parse::<u64>().expect(ZEEK_FIELDS[i]);
-            if kind == TrafficKind::Scan {
+            if kind.is_refused_probe() {
                 scans += 1;
                 assert_eq!(&f[8..12], ["-", "-", "-", "REJ"], "{r}");
                 assert_eq!(f[15], "Sr");
@@ -259,7 +260,7 @@ mod tests {
             assert_eq!(num(16), (num(17) - 40 * num(16)) / 1400 + 2);
         }
         assert_eq!(labels, [s.normal, s.attacks()]);
-        assert_eq!(scans, s.scan);
+        assert_eq!(scans, s.scan + s.slow_scan);
         assert!(scans > 0, "the unset-field path needs scan rows");
         assert_eq!(uids.len(), s.rows, "uids are unique");
     }
