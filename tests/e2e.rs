@@ -115,7 +115,7 @@ fn a_run_without_plots_links_none() {
 #[test]
 fn reruns_are_byte_identical_whatever_the_thread_count() {
     let store = tempfile::tempdir().unwrap();
-    let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
+    let c = config("compare.yaml", &["repeat=1", "detectors.2.epochs=20"], None);
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -231,7 +231,7 @@ fn compare_and_list_show_differences_and_deltas() {
 #[test]
 fn score_reuses_saved_models_without_refitting() {
     let store = tempfile::tempdir().unwrap();
-    let c = config("compare.yaml", &["detectors.2.epochs=20"], None);
+    let c = config("compare.yaml", &["repeat=1", "detectors.2.epochs=20"], None);
     let fitted = run_in(store.path(), &c, false).unwrap();
     let rescored = rescore_sample(&fitted.dir, store.path(), None).unwrap();
     assert!(rescored.dir.starts_with(store.path().join("compare-score")));
@@ -272,7 +272,7 @@ fn metrics(dir: &Path) -> serde_json::Value {
 #[test]
 fn streaming_in_batches_matches_the_in_memory_run() {
     let store = tempfile::tempdir().unwrap();
-    let whole = run_in(store.path(), &config("compare.yaml", &["detectors.2.epochs=20", "features=[bytes_in, bytes_out, session_duration, avg_packet_size, log1p(bytes_ratio)]"], None), false).unwrap();
+    let whole = run_in(store.path(), &config("compare.yaml", &["repeat=1", "detectors.2.epochs=20", "features=[bytes_in, bytes_out, session_duration, avg_packet_size, log1p(bytes_ratio)]"], None), false).unwrap();
     // 5,000 rows in uneven batches of 700; the fit sample (10,000) holds every row, so the
     // models, thresholds, scores and flags are those of the in-memory run
     let streamed = run_in(
@@ -280,7 +280,7 @@ fn streaming_in_batches_matches_the_in_memory_run() {
         &config(
             "compare.yaml",
             &[
-                "detectors.2.epochs=20",
+                "repeat=1", "detectors.2.epochs=20",
                 "features=[bytes_in, bytes_out, session_duration, avg_packet_size, log1p(bytes_ratio)]",
                 "streaming.batch_rows=700",
                 "streaming.fit_rows=10000",
@@ -359,7 +359,7 @@ fn streaming_rejects_window_features() {
     );
     // nor can a run fitted with window features be re-scored in batches
     let store = tempfile::tempdir().unwrap();
-    let c = config("compare.yaml", &["detectors.2.epochs=5"], None);
+    let c = config("compare.yaml", &["repeat=1", "detectors.2.epochs=5"], None);
     let fitted = run_in(store.path(), &c, false).unwrap();
     let err = rescore_sample(&fitted.dir, store.path(), Some((100, 100)))
         .unwrap_err()

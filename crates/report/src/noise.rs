@@ -69,7 +69,7 @@ impl Verdict {
         match *self {
             Verdict::OneSeed => "one seed cannot tell".into(),
             Verdict::Paired { seeds, p, .. } => {
-                let test = format!("p = {} over {seeds} paired seeds", p_value(p));
+                let test = format!("{} over {seeds} paired seeds", p_value(p));
                 if self.within_noise() {
                     format!("within noise ({test})")
                 } else {
@@ -82,11 +82,12 @@ impl Verdict {
     }
 }
 
+/// `p = 0.031`, or `p below 0.001` (no `<`: the phrase goes into Markdown and HTML as is).
 fn p_value(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".into()
+        "p below 0.001".into()
     } else {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     }
 }
 
