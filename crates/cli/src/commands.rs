@@ -157,14 +157,12 @@ pub fn execute(command: Command) -> Result<Finish> {
         Command::Run {
             configs,
             data,
-            mut overrides,
+            overrides,
             batch_rows,
             record_git,
             common,
         } => {
-            if let Some(n) = batch_rows {
-                overrides.push(format!("streaming.batch_rows={n}"));
-            }
+            let overrides = with_batch_rows(overrides, batch_rows);
             let options = RunOptions {
                 store_root: common.out.clone(),
                 data_overridden: data.is_some(),
@@ -182,13 +180,11 @@ pub fn execute(command: Command) -> Result<Finish> {
         Command::Scan {
             logs,
             format,
-            mut overrides,
+            overrides,
             batch_rows,
             common,
         } => {
-            if let Some(n) = batch_rows {
-                overrides.push(format!("streaming.batch_rows={n}"));
-            }
+            let overrides = with_batch_rows(overrides, batch_rows);
             let options = RunOptions {
                 store_root: common.out.clone(),
                 data_overridden: false,
@@ -282,6 +278,14 @@ pub fn execute(command: Command) -> Result<Finish> {
             printer.finish(common.exit_code)
         }
     }
+}
+
+/// `--batch-rows N` is `--set streaming.batch_rows=N`.
+fn with_batch_rows(mut overrides: Vec<String>, batch_rows: Option<usize>) -> Vec<String> {
+    if let Some(n) = batch_rows {
+        overrides.push(format!("streaming.batch_rows={n}"));
+    }
+    overrides
 }
 
 /// Runs one config (a plan: every variant, then its summary) into the printer.
