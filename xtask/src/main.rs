@@ -60,6 +60,10 @@ enum Command {
     List {
         /// Only this experiment.
         experiment: Option<String>,
+        /// Write the runs index page `<out>/index.html` (every run of every experiment; also
+        /// rewritten after each run) and print its path instead of the table.
+        #[arg(long, conflicts_with = "experiment")]
+        html: bool,
         /// Run store root.
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
@@ -233,7 +237,15 @@ fn run_command() -> Result<()> {
                 println!("{}", dir.display());
             }
         }
-        Command::List { experiment, out } => {
+        Command::List {
+            html: true, out, ..
+        } => {
+            let page = webthreat_experiment::write_index(&RunStore::new(out))?;
+            println!("{}", page.display());
+        }
+        Command::List {
+            experiment, out, ..
+        } => {
             let (listings, unreadable) = compare::list(&RunStore::new(out), experiment.as_deref())?;
             for problem in &unreadable {
                 eprintln!("warning: {}", webthreat_core::text::visible(problem));
