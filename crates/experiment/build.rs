@@ -20,13 +20,22 @@ fn main() {
         None => "unknown".into(),
     };
     println!("cargo:rustc-env=WEBTHREAT_BUILD_COMMIT={value}");
-    // rebuilt when HEAD moves or the index changes (a commit, a checkout, `git add`)
-    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        for file in ["HEAD", "index"] {
-            println!("cargo:rerun-if-changed={dir}/{file}");
-        }
-        if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={dir}/{head_ref}");
+    // rebuilt when HEAD moves or the index changes (a commit, a checkout, `git add`). Paths come
+    // from `--git-path`, which knows that a linked worktree keeps HEAD and its index apart but
+    // its branches in the common git dir; only existing files are named, as cargo reruns the
+    // script on every build while a named file is missing (a packed branch has no file of its
+    // own: `packed-refs` holds it).
+    let mut watched = vec![
+        "HEAD".to_string(),
+        "index".to_string(),
+        "packed-refs".to_string(),
+    ];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name])
+            && std::path::Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

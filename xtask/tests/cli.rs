@@ -1,5 +1,6 @@
 //! The command line as a user meets it: errors print their causes escaped, without a
-//! backtrace whatever `RUST_BACKTRACE` says, and exit 1; absurd thread counts are refused.
+//! backtrace whatever `RUST_BACKTRACE` says, and exit 1; absurd thread counts are refused;
+//! `list --html` writes the runs index.
 
 use std::process::Command;
 
@@ -51,4 +52,30 @@ fn absurd_thread_counts_are_refused() {
         stderr.contains("--threads") && stderr.contains("1..=1024"),
         "{stderr}"
     );
+}
+
+#[test]
+fn list_html_writes_the_runs_index_and_prints_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("experiments");
+    let out = xtask()
+        .args(["list", "--html", "--out"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let page = store.join("index.html");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim_end(),
+        page.display().to_string()
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("No runs yet"), "{html}");
+    // the page covers every experiment: naming one is a usage error
+    let out = xtask()
+        .args(["list", "iforest", "--html", "--out"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

@@ -65,10 +65,16 @@ pub enum Command {
         common: RunFlags,
     },
     /// List runs with time, config and data hash, and key metrics.
-    #[command(after_help = "Examples:\n  webthreat list\n  webthreat list iforest --json")]
+    #[command(
+        after_help = "Examples:\n  webthreat list\n  webthreat list iforest --json\n  webthreat list --html"
+    )]
     List {
         /// Only this experiment.
         experiment: Option<String>,
+        /// Write the runs index page `<out>/index.html` (every run of every experiment; also
+        /// rewritten after each run) and print its path instead of the table.
+        #[arg(long, conflicts_with_all = ["experiment", "json"])]
+        html: bool,
         /// Run store root.
         #[arg(long, default_value = "experiments")]
         out: PathBuf,
@@ -199,9 +205,17 @@ pub fn execute(command: Command) -> Result<Finish> {
             printer.finish(common.exit_code)
         }
         Command::List {
+            html: true, out, ..
+        } => {
+            let page = webthreat_experiment::write_index(&RunStore::new(out))?;
+            println!("{}", page.display());
+            Ok(Finish::Done)
+        }
+        Command::List {
             experiment,
             out,
             json,
+            ..
         } => {
             let (listings, unreadable) = compare::list(&RunStore::new(out), experiment.as_deref())?;
             for problem in &unreadable {

@@ -15,7 +15,7 @@ use crate::source::{LogSource, missing_notes};
 use crate::stages::{self, Batch, Fit, feature_spec};
 use crate::store::{PendingRun, RunStore};
 use crate::types::{DetectorLine, DetectorScores, FeaturePipeline, RunOptions, RunOutcome};
-use crate::{beacons, context};
+use crate::{beacons, context, index};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use webthreat_core::FeatureMatrix;
@@ -88,7 +88,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         source,
         scoring,
         seconds,
-        pending,
+        (&store, pending),
         started,
         notes,
         None,
@@ -153,7 +153,7 @@ pub fn score_with_run(
         source,
         scoring,
         seconds,
-        pending,
+        (&store, pending),
         started,
         notes,
         Some(run_dir),
@@ -671,14 +671,15 @@ fn suppress_allowed(
     removed
 }
 
-/// Builds the report, writes the models, report and `run.json`, and commits the run.
+/// Builds the report, writes the models, report and `run.json`, commits the run and rewrites
+/// the store's runs index (every committed run passes here, and only here).
 #[allow(clippy::too_many_arguments)]
 fn finish(
     config: &ExperimentConfig,
     source: LogSource,
     scoring: Scoring<'_>,
     mut seconds: StageSeconds,
-    pending: PendingRun,
+    (store, pending): (&RunStore, PendingRun),
     started: i64,
     mut notes: Vec<String>,
     source_run: Option<&Path>,
@@ -726,6 +727,10 @@ fn finish(
     outputs::write_run_record(pending.dir(), &record)?;
     let id = pending.id().to_string();
     let dir = pending.commit()?;
+    // the run is committed whatever becomes of the index: a failure to rewrite it is a note
+    if let Err(e) = index::write_index(store) {
+        notes.push(format!("the runs index was not updated: {e}"));
+    }
     Ok(RunOutcome {
         dir,
         id,
@@ -955,5 +960,41 @@ mod tests {
         }
         let runs = RunStore::new(&store).runs(None).unwrap();
         assert!(runs.is_empty(), "{runs:?}");
+        assert!(
+            !store.join(index::INDEX_FILE).exists(),
+            "no run was committed, so no index was written"
+        );
+    }
+
+    #[test]
+    fn every_committed_run_rewrites_the_index_with_its_texts_escaped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let hostile = tmp.path().join("<img src=x onerror=alert(1)>&'\"#.csv");
+        std::fs::rename(write_log(tmp.path(), 60, None), &hostile).unwrap();
+        let store = tmp.path().join("store");
+        let mut cfg = config(Path::new("log.csv"), "");
+        cfg.data.path = hostile.clone();
+        let fitted = run_into(&store, &cfg).unwrap();
+        let page = store.join(index::INDEX_FILE);
+        let first = std::fs::read_to_string(&page).unwrap();
+        assert!(first.contains("<a href=\"t/0001/report.html\">"), "{first}");
+        assert!(first.contains("1 run of 1 experiment"));
+        // the scoring run of another experiment is added by its own commit
+        let scored = score_with_run(&fitted.dir, &hostile, &store, None).unwrap();
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains("2 runs of 2 experiments"), "{html}");
+        for link in ["t/0001/report.html", "t-score/0001/report.html"] {
+            assert!(html.contains(&format!("<a href=\"{link}\">")), "{link}");
+            assert!(store.join(link).is_file(), "{link}");
+        }
+        assert!(scored.dir.ends_with("t-score/0001"));
+        // the log's name, in the data column and in the scoring run's note, only as text
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;&amp;&#39;&quot;#.csv"));
+        assert_eq!(html.matches("<script").count(), 1);
+        // rows per run and detector: the config's two detectors, twice
+        assert_eq!(html.matches("<tr><td class=\"nowrap\">").count(), 4);
+        assert!(html.contains("<td class=\"nowrap\">score<br>"));
+        assert!(html.contains(">models of t/0001</span>"));
     }
 }
