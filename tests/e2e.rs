@@ -8,7 +8,7 @@ use webthreat_experiment::{
     ExperimentConfig, ExperimentError, RunOutcome, RunStore, StreamingOptions, compare,
     score_with_run,
 };
-use webthreat_tests::{config, read, run_in, seed_csv, shared};
+use webthreat_tests::{alerts_of, config, read, run_in, seed_csv, shared};
 
 fn flags(dir: &Path, column: &str) -> Vec<bool> {
     let text = read(dir, "scores.csv");
@@ -33,6 +33,44 @@ fn seed_export_flags_15_of_282_like_the_seed() {
     );
     insta::assert_snapshot!("seed_metrics", read(&out.dir, "metrics.json"));
     insta::assert_snapshot!("seed_report", read(&out.dir, "report.md"));
+}
+
+#[test]
+fn seed_export_alerts_are_one_json_object_per_flagged_row() {
+    let store = tempfile::tempdir().unwrap();
+    let seed = seed_csv();
+    let c = config("iforest.yaml", &[], Some(&seed));
+    let out = run_in(store.path(), &c, true).unwrap();
+    let text = read(&out.dir, "alerts.jsonl");
+    let alerts: Vec<serde_json::Value> = (text.lines())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(alerts.len(), 15);
+    // one per flagged row of scores.csv, in row order
+    let scores = read(&out.dir, "scores.csv");
+    let flagged_rows: Vec<u64> = (scores.lines().skip(1))
+        .zip(flags(&out.dir, "iforest_flag"))
+        .filter(|(_, f)| *f)
+        .map(|(l, _)| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let rows: Vec<u64> = (alerts.iter())
+        .map(|a| a["webthreat"]["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, flagged_rows);
+    for a in &alerts {
+        assert!(a["@timestamp"].as_str().unwrap().ends_with('Z'), "{a}");
+        assert!(a["source"]["ip"].is_string(), "{a}");
+        let risk = a["event"]["risk_score"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&risk), "{a}");
+        assert_eq!(a["event"]["kind"], "alert");
+        assert_eq!(a["rule"]["name"], "iforest");
+        assert_eq!(
+            a["webthreat"]["detectors"][0]["severity"].as_f64(),
+            Some(risk)
+        );
+    }
+    // the whole file, pinned: the ECS fields, scores and explanations in the log's units
+    insta::assert_snapshot!("seed_alerts", text);
 }
 
 #[test]
@@ -139,6 +177,12 @@ fn reruns_are_byte_identical_whatever_the_thread_count() {
             "{file} differs between a 1-thread and a 2-thread run"
         );
     }
+    // the alerts too, but for the run id the store gave each run
+    assert!(read(&a.dir, "alerts.jsonl").lines().count() > 10);
+    assert!(
+        alerts_of(&a) == alerts_of(&b),
+        "alerts differ by thread count"
+    );
     assert!(read(&a.dir, "run.json").contains("\"threads\": 1"));
     assert!(read(&b.dir, "run.json").contains("\"threads\": 2"));
 }
@@ -329,12 +373,27 @@ fn streaming_in_batches_matches_the_in_memory_run() {
         assert_eq!(x, y, "{title}");
     }
 
+    // and so do the alerts, line for line
+    assert!(alerts_of(&whole).lines().count() > 100);
+    assert!(alerts_of(&whole) == alerts_of(&streamed), "alerts differ");
+
     // re-scoring in batches reproduces the in-memory re-scoring
     let rescored = rescore_sample(&whole.dir, store.path(), Some((999, 10_000))).unwrap();
     assert_eq!(
         read(&whole.dir, "scores.csv"),
         read(&rescored.dir, "scores.csv")
     );
+    // its alerts, whose typical values (medians of a sample holding every scored row) are
+    // filled in once every batch is scored, are the fitted run's
+    let rescored_alerts = alerts_of(&rescored).replace(
+        "\"experiment\":\"compare-score\"",
+        "\"experiment\":\"compare\"",
+    );
+    assert!(
+        alerts_of(&whole) == rescored_alerts,
+        "rescored alerts differ"
+    );
+    assert!(!rescored.dir.join("alerts.jsonl.pending").exists());
     assert_eq!(
         metrics(&rescored.dir)["detectors"]["iforest"]["flagged"],
         a["detectors"]["iforest"]["flagged"]

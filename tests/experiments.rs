@@ -97,6 +97,15 @@ fn a_sweep_runs_every_value_and_ranks_them_with_their_seed_spread() {
                 .collect::<Vec<_>>(),
             [3, 4, 5, 6]
         );
+        // and writes its alerts, one per flagged row, naming the run
+        let flagged = metrics["detectors"]["iforest"]["flagged"].as_u64().unwrap();
+        let alerts = read(&run.dir, "alerts.jsonl");
+        assert_eq!(alerts.lines().count() as u64, flagged);
+        let named = format!(
+            "\"webthreat\":{{\"run\":\"{}\",\"experiment\":\"sweep\"",
+            run.id
+        );
+        assert!(alerts.lines().all(|l| l.contains(&named)), "{alerts}");
     }
     // ranked by mean ROC AUC, best first, each mean the run's metrics.json mean
     let summary = &outcome.summary;

@@ -158,7 +158,7 @@ fn extreme_values_neither_hang_nor_hide_nor_wrap() {
 #[test]
 fn control_and_bidi_characters_in_text_are_escaped_in_every_output() {
     let out = run(&corpus("bidi_and_controls_in_text.csv")).unwrap();
-    for file in ["report.md", "report.html", "scores.csv"] {
+    for file in ["report.md", "report.html", "scores.csv", "alerts.jsonl"] {
         let text = read(&out.dir, file);
         assert!(
             !text
@@ -175,6 +175,98 @@ fn control_and_bidi_characters_in_text_are_escaped_in_every_output() {
                     .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi(c))
             );
         }
+    }
+}
+
+/// Every line of `alerts.jsonl` of the run in `dir`, parsed: one JSON object per line, the
+/// file nothing but printable ASCII and line ends (the logs here hold no other non-ASCII text
+/// than control and bidi characters, which are `\u` escapes).
+fn alert_lines(dir: &Path) -> Vec<serde_json::Value> {
+    let text = read(dir, "alerts.jsonl");
+    assert!(
+        text.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) || b == b'\n'),
+        "{text}"
+    );
+    assert!(text.is_empty() || text.ends_with('\n'));
+    (text.lines())
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not one JSON value: {e}: {line}"));
+            assert!(value.is_object(), "{line}");
+            value
+        })
+        .collect()
+}
+
+#[test]
+fn alerts_stay_one_valid_json_object_per_line_whatever_the_log_holds() {
+    // three rows, flagged for their bytes, whose source, destination and protocol hold quotes,
+    // line breaks (in quoted fields), control bytes, bidi overrides and JSON of their own; an
+    // intel list entry and list name that do too
+    let data = corpus("control_bytes_in_alerted_fields.csv");
+    let store = tempfile::tempdir().unwrap();
+    let lists = tempfile::tempdir().unwrap();
+    let list = lists.path().join("block.txt");
+    std::fs::write(
+        &list,
+        "147.161.64.100 # \"}]} \u{1b}[2J\u{7}\u{202e}evil \\ {\"x\":1}\n",
+    )
+    .unwrap();
+    let set = [
+        format!(
+            "intel.lists=[{{path: {}, name: \"bl\\\"ock\\u202e\\u001b\"}}]",
+            list.display()
+        ),
+        "detectors.0.contamination=0.1".to_string(),
+    ];
+    let set: Vec<&str> = set.iter().map(String::as_str).collect();
+    let c = config("iforest.yaml", &set, Some(&data));
+    let out = run_in(store.path(), &c, true).unwrap();
+    let alerts = alert_lines(&out.dir);
+    let text = std::fs::read_to_string(&data).unwrap();
+    let (source, destination) = (
+        "1.2.3.4\"}\n{\"@timestamp\":\"forged\"",
+        "\\\"}]}\u{7f}\u{9b}",
+    );
+    assert!(text.contains(&source.replace('"', "\"\"")));
+    let rows: Vec<&serde_json::Value> = (alerts.iter())
+        .filter(|a| a["event"]["dataset"] == "webthreat.row")
+        .collect();
+    assert_eq!(rows.len(), out.detectors[0].flagged);
+    // the hostile values arrive as they were written, as JSON strings
+    let addresses: Vec<&str> = (rows.iter())
+        .filter_map(|a| a["source"]["address"].as_str())
+        .collect();
+    assert_eq!(addresses.len(), 3, "{rows:?}");
+    assert!(addresses.contains(&source), "{addresses:?}");
+    assert!(
+        rows.iter()
+            .any(|a| a["destination"]["address"] == destination)
+    );
+    assert!(
+        rows.iter()
+            .any(|a| a["network"]["protocol"] == "ht\u{1b}[31mtp\u{7}")
+    );
+    // the blocklisted source's rows each give an intel alert with the entry as written
+    let intel: Vec<&serde_json::Value> = (alerts.iter())
+        .filter(|a| a["event"]["dataset"] == "webthreat.intel")
+        .collect();
+    let matched = text
+        .lines()
+        .filter(|l| l.contains(",147.161.64.100,"))
+        .count();
+    assert!(matched > 0);
+    assert_eq!(intel.len(), matched);
+    for a in intel {
+        let indicator = &a["threat"]["indicator"];
+        assert_eq!(indicator["ip"], "147.161.64.100");
+        assert_eq!(indicator["provider"], "bl\"ock\u{202e}\u{1b}");
+        // (the intel reader keeps an entry's note with its control characters made visible)
+        assert_eq!(
+            indicator["description"],
+            "147.161.64.100 (\"}]} \\u{1b}[2J\\u{7}\\u{202e}evil \\ {\"x\":1})"
+        );
     }
 }
 

@@ -4,7 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use webthreat_experiment::{StreamingOptions, score_with_run};
-use webthreat_tests::{config, read, run_in, seed_csv};
+use webthreat_tests::{alerts_of, config, read, run_in, seed_csv};
+
+/// The alerts of the run in `dir` whose `event.dataset` is `webthreat.<kind>`.
+fn alerts(dir: &Path, kind: &str) -> Vec<serde_json::Value> {
+    (read(dir, "alerts.jsonl").lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|a| a["event"]["dataset"] == format!("webthreat.{kind}"))
+        .collect()
+}
 
 /// The `column` of `scores.csv` text, by header name.
 fn column(scores: &str, column: &str) -> Vec<String> {
@@ -41,6 +49,47 @@ fn beacon_scores_are_the_same_in_memory_streamed_and_rescored() {
     // the malware's periodic checks are flagged at the default threshold
     let flagged_pairs = beacons.lines().filter(|l| l.ends_with(",1")).count();
     assert!(flagged_pairs >= 3, "{beacons}");
+    // each flagged pair is an alert, highest score first, after the rows' alerts
+    let pair_alerts = alerts(&whole.dir, "beacon");
+    assert_eq!(pair_alerts.len(), flagged_pairs);
+    for (a, line) in pair_alerts.iter().zip(beacons.lines().skip(1)) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(a["source"]["ip"], f[0]);
+        assert_eq!(a["destination"]["ip"], f[1]);
+        assert_eq!(a["destination"]["port"].to_string(), f[2]);
+        assert_eq!(a["rule"]["name"], "beacon");
+        let beacon = &a["webthreat"]["beacon"];
+        assert_eq!(beacon["connections"].to_string(), f[3]);
+        assert_eq!(format!("{:.6}", beacon["score"].as_f64().unwrap()), f[4]);
+        assert_eq!(beacon["threshold"], 0.7);
+        for (k, name) in [
+            "interval_skew",
+            "interval_dispersion",
+            "size_regularity",
+            "count",
+            "coverage",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let value = beacon[name].as_f64().unwrap();
+            assert_eq!(format!("{value:.6}"), f[5 + k], "{name}");
+        }
+        assert_eq!(a["event"]["start"], f[10]);
+        assert_eq!(a["@timestamp"], f[11]);
+        assert_eq!(a["event"]["end"], f[11]);
+    }
+    let text = read(&whole.dir, "alerts.jsonl");
+    let first_pair = text.find("\"webthreat.beacon\"").unwrap();
+    assert!(!text[first_pair..].contains("\"webthreat.row\""));
+    // the rows of those pairs are flagged by the beacon detector, each once
+    let rows = alerts(&whole.dir, "row");
+    let by_beacon = (rows.iter())
+        .filter(|a| {
+            (a["webthreat"]["detectors"].as_array().unwrap().iter()).any(|d| d["kind"] == "beacon")
+        })
+        .count();
+    assert_eq!(by_beacon, whole.detectors[1].flagged);
 
     // streamed in batches (no window features: the forest's features are row-local here)
     let mut streamed = config(
@@ -60,6 +109,9 @@ fn beacon_scores_are_the_same_in_memory_streamed_and_rescored() {
     });
     let streamed = run_in(store.path(), &streamed, false).unwrap();
     assert_eq!(read(&streamed.dir, "beacons.csv"), beacons);
+    assert!(
+        alerts_of(&streamed) == alerts_of(&in_memory).replace("beacon-memory", "beacon-trickbot")
+    );
     let beacon_scores = |dir: &Path| column(&read(dir, "scores.csv"), "beacon_score");
     assert_eq!(beacon_scores(&streamed.dir), beacon_scores(&in_memory.dir));
     assert_eq!(beacon_scores(&whole.dir), beacon_scores(&in_memory.dir));
@@ -127,6 +179,83 @@ fn an_allowlist_suppresses_flags_and_a_blocklist_rule_flags_on_its_own() {
     assert!(
         (src.iter().zip(&iforest_flags)).all(|(ip, f)| !ip.starts_with("155.91.45.") || f == "0")
     );
+
+    // alerts: one per flagged row, whichever detectors flag it, and one per blocklisted row
+    let intel_flags = column(&scores, "intel_flag");
+    let flagged_rows: Vec<String> = (column(&scores, "row_id").into_iter())
+        .zip(iforest_flags.iter().zip(&intel_flags))
+        .filter(|(_, (a, b))| *a == "1" || *b == "1")
+        .map(|(row, _)| row)
+        .collect();
+    let rows = alerts(&after.dir, "row");
+    let alerted: Vec<String> = (rows.iter())
+        .map(|a| a["webthreat"]["row"].to_string())
+        .collect();
+    assert_eq!(alerted, flagged_rows);
+    for a in &rows {
+        assert!(
+            !a["source"]["ip"]
+                .as_str()
+                .unwrap()
+                .starts_with("155.91.45.")
+        );
+        // the rule is the most severe of the detectors that flag the row
+        let detectors = a["webthreat"]["detectors"].as_array().unwrap();
+        let most = (detectors.iter())
+            .map(|d| d["severity"].as_f64().unwrap())
+            .fold(0.0, f64::max);
+        assert_eq!(a["event"]["risk_score"].as_f64(), Some(most));
+        let rule = detectors
+            .iter()
+            .find(|d| d["severity"].as_f64() == Some(most));
+        assert_eq!(a["rule"]["name"], rule.unwrap()["name"]);
+    }
+    let matches = alerts(&after.dir, "intel");
+    assert_eq!(matches.len(), 18);
+    for a in &matches {
+        assert_eq!(a["source"]["ip"], "165.225.240.79");
+        assert_eq!(a["webthreat"]["side"], "source");
+        assert_eq!(
+            a["threat"]["indicator"],
+            serde_json::json!({
+                "ip": "165.225.240.79",
+                "type": "ipv4-addr",
+                "provider": "feodo",
+                "description": "165.225.240.79 (Test)",
+            })
+        );
+    }
+}
+
+#[test]
+fn the_intel_config_alerts_on_its_blocklisted_rows() {
+    let store = tempfile::tempdir().unwrap();
+    let out = run_in(store.path(), &config("intel.yaml", &[], None), false).unwrap();
+    let scores = read(&out.dir, "scores.csv");
+    let blocked = (column(&scores, "src_intel").iter())
+        .zip(column(&scores, "dst_intel"))
+        .filter(|(s, d)| s.starts_with("demo-block:") || d.starts_with("demo-block:"))
+        .count();
+    assert!(blocked > 10);
+    let matches = alerts(&out.dir, "intel");
+    assert_eq!(matches.len(), blocked);
+    for a in &matches {
+        let indicator = &a["threat"]["indicator"];
+        assert_eq!(indicator["provider"], "demo-block");
+        assert_eq!(indicator["type"], "ipv4-addr");
+        let side = a["webthreat"]["side"].as_str().unwrap();
+        assert_eq!(a[side]["ip"], indicator["ip"]);
+        assert!(a["@timestamp"].is_string() && a["webthreat"]["row"].is_u64());
+        assert_eq!(a["event"]["risk_score"], 100.0);
+    }
+    // the intel rule flags those rows too: their row alerts name it
+    let rows = alerts(&out.dir, "row");
+    let by_intel = (rows.iter())
+        .filter(|a| {
+            (a["webthreat"]["detectors"].as_array().unwrap().iter()).any(|d| d["name"] == "intel")
+        })
+        .count();
+    assert_eq!(by_intel, out.detectors[1].flagged);
 }
 
 #[test]

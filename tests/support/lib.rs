@@ -47,3 +47,12 @@ pub fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name))
         .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
 }
+
+/// `alerts.jsonl` of a finished run with its run id blanked (`"run":""`): the one value that
+/// differs between runs of one config and data in one store.
+pub fn alerts_of(run: &RunOutcome) -> String {
+    read(&run.dir, "alerts.jsonl").replace(
+        &format!("\"webthreat\":{{\"run\":\"{}\",", run.id),
+        "\"webthreat\":{\"run\":\"\",",
+    )
+}

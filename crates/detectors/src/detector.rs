@@ -104,6 +104,12 @@ pub trait DetectorModel:
     /// Per-feature contribution to one row's score (larger = more responsible).
     fn contributions(&self, row: &[f64]) -> Vec<f64>;
 
+    /// [`DetectorModel::contributions`] of each of `rows`, the same values; a model may
+    /// compute them together faster (the forest walks each tree for every row in turn).
+    fn contributions_of_rows(&self, rows: &[&[f64]]) -> Vec<Vec<f64>> {
+        rows.iter().map(|row| self.contributions(row)).collect()
+    }
+
     /// Checks a loaded model against the number of training features: every value in the
     /// range fitting can produce (as strictly as the config's limits), shapes consistent. The
     /// error names the field and the value. Deserialization has already rejected non-finite

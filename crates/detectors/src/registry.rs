@@ -131,10 +131,10 @@ macro_rules! registry {
                 }
             }
 
-            pub(crate) fn contributions(&self, row: &[f64]) -> Vec<f64> {
+            pub(crate) fn contributions_of_rows(&self, rows: &[&[f64]]) -> Vec<Vec<f64>> {
                 match self {
                     $(Model::$variant(m) => {
-                        $crate::detector::DetectorModel::contributions(m, row)
+                        $crate::detector::DetectorModel::contributions_of_rows(m, rows)
                     })*
                 }
             }

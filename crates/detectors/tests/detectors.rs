@@ -101,6 +101,21 @@ fn an_obvious_outlier_scores_highest_is_flagged_and_explained() {
         assert_eq!(why[0].actual, 12.0);
         assert!(why[0].contribution > why[1].contribution);
         assert_eq!(why[0].typical, det.medians()[3]);
+        // rows explained together are explained as one by one
+        let rows: Vec<usize> = (0..400).step_by(13).chain([321]).collect();
+        let together = det.explain_rows(&m, &rows, 3).unwrap();
+        for (&row, why) in rows.iter().zip(&together) {
+            assert_eq!(
+                why,
+                &det.explain(&m, row, 3).unwrap(),
+                "{} row {row}",
+                det.name()
+            );
+        }
+        assert!(matches!(
+            det.explain_rows(&m, &[0, 400], 3),
+            Err(DetectorError::RowOutOfRange { row: 400, .. })
+        ));
     }
 }
 

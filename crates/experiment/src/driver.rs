@@ -1,10 +1,11 @@
 //! The run driver: one way through for every run. A run is a sequence of batches (an
 //! in-memory run is one batch): a fit stage (on every row, or on a seeded sample of a streamed
-//! log) or a run's saved models, then one scoring loop that writes `scores.csv` and
-//! `rejects.csv` and folds every batch into the [`ReportAccumulator`], then the report, the
-//! models, `run.json` and the commit of the run directory.
+//! log) or a run's saved models, then one scoring loop that writes `scores.csv`,
+//! `alerts.jsonl` and `rejects.csv` and folds every batch into the [`ReportAccumulator`], then
+//! the report, the models, `run.json` and the commit of the run directory.
 
 use crate::accumulate::{AddressHits, BatchView, ReportAccumulator, ScoreKeeping};
+use crate::alerts::AlertsWriter;
 use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::error::ExperimentError;
 use crate::outputs::{self, AddressCells, RejectsWriter, RunRecord, ScoresWriter, StageSeconds};
@@ -302,7 +303,7 @@ fn fit_whole_log(
         let set_aside = SetAside::take(&mut table);
         if table.rows() > 0 {
             let spec = table_spec(config, &table)?;
-            whole = Some((Batch::build(config, &table, &spec)?, spec, set_aside));
+            whole = Some((Batch::build(&table, &spec)?, spec, set_aside));
         }
         Ok(())
     })?;
@@ -453,6 +454,7 @@ struct Scoring<'a> {
     detectors: &'a [FittedDetector],
     accumulator: ReportAccumulator,
     scores_out: Option<ScoresWriter>,
+    alerts_out: AlertsWriter,
     rejects_out: RejectsWriter,
     /// Missing values filled in so far, per column.
     missing: Vec<MissingCount>,
@@ -481,6 +483,12 @@ impl<'a> Scoring<'a> {
             Some(_) => ScoreKeeping::Binned,
             None => ScoreKeeping::Exact,
         };
+        // alerts explain with the typical values of the fit rows, or (filled in at the end)
+        // those of the scored rows
+        let known = match &typical {
+            Typical::Fitted(medians) => Some(medians.clone()),
+            Typical::Sample(..) => None,
+        };
         Ok(Self {
             config,
             dir: pending.dir().to_path_buf(),
@@ -488,6 +496,7 @@ impl<'a> Scoring<'a> {
             detectors,
             accumulator: ReportAccumulator::new(config, detectors, keeping),
             scores_out: None,
+            alerts_out: AlertsWriter::create(pending.dir(), pending.id(), config, known)?,
             rejects_out: RejectsWriter::new(pending.dir()),
             missing: Vec::new(),
             typical,
@@ -508,7 +517,7 @@ impl<'a> Scoring<'a> {
             return Ok(());
         }
         let clock = Instant::now();
-        let batch = Batch::build(self.config, &table, &self.pipeline.spec)?;
+        let batch = Batch::build(&table, &self.pipeline.spec)?;
         drop(table);
         let listed = stages::listed(&self.pipeline.spec, &batch.raw)?;
         let scaled = self.pipeline.scaler.transform(&listed)?;
@@ -527,8 +536,9 @@ impl<'a> Scoring<'a> {
         self.rejects_out.write(&set_aside.rejected)
     }
 
-    /// Appends a scored batch to `scores.csv` while folding it into the report; first, when
-    /// the run has intel lists, removes the flags of rows with an allowlisted address.
+    /// Appends a scored batch to `scores.csv` and its alerts to `alerts.jsonl` while folding
+    /// it into the report; first, when the run has intel lists, removes the flags of rows with
+    /// an allowlisted address.
     fn fold(
         &mut self,
         batch: Batch,
@@ -564,12 +574,18 @@ impl<'a> Scoring<'a> {
             scores: &scores,
             hits: hits.as_ref(),
         };
-        let accumulator = &mut self.accumulator;
-        let (written, added) = rayon::join(
-            || out.write(&batch.raw, &scores, &cells),
+        let (accumulator, alerts) = (&mut self.accumulator, &mut self.alerts_out);
+        let ((written, alerted), added) = rayon::join(
+            || {
+                rayon::join(
+                    || out.write(&batch.raw, &scores, &cells),
+                    || alerts.write(&view),
+                )
+            },
             || accumulator.add(&view),
         );
         written?;
+        alerted?;
         added?;
         if let Typical::Sample(k, sample) = &mut self.typical {
             sample
@@ -640,6 +656,9 @@ impl<'a> Scoring<'a> {
                 None => Vec::new(),
             },
         };
+        let beacon = self.detectors.iter().find(|d| d.kind() == "beacon");
+        let pairs = self.pipeline.spec.context.beacons.as_deref();
+        self.alerts_out.finish(&typical, pairs, beacon)?;
         let internal = context::internal_networks(self.config)?;
         let intel = self.pipeline.spec.context.intel.as_deref();
         let (mut model, mut notes) = self.accumulator.finish(&typical, &internal, intel)?;
@@ -806,6 +825,20 @@ mod tests {
         std::fs::read_to_string(dir.join(name)).unwrap()
     }
 
+    /// `alerts.jsonl` of a run with its run id and experiment blanked.
+    fn alerts(out: &RunOutcome) -> String {
+        let text = read(&out.dir, crate::alerts::ALERTS_FILE);
+        let experiment = out.dir.parent().unwrap().file_name().unwrap();
+        text.replace(
+            &format!(
+                "\"webthreat\":{{\"run\":\"{}\",\"experiment\":\"{}\",",
+                out.id,
+                experiment.to_string_lossy()
+            ),
+            "\"webthreat\":{",
+        )
+    }
+
     /// The report's section titled `title`.
     fn section(report: &str, title: &str) -> String {
         report
@@ -833,6 +866,7 @@ mod tests {
                 read(&whole.dir, "scores.csv"),
                 read(&streamed.dir, "scores.csv")
             );
+            assert_eq!(alerts(&whole), alerts(&streamed));
             assert_eq!(whole.rows, streamed.rows);
             for (a, b) in whole.detectors.iter().zip(&streamed.detectors) {
                 assert_eq!(
@@ -914,6 +948,15 @@ mod tests {
             read(&streamed.dir, "report.md"),
         );
         assert_eq!(section(&a, "Flagged rows"), section(&b, "Flagged rows"));
+        // rescoring fills in the alerts' typical values at the end: as the fit knew them
+        let fitted_alerts = alerts(&fitted);
+        assert!(fitted_alerts.lines().count() >= 5, "{fitted_alerts}");
+        assert!(fitted_alerts.contains("\"typical\":") && !fitted_alerts.contains("null"));
+        assert_eq!(alerts(&whole), fitted_alerts);
+        assert_eq!(alerts(&streamed), fitted_alerts);
+        for out in [&whole, &streamed] {
+            assert!(!out.dir.join("alerts.jsonl.pending").exists());
+        }
     }
 
     #[test]

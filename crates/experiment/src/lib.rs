@@ -5,10 +5,12 @@
 //! Invariants:
 //! - a run directory appears only complete (built in a temp dir, renamed into place);
 //! - same config + same data => byte-identical `metrics.json`, `scores.csv`, `report.md`
-//!   (volatile facts such as times, git state and thread count live in `run.json` only);
+//!   and `alerts.jsonl` but for its run id (volatile facts such as times, git state and thread
+//!   count live in `run.json` only);
 //! - with a `streaming` section, memory is bounded by the batch size, not the log's size.
 
 mod accumulate;
+mod alerts;
 mod beacons;
 pub mod compare;
 pub mod config;

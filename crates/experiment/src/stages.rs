@@ -145,21 +145,13 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// Builds the features of `table`'s rows while its context columns are extracted (with
-    /// its addresses when `config` draws the communication graph or has intel lists).
-    pub(crate) fn build(
-        config: &ExperimentConfig,
-        table: &LogTable,
-        spec: &FeatureSpec,
-    ) -> Result<Self, ExperimentError> {
-        let addresses = config.report.plots || !config.intel.is_empty();
+    /// Builds the features of `table`'s rows while its context columns (with each row's
+    /// addresses, ports and protocol, which alerts name) are extracted.
+    pub(crate) fn build(table: &LogTable, spec: &FeatureSpec) -> Result<Self, ExperimentError> {
         let (raw, context) = rayon::join(
             || build_matrix(table, spec),
             || -> Result<_, ExperimentError> {
-                Ok((
-                    LogColumns::extract(table, addresses)?,
-                    table.column_summaries()?,
-                ))
+                Ok((LogColumns::extract(table)?, table.column_summaries()?))
             },
         );
         let (columns, summaries) = context?;

@@ -1,5 +1,6 @@
-//! Plain-Rust copies of the log columns that reports summarise (bytes, times; protocol and
-//! country as counts), so that crates downstream of features need no polars.
+//! Plain-Rust copies of the log columns that reports summarise and alerts name (bytes, times,
+//! addresses, ports, protocol; protocol and country as counts), so that crates downstream of
+//! features need no polars.
 
 use crate::build::values_or;
 use crate::error::FeatureError;
@@ -7,7 +8,7 @@ use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use webthreat_ingest::LogTable;
 use webthreat_ingest::canonical::{
-    BYTES_IN, BYTES_OUT, COUNTRY, DST_IP, PROTOCOL, SRC_IP, START_TIME,
+    BYTES_IN, BYTES_OUT, COUNTRY, DST_IP, DST_PORT, PROTOCOL, SRC_IP, SRC_PORT, START_TIME,
 };
 
 /// Per-row context columns of a log, each present when the log has it.
@@ -26,8 +27,66 @@ pub struct LogColumns {
     /// Whether the log has a source IP column (its distinct values are counted from the
     /// entity keys).
     pub has_src_ip: bool,
-    /// Source and destination addresses, when asked for and the log has sources.
+    /// Source and destination addresses, when the log has sources.
     pub addresses: Option<Addresses>,
+    /// Per row, the source port ([`LogColumns::NO_PORT`] when missing), when the log has one.
+    pub src_port: Option<Vec<u32>>,
+    /// Per row, the destination port ([`LogColumns::NO_PORT`] when missing), when the log has
+    /// one.
+    pub dst_port: Option<Vec<u32>>,
+    /// Per row, the protocol as written, when the log has one.
+    pub protocol_of_row: Option<Coded>,
+}
+
+/// A text column with each distinct value numbered once: per row, its value's index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coded {
+    /// Distinct values (as written; a missing value is ""), in order of first appearance.
+    pub names: Vec<Box<str>>,
+    /// Per row, its value's index into `names`.
+    pub rows: Vec<u32>,
+}
+
+impl Coded {
+    /// Numbers the values of `column` (nulls as ""); runs of one value (exports mostly repeat
+    /// the row before) are looked up once.
+    fn extract(column: &StringChunked) -> Self {
+        let mut index: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut rows = Vec::with_capacity(column.len());
+        let mut last: Option<(&str, u32)> = None;
+        for value in column.iter().map(|v| v.unwrap_or("")) {
+            let code = match last {
+                Some((text, code)) if text == value => code,
+                _ => *index.entry(value).or_insert_with(|| {
+                    names.push(value.into());
+                    (names.len() - 1) as u32
+                }),
+            };
+            last = Some((value, code));
+            rows.push(code);
+        }
+        Self { names, rows }
+    }
+
+    /// The value of row `i`.
+    pub fn of(&self, i: usize) -> Option<&str> {
+        let code = *self.rows.get(i)?;
+        self.names.get(code as usize).map(|n| &**n)
+    }
+
+    /// Rows per value.
+    fn counts(&self) -> BTreeMap<String, u64> {
+        let mut per_code = vec![0u64; self.names.len()];
+        for &code in &self.rows {
+            per_code[code as usize] += 1;
+        }
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for (name, n) in self.names.iter().zip(per_code) {
+            *out.entry(name.to_string()).or_default() += n;
+        }
+        out
+    }
 }
 
 /// The source and destination address of every row, each distinct address numbered once.
@@ -84,9 +143,17 @@ impl Addresses {
 }
 
 impl LogColumns {
-    /// Copies the context columns out of a table; `with_addresses`: number its source and
-    /// destination addresses too.
-    pub fn extract(table: &LogTable, with_addresses: bool) -> Result<Self, FeatureError> {
+    /// The port of a row that has none.
+    pub const NO_PORT: u32 = u32::MAX;
+
+    /// The port of row `i` of a port column.
+    pub fn port(column: Option<&[u32]>, i: usize) -> Option<u16> {
+        let port = *column?.get(i)?;
+        u16::try_from(port).ok()
+    }
+
+    /// Copies the context columns out of a table.
+    pub fn extract(table: &LogTable) -> Result<Self, FeatureError> {
         let df = &table.df;
         let floats = |name: &str| -> Result<Option<Vec<f64>>, FeatureError> {
             match df.column(name) {
@@ -105,20 +172,41 @@ impl LogColumns {
             Ok(c) => Some(values_or(c.cast(&DataType::Int64)?.i64()?, 0)),
             Err(_) => None,
         };
+        let ports = |name: &str| -> Result<Option<Vec<u32>>, FeatureError> {
+            let Ok(c) = df.column(name) else {
+                return Ok(None);
+            };
+            let c = c.cast(&DataType::Int64)?;
+            Ok(Some(
+                (c.i64()?.iter())
+                    .map(|p| {
+                        p.and_then(|p| u16::try_from(p).ok())
+                            .map_or(Self::NO_PORT, u32::from)
+                    })
+                    .collect(),
+            ))
+        };
+        let protocol_of_row = match df.column(PROTOCOL) {
+            Ok(c) => Some(Coded::extract(c.cast(&DataType::String)?.str()?)),
+            Err(_) => None,
+        };
         Ok(Self {
             bytes_in: floats(BYTES_IN)?,
             bytes_out: floats(BYTES_OUT)?,
             start_ms,
-            protocol: counts(PROTOCOL)?,
+            protocol: protocol_of_row.as_ref().map(Coded::counts),
             country: counts(COUNTRY)?,
             has_src_ip: df.column(SRC_IP).is_ok(),
-            addresses: match (with_addresses, df.column(SRC_IP)) {
-                (true, Ok(src)) => {
+            addresses: match df.column(SRC_IP) {
+                Ok(src) => {
                     let dst = df.column(DST_IP).ok().map(|d| d.str()).transpose()?;
                     Some(Addresses::extract(src.str()?, dst))
                 }
-                _ => None,
+                Err(_) => None,
             },
+            src_port: ports(SRC_PORT)?,
+            dst_port: ports(DST_PORT)?,
+            protocol_of_row,
         })
     }
 }
@@ -181,9 +269,17 @@ mod tests {
             c
         };
         assert_eq!(count_values(&column(&values)), naive(&values));
+        assert_eq!(Coded::extract(&column(&values)).counts(), naive(&values));
         let mut with_null = values;
         with_null[1] = None;
         assert_eq!(count_values(&column(&with_null)), naive(&with_null));
+        let coded = Coded::extract(&column(&with_null));
+        assert_eq!(coded.counts(), naive(&with_null));
         assert_eq!(naive(&with_null)[""], 2);
+        // every row keeps its own value, in row order
+        for (i, v) in with_null.iter().enumerate() {
+            assert_eq!(coded.of(i), Some(v.unwrap_or("")));
+        }
+        assert_eq!(coded.names.len(), 6);
     }
 }

@@ -21,6 +21,6 @@ pub use build::{build_matrix, numeric_columns};
 pub use categories::{CategoryCounter, Vocabulary};
 pub use context::{PairAnalysis, PairKey, PairScores, RowContext};
 pub use error::FeatureError;
-pub use facts::{Addresses, LogColumns};
+pub use facts::{Addresses, Coded, LogColumns};
 pub use scale::{Scaler, Scaling};
 pub use spec::{DEFAULT_WINDOW_SECONDS, Feature, FeatureSpec};

@@ -275,7 +275,7 @@ fn table_defaults_to_all_numeric_columns_with_labels() {
 }
 
 #[test]
-fn log_columns_count_every_protocol_and_country() {
+fn log_columns_count_every_protocol_and_country_and_keep_each_rows_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     // runs of one value, values that come back, and an empty country
     let path = dir.path().join("log.csv");
@@ -294,11 +294,23 @@ fn log_columns_count_every_protocol_and_country() {
     }
     std::fs::write(&path, text).unwrap();
     let table = read_log(&SourceSpec::cloudwatch(&path)).unwrap();
-    let columns = webthreat_features::LogColumns::extract(&table, false).unwrap();
+    let columns = webthreat_features::LogColumns::extract(&table).unwrap();
     let counts =
         |pairs: &[(&str, u64)]| Some(pairs.iter().map(|&(k, n)| (k.to_string(), n)).collect());
     assert_eq!(columns.protocol, counts(&[("HTTP", 2), ("HTTPS", 4)]));
     assert_eq!(columns.country, counts(&[("", 1), ("CA", 2), ("US", 3)]));
+    // each row's protocol, ports and addresses, for its alert
+    let protocols = columns.protocol_of_row.as_ref().unwrap();
+    let of_rows: Vec<&str> = (0..6).map(|i| protocols.of(i).unwrap()).collect();
+    assert_eq!(
+        of_rows,
+        ["HTTPS", "HTTPS", "HTTPS", "HTTP", "HTTPS", "HTTP"]
+    );
+    assert_eq!(columns.dst_port, Some(vec![443; 6]));
+    assert_eq!(columns.src_port, None);
+    let addresses = columns.addresses.as_ref().unwrap();
+    assert_eq!(addresses.name(addresses.src[5]), Some("1.2.3.4"));
+    assert_eq!(addresses.name(addresses.dst[5]), Some("10.0.0.1"));
 }
 
 #[test]

@@ -66,6 +66,10 @@ pub struct Tree {
     depth: u32,
     /// Scoring layout derived from the nodes (not serialized).
     layout: Layout,
+    /// Per node, the isolation credit of a row that reaches it from its parent:
+    /// log2(samples in the parent / samples in the node), 0 for the root and where either
+    /// holds no sample (derived from the sizes, not serialized).
+    credit: Vec<f64>,
 }
 
 /// Serialized form: struct of arrays, floats bit-exact. `value` is the threshold of a split and
@@ -281,10 +285,28 @@ impl Tree {
             sizes,
             depth: 0,
             layout: Layout::Nodes,
+            credit: Vec::new(),
         };
         tree.depth = tree.compute_depth();
         tree.layout = Layout::build(&tree);
+        tree.credit = tree.compute_credit();
         tree
+    }
+
+    /// The isolation credit of reaching each node (see [`Tree::add_contributions`]), computed
+    /// once instead of a logarithm per split of every explained row.
+    fn compute_credit(&self) -> Vec<f64> {
+        let mut credit = vec![0.0; self.nodes.len()];
+        for i in (0..self.nodes.len()).filter(|&i| !self.is_leaf(i)) {
+            let left = self.nodes[i].left as usize;
+            for child in [left, left + 1] {
+                let (parent_n, child_n) = (self.sizes[i] as f64, self.sizes[child] as f64);
+                if child_n > 0.0 && parent_n > 0.0 {
+                    credit[child] = (parent_n / child_n).log2();
+                }
+            }
+        }
+        credit
     }
 
     /// Whether node `i` is a leaf.
@@ -424,10 +446,8 @@ impl Tree {
             let node = self.nodes[i];
             let child =
                 node.left as usize + usize::from(row[node.feature as usize] > node.threshold);
-            let (parent_n, child_n) = (self.sizes[i] as f64, self.sizes[child] as f64);
-            if child_n > 0.0 && parent_n > 0.0 {
-                out[node.feature as usize] += (parent_n / child_n).log2();
-            }
+            // a credit of 0 (no samples) leaves the non-negative sum's bits as they are
+            out[node.feature as usize] += self.credit[child];
             i = child;
         }
     }
@@ -962,6 +982,32 @@ pub(crate) mod tests {
         tree.add_path_lengths_keys(&keys, &mut acc);
         for (row, a) in rows.chunks_exact(d).zip(&acc) {
             assert_eq!(a.to_bits(), (1.5 + tree.path_length(row)).to_bits());
+        }
+    }
+
+    #[test]
+    fn contributions_are_the_log2_credit_of_every_split_on_the_path() {
+        for (k, coarse) in [(0, false), (1, true)] {
+            let tree = grown(256, &[0, 2, 3], 12, 40 + k, coarse);
+            let rows = probe_rows(&[&tree], 4, 301, 9 + k);
+            for row in rows.chunks_exact(4) {
+                let mut want = vec![0.25; 4];
+                let mut i = 0;
+                while !tree.is_leaf(i) {
+                    let node = tree.nodes[i];
+                    let child = node.left as usize
+                        + usize::from(row[node.feature as usize] > node.threshold);
+                    let (parent_n, child_n) = (tree.sizes[i] as f64, tree.sizes[child] as f64);
+                    if child_n > 0.0 && parent_n > 0.0 {
+                        want[node.feature as usize] += (parent_n / child_n).log2();
+                    }
+                    i = child;
+                }
+                let mut got = vec![0.25; 4];
+                tree.add_contributions(row, &mut got);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{row:?}");
+            }
         }
     }
 

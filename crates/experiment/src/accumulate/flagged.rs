@@ -106,18 +106,6 @@ impl FlaggedTable {
     ) -> Result<FlaggedRow, ExperimentError> {
         let (raw, model, d) = (batch.raw, &batch.detectors[k], &batch.scores[k]);
         let entities = raw.entities();
-        let explained = match model.config().params().reads() {
-            Reads::ScaledFeatures => model.explain(batch.scaled, i, self.explain_features),
-            // a rule detector reads one unscaled feature: explained on this row alone
-            Reads::Feature(f) => {
-                let j = raw.names().iter().position(|n| n == f);
-                let value = j.map_or(f64::NAN, |j| raw.row(i)[j]);
-                let one = FeatureMatrix::from_rows(vec![f.to_string()], &[vec![value]])
-                    .map_err(report_error)?;
-                model.explain(&one, 0, self.explain_features)
-            }
-        }
-        .map_err(report_error)?;
         Ok(FlaggedRow {
             row: raw.row_ids()[i],
             src_ip: entities.src_ip(i).map(str::to_string),
@@ -130,18 +118,7 @@ impl FlaggedTable {
             detector: model.name().to_string(),
             score: d.scores[i],
             severity: d.severity_u8(i),
-            top_features: explained
-                .into_iter()
-                .map(|e| {
-                    let j = raw.names().iter().position(|f| *f == e.feature);
-                    FeatureExplanation {
-                        actual: j.map_or(e.actual, |j| raw.row(i)[j]),
-                        typical: e.typical,
-                        feature: e.feature,
-                        unit: Unit::Plain,
-                    }
-                })
-                .collect(),
+            top_features: explain(batch, k, i, self.explain_features)?,
         })
     }
 
@@ -166,19 +143,116 @@ impl FlaggedTable {
     }
 }
 
+/// The `top` features behind detector `k`'s score of row `i` of the batch, largest
+/// contribution first: each with its name and value as the detectors saw it (unscaled:
+/// `log1p(bytes_out)`, not its column) and the detector's typical value (the scaled training
+/// median, until the caller sets the unscaled typical value; see [`LogUnits`]).
+pub(crate) fn explain(
+    batch: &BatchView<'_>,
+    k: usize,
+    i: usize,
+    top: usize,
+) -> Result<Vec<FeatureExplanation>, ExperimentError> {
+    Ok(explain_rows(batch, k, &[i], top)?.pop().unwrap_or_default())
+}
+
+/// [`explain`] of each of `rows`, computed together (faster for many rows).
+pub(crate) fn explain_rows(
+    batch: &BatchView<'_>,
+    k: usize,
+    rows: &[usize],
+    top: usize,
+) -> Result<Vec<Vec<FeatureExplanation>>, ExperimentError> {
+    let (raw, model) = (batch.raw, &batch.detectors[k]);
+    let explained = match model.config().params().reads() {
+        Reads::ScaledFeatures => model.explain_rows(batch.scaled, rows, top),
+        // a rule detector reads one unscaled feature: explained on these rows alone
+        Reads::Feature(f) => {
+            let j = raw.names().iter().position(|n| n == f);
+            let values: Vec<Vec<f64>> = (rows.iter())
+                .map(|&i| vec![j.map_or(f64::NAN, |j| raw.row(i)[j])])
+                .collect();
+            let one =
+                FeatureMatrix::from_rows(vec![f.to_string()], &values).map_err(report_error)?;
+            model.explain_rows(&one, &(0..rows.len()).collect::<Vec<_>>(), top)
+        }
+    }
+    .map_err(report_error)?;
+    Ok(rows
+        .iter()
+        .zip(explained)
+        .map(|(&i, explained)| {
+            (explained.into_iter())
+                .map(|e| {
+                    let j = raw.names().iter().position(|f| *f == e.feature);
+                    FeatureExplanation {
+                        actual: j.map_or(e.actual, |j| raw.row(i)[j]),
+                        typical: e.typical,
+                        feature: e.feature,
+                        unit: Unit::Plain,
+                    }
+                })
+                .collect()
+        })
+        .collect())
+}
+
 /// Rewrites an explanation in the units of the log: `log1p(bytes_out) = 18.8` becomes
 /// `bytes_out = 144 MB` (typical values alike), durations in seconds, counts as counts.
 fn in_log_units(x: &mut FeatureExplanation) {
-    let Ok(mut feature) = Feature::parse(&x.feature) else {
-        return;
-    };
-    while let Feature::Log1p(inner) = feature {
-        x.actual = x.actual.exp_m1();
-        x.typical = x.typical.exp_m1();
-        feature = *inner;
+    let units = LogUnits::of(&x.feature);
+    x.actual = units.value(x.actual);
+    x.typical = units.value(x.typical);
+    x.unit = units.unit;
+    x.feature = units.feature;
+}
+
+/// How the values of a feature are shown in the units of the log: the feature it transforms
+/// (`bytes_out` for `log1p(bytes_out)`), that feature's unit, and the `log1p` to undo.
+#[derive(Clone)]
+pub(crate) struct LogUnits {
+    /// The feature shown.
+    pub feature: String,
+    /// Its unit.
+    pub unit: Unit,
+    /// `log1p` applied to it, undone by [`LogUnits::value`].
+    log1p: usize,
+}
+
+impl LogUnits {
+    /// The units of the feature named `name` (a name that does not parse is shown as it is).
+    pub(crate) fn of(name: &str) -> Self {
+        let Ok(mut feature) = Feature::parse(name) else {
+            return Self {
+                feature: name.to_string(),
+                unit: Unit::Plain,
+                log1p: 0,
+            };
+        };
+        let mut log1p = 0;
+        while let Feature::Log1p(inner) = feature {
+            log1p += 1;
+            feature = *inner;
+        }
+        Self {
+            feature: feature.name(),
+            unit: unit_of(&feature),
+            log1p,
+        }
     }
-    x.feature = feature.name();
-    x.unit = match &feature {
+
+    /// A value of the feature named in [`LogUnits::of`], in the shown feature's units.
+    pub(crate) fn value(&self, mut v: f64) -> f64 {
+        for _ in 0..self.log1p {
+            v = v.exp_m1();
+        }
+        v
+    }
+}
+
+/// The unit of a feature's values (not a `log1p`).
+fn unit_of(feature: &Feature) -> Unit {
+    match feature {
         Feature::Column(c) => match c.as_str() {
             canonical::BYTES_IN | canonical::BYTES_OUT => Unit::Bytes,
             canonical::PACKETS_IN | canonical::PACKETS_OUT => Unit::Count,
@@ -196,5 +270,5 @@ fn in_log_units(x: &mut FeatureExplanation) {
         | Feature::DstFanIn => Unit::Count,
         Feature::Freq(_) => Unit::Share,
         _ => Unit::Plain,
-    };
+    }
 }

@@ -19,9 +19,10 @@ use crate::error::ExperimentError;
 use crate::types::DetectorScores;
 use entities::EntityTally;
 use flagged::FlaggedTable;
+pub(crate) use flagged::{LogUnits, explain_rows};
 use graph::GraphTally;
-pub(crate) use intel::AddressHits;
 use intel::IntelTally;
+pub(crate) use intel::{AddressHits, Hit};
 pub(crate) use ranking::ScoreKeeping;
 use ranking::{DetectorTally, report_error};
 use traffic::{PlotTally, TimeSpan};
@@ -367,8 +368,8 @@ mod tests {
             start_ms: Some(ids.iter().map(|id| *id as i64 * 30_000).collect()),
             protocol: Some(protocol),
             country: None,
-            addresses: None,
             has_src_ip: true,
+            ..LogColumns::default()
         }
     }
 
