@@ -77,6 +77,9 @@ mod tests {
         assert_eq!(name_part(Path::new("/x/.hidden.log")), "hidden");
         assert_eq!(name_part(Path::new("/x/ünï code.csv")), "n--code");
         let err = config(&root.join("data/sample.csv"), None, &["seed=-1".into()]).unwrap_err();
-        assert!(format!("{err:#}").contains("--set overrides"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("after --set `seed=-1`:"),
+            "{err:#}"
+        );
     }
 }

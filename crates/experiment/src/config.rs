@@ -378,7 +378,11 @@ impl ExperimentConfig {
         for o in overrides {
             apply_override(&mut value, o)?;
         }
-        serde_yaml::from_value(value).map_err(|e| format!("after --set overrides: {e}"))
+        serde_yaml::from_value(value).map_err(|e| {
+            // serde_yaml names no key here: name the overrides instead
+            let set: Vec<String> = overrides.iter().map(|o| format!("`{o}`")).collect();
+            format!("after --set {}: {e}", set.join(", "))
+        })
     }
 
     /// Checks what serde cannot: names, detector parameters, feature names.
