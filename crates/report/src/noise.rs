@@ -6,6 +6,7 @@
 //! measurements are told apart only when their mean ± sd ranges do not overlap. One seed on
 //! either side cannot tell a difference from noise at all.
 
+use crate::Spread;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -93,7 +94,8 @@ fn p_value(p: f64) -> String {
 
 /// How `b` differs from `a`: the difference of the means, and how it compares with noise.
 pub fn difference(a: &Seeded, b: &Seeded) -> (f64, Verdict) {
-    let delta = mean(&b.plain()) - mean(&a.plain());
+    let (a_spread, b_spread) = (Spread::of(&a.plain()), Spread::of(&b.plain()));
+    let delta = b_spread.mean - a_spread.mean;
     if a.values.len() < 2 || b.values.len() < 2 {
         return (delta, Verdict::OneSeed);
     }
@@ -116,12 +118,8 @@ pub fn difference(a: &Seeded, b: &Seeded) -> (f64, Verdict) {
             },
         );
     }
-    let range = |s: &Seeded| {
-        let values = s.plain();
-        let (m, sd) = (mean(&values), sd(&values));
-        (m - sd, m + sd)
-    };
-    let ((lo_a, hi_a), (lo_b, hi_b)) = (range(a), range(b));
+    let range = |s: &Spread| (s.mean - s.sd, s.mean + s.sd);
+    let ((lo_a, hi_a), (lo_b, hi_b)) = (range(&a_spread), range(&b_spread));
     (
         delta,
         Verdict::Overlap {
@@ -133,7 +131,7 @@ pub fn difference(a: &Seeded, b: &Seeded) -> (f64, Verdict) {
 /// The sd of the differences and the two-sided p-value of their mean being 0.
 fn paired_t(differences: &[f64]) -> (f64, f64) {
     let n = differences.len() as f64;
-    let (m, s) = (mean(differences), sd(differences));
+    let Spread { mean: m, sd: s, .. } = Spread::of(differences);
     if s == 0.0 {
         // every seed moved by the same amount: certain unless that amount is 0
         return (0.0, if m == 0.0 { 1.0 } else { 0.0 });
@@ -144,14 +142,6 @@ fn paired_t(differences: &[f64]) -> (f64, f64) {
         Err(_) => f64::NAN,
     };
     (s, p.min(1.0))
-}
-
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
-}
-
-fn sd(values: &[f64]) -> f64 {
-    crate::Spread::of(values).sd
 }
 
 #[cfg(test)]

@@ -211,26 +211,25 @@ fn detectors_section(model: &ReportModel) -> Section {
 /// With repeats and two or more detectors with metrics: each detector's ROC AUC against the
 /// best one's, tested against seed noise over the seeds both were fitted with.
 fn versus_section(model: &ReportModel) -> Option<Section> {
-    let roc = |d: &DetectorSummary| {
-        (d.repeats.len() > 1).then(|| Seeded::from_first(0, d.repeats.iter().map(|m| m.roc_auc)))
-    };
-    let repeated: Vec<(&DetectorSummary, Seeded)> = (model.detectors.iter())
-        .filter_map(|d| Some((d, roc(d)?)))
+    let repeated: Vec<(&DetectorSummary, Spread, Seeded)> = (model.detectors.iter())
+        .filter(|d| d.repeats.len() > 1)
+        .filter_map(|d| {
+            let seeded = Seeded::from_first(0, d.repeats.iter().map(|m| m.roc_auc));
+            Some((d, d.spread(|m| m.roc_auc)?, seeded))
+        })
         .collect();
     if repeated.len() < 2 {
         return None;
     }
-    let mean = |s: &Seeded| s.values.iter().map(|(_, v)| v).sum::<f64>() / s.values.len() as f64;
-    let (best, best_roc) = repeated
+    let (best, _, best_roc) = repeated
         .iter()
-        .max_by(|a, b| mean(&a.1).total_cmp(&mean(&b.1)))?;
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
     let mut table = Table::new(&[
         ("Detector", false),
         ("ROC AUC", true),
         ("Against the best", false),
     ]);
-    for (d, seeded) in &repeated {
-        let spread = Spread::of(&seeded.values.iter().map(|(_, v)| *v).collect::<Vec<_>>());
+    for (d, spread, seeded) in &repeated {
         let against = if d.name == best.name {
             "best".to_string()
         } else {
