@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 use webthreat_experiment::ExperimentConfig;
+use webthreat_experiment::plan::file_stem;
 use webthreat_ingest::{Format, detect_format};
 
 /// The config `scan` runs on `log`: experiment `scan-<file stem>`, the given or detected
@@ -37,14 +38,10 @@ pub(crate) fn config(
     Ok(config)
 }
 
-/// A file's name without extensions, as the characters an experiment name may hold.
+/// A file's name without extensions, as the characters an experiment name may hold (`log`
+/// when none are left, as for `.` or `..`).
 fn name_part(log: &Path) -> String {
-    let name = log
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name.split('.').find(|s| !s.is_empty()).unwrap_or("log");
-    let part: String = stem
+    let part: String = file_stem(log)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
@@ -54,7 +51,10 @@ fn name_part(log: &Path) -> String {
             }
         })
         .collect();
-    part.trim_start_matches('-').to_string()
+    match part.trim_start_matches('-') {
+        "" => "log".to_string(),
+        part => part.to_string(),
+    }
 }
 
 #[cfg(test)]

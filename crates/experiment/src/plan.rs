@@ -63,11 +63,12 @@ pub fn variants(config: &ExperimentConfig) -> Result<Vec<Variant>, String> {
     base.sweep = Sweep::default();
     base.suite.clear();
     let base = serde_yaml::to_value(&base).map_err(|e| e.to_string())?;
-    let data_sets: Vec<Option<(String, &Path, &serde_yaml::Mapping)>> = if data_sets.is_empty() {
-        vec![None]
-    } else {
-        data_sets.into_iter().map(Some).collect()
-    };
+    let data_sets: Vec<Option<(String, &Path, Option<&serde_yaml::Mapping>)>> =
+        if data_sets.is_empty() {
+            vec![None]
+        } else {
+            data_sets.into_iter().map(Some).collect()
+        };
     let keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
     let mut out = Vec::with_capacity(total);
     for data_set in &data_sets {
@@ -76,7 +77,7 @@ pub fn variants(config: &ExperimentConfig) -> Result<Vec<Variant>, String> {
             if let Some((name, path, set)) = data_set {
                 let path = serde_yaml::Value::String(path.display().to_string());
                 set_key(&mut value, "data.path", path).map_err(|e| format!("suite: {e}"))?;
-                for (key, v) in set.iter() {
+                for (key, v) in set.iter().flat_map(|set| set.iter()) {
                     set_key(&mut value, &yaml_text(key), v.clone())
                         .map_err(|e| format!("suite: {}: {e}", visible(name)))?;
                 }
@@ -132,17 +133,18 @@ fn axes(sweep: &Sweep) -> Result<Vec<(String, Vec<serde_yaml::Value>)>, String> 
     Ok(axes)
 }
 
+/// A suite's data set: its unique name, path, and the keys set for it.
+type DataSet<'a> = (String, &'a Path, Option<&'a serde_yaml::Mapping>);
+
 /// The suite's data sets with their unique names.
-fn data_sets(suite: &[SuiteEntry]) -> Result<Vec<(String, &Path, &serde_yaml::Mapping)>, String> {
-    static EMPTY: std::sync::LazyLock<serde_yaml::Mapping> =
-        std::sync::LazyLock::new(serde_yaml::Mapping::new);
-    let mut out: Vec<(String, &Path, &serde_yaml::Mapping)> = Vec::new();
+fn data_sets(suite: &[SuiteEntry]) -> Result<Vec<DataSet<'_>>, String> {
+    let mut out: Vec<DataSet<'_>> = Vec::new();
     for entry in suite {
         let (path, name, set) = match entry {
-            SuiteEntry::Path(path) => (path.as_path(), None, &*EMPTY),
-            SuiteEntry::Detailed { path, name, set } => (path.as_path(), name.clone(), set),
+            SuiteEntry::Path(path) => (path.as_path(), None, None),
+            SuiteEntry::Detailed { path, name, set } => (path.as_path(), name.clone(), Some(set)),
         };
-        let name = name.unwrap_or_else(|| stem(path));
+        let name = name.unwrap_or_else(|| file_stem(path));
         if out.iter().any(|(n, ..)| *n == name) {
             return Err(format!(
                 "suite: two data sets are named `{}`; give one of them a `name:`",
@@ -154,15 +156,16 @@ fn data_sets(suite: &[SuiteEntry]) -> Result<Vec<(String, &Path, &serde_yaml::Ma
     Ok(out)
 }
 
-/// A file's name without its extensions (`cardio.csv` -> `cardio`, `conn.log.gz` -> `conn`).
-fn stem(path: &Path) -> String {
+/// A file's name without its extensions: its first non-empty `.`-separated part
+/// (`cardio.csv` -> `cardio`, `conn.log.gz` -> `conn`, `.hidden.log` -> `hidden`).
+pub fn file_stem(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    match name.split_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-        _ => name,
+    match name.split('.').find(|part| !part.is_empty()) {
+        Some(stem) => stem.to_string(),
+        None => name,
     }
 }
 
