@@ -5,9 +5,12 @@ use crate::{Finish, scan};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use webthreat_experiment::{
-    ExperimentConfig, RunOptions, RunStore, StreamingOptions, compare, run, run_plan,
-    score_with_run,
+    ExperimentConfig, FollowOptions, RunOptions, RunStore, StreamingOptions, compare,
+    follow_with_run, run, run_plan, score_with_run,
 };
 
 /// The subcommands shared by `webthreat` and `xtask`.
@@ -115,17 +118,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Score new data with a run's saved models and thresholds (no refit).
+    /// Score new data with a run's saved models and thresholds (no refit); with `--follow`,
+    /// a log as it grows.
     #[command(
-        after_help = "Examples:\n  webthreat score --run iforest new-export.csv\n  webthreat score --run iforest/0003 big.csv.gz --batch-rows 100000 --json"
+        after_help = "With --follow, the log is read from its start and then followed as `tail -F` does (across renames and truncation), until SIGINT or SIGTERM (or the end of standard input for `-`). Each batch's alerts are appended to the new run's alerts.jsonl (in <out>/<experiment>-follow/.tmp-<id>/ until it stops) and printed on stdout as JSON lines; rows are scored as soon as they are read, or, with window features, once their time window is complete. On stopping, every row read is scored and the run is committed; the summary goes to stderr.\n\nExamples:\n  webthreat score --run iforest new-export.csv\n  webthreat score --run iforest/0003 big.csv.gz --batch-rows 100000 --json\n  webthreat score --run zeek --follow /var/log/zeek/current/conn.log | jq .source.ip\n  zcat old.log.gz | webthreat score --run zeek --follow -"
     )]
     Score {
         /// The run whose models to use.
         #[arg(long)]
         run: String,
-        /// The log to score.
+        /// The log to score (with `--follow`: one plain-text file, or `-` for standard input).
         data: PathBuf,
-        /// Stream the log in batches of this many rows (bounded memory).
+        /// Keep reading the log as it grows, printing alerts as JSON lines, until stopped.
+        #[arg(long, conflicts_with = "json")]
+        follow: bool,
+        /// With `--follow`: milliseconds to wait before looking again for more of the log.
+        #[arg(long, default_value_t = 250, value_name = "MS", requires = "follow")]
+        poll_ms: u64,
+        /// With `--follow` and window features: seconds of the log's time a window stays open
+        /// for rows written late.
+        #[arg(
+            long,
+            default_value_t = 60,
+            value_name = "SECONDS",
+            requires = "follow"
+        )]
+        lateness: u64,
+        /// Read, featurize and score at most this many rows at a time (bounded memory).
         #[arg(long, value_name = "ROWS")]
         batch_rows: Option<usize>,
         /// `--out`, `--json`, `--exit-code`.
@@ -272,12 +291,33 @@ pub fn execute(command: Command) -> Result<Finish> {
         Command::Score {
             run,
             data,
+            follow,
+            poll_ms,
+            lateness,
             batch_rows,
             common,
         } => {
             let store = RunStore::new(&common.out);
             let runs = store.resolve(&run)?;
             let source = runs.last().context("no run")?;
+            if follow {
+                let options = FollowOptions {
+                    stop: stop_on_signals()?,
+                    poll: Duration::from_millis(poll_ms.max(1)),
+                    batch_rows: batch_rows.unwrap_or(StreamingOptions::default().batch_rows),
+                    lateness_seconds: lateness,
+                };
+                let mut stdout = std::io::stdout().lock();
+                let outcome =
+                    follow_with_run(&source.dir, &data, &common.out, &options, &mut stdout)?;
+                let mut printer = Printer::on_stderr();
+                printer.run(
+                    &format!("{}-follow", source.experiment),
+                    &format!("{}/{} (following)", source.experiment, source.id),
+                    outcome,
+                );
+                return printer.finish(common.exit_code);
+            }
             let streaming = batch_rows.map(|batch_rows| StreamingOptions {
                 batch_rows,
                 ..StreamingOptions::default()
@@ -292,6 +332,19 @@ pub fn execute(command: Command) -> Result<Finish> {
             printer.finish(common.exit_code)
         }
     }
+}
+
+/// A flag SIGINT and SIGTERM set (a second one ends the process at once, with 130 or 143).
+fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for (signal, code) in [(SIGINT, 130), (SIGTERM, 143)] {
+        signal_hook::flag::register_conditional_shutdown(signal, code, Arc::clone(&stop))
+            .context("installing a signal handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing a signal handler")?;
+    }
+    Ok(stop)
 }
 
 /// `--batch-rows N` is `--set streaming.batch_rows=N`.

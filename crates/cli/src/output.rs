@@ -14,6 +14,8 @@ use webthreat_experiment::{PlanOutcome, RunOutcome, RunRef, Summary};
 /// document printed by [`Printer::finish`].
 pub(crate) struct Printer {
     json: bool,
+    /// Text goes to stderr (stdout carries something else: a follow's alerts).
+    on_stderr: bool,
     runs: Vec<RunJson>,
     summaries: Vec<SummaryJson>,
     last_dir: Option<PathBuf>,
@@ -63,10 +65,19 @@ impl Printer {
     pub(crate) fn new(json: bool) -> Self {
         Self {
             json,
+            on_stderr: false,
             runs: Vec::new(),
             summaries: Vec::new(),
             last_dir: None,
             flagged: false,
+        }
+    }
+
+    /// A text printer writing to stderr.
+    pub(crate) fn on_stderr() -> Self {
+        Self {
+            on_stderr: true,
+            ..Self::new(false)
         }
     }
 
@@ -78,7 +89,11 @@ impl Printer {
                 eprintln!("note: {}", webthreat_core::text::visible(n));
             }
         } else {
-            print_summary(title, &o);
+            let text = summary_text(title, &o);
+            match self.on_stderr {
+                true => eprint!("{text}"),
+                false => print!("{text}"),
+            }
         }
         self.last_dir = Some(o.dir.clone());
         self.runs.push(RunJson {
@@ -123,7 +138,10 @@ impl Printer {
                 summaries: &self.summaries,
             })?;
         } else if let Some(dir) = &self.last_dir {
-            println!("{}", dir.display());
+            match self.on_stderr {
+                true => eprintln!("{}", dir.display()),
+                false => println!("{}", dir.display()),
+            }
         }
         Ok(if exit_code && self.flagged {
             Finish::Flagged
@@ -133,8 +151,12 @@ impl Printer {
     }
 }
 
-fn print_summary(name: &str, o: &RunOutcome) {
-    println!(
+/// The text summary of a run: its title, a line per detector, its notes.
+fn summary_text(name: &str, o: &RunOutcome) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
         "{name}: run {} on {} rows{}",
         o.id,
         o.rows,
@@ -144,13 +166,15 @@ fn print_summary(name: &str, o: &RunOutcome) {
             String::new()
         }
     );
-    println!(
+    let _ = writeln!(
+        text,
         "{:<16} {:<12} {:>8} {:>10} {:>8} {:>8} {:>8}",
         "detector", "kind", "flagged", "threshold", "roc_auc", "pr_auc", "f1"
     );
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
     for d in &o.detectors {
-        println!(
+        let _ = writeln!(
+            text,
             "{:<16} {:<12} {:>8} {:>10.4} {:>8} {:>8} {:>8}",
             d.name,
             d.kind,
@@ -162,8 +186,9 @@ fn print_summary(name: &str, o: &RunOutcome) {
         );
     }
     for n in &o.notes {
-        println!("note: {}", webthreat_core::text::visible(n));
+        let _ = writeln!(text, "note: {}", webthreat_core::text::visible(n));
     }
+    text
 }
 
 /// Prints a JSON document on stdout (pretty, one trailing newline).

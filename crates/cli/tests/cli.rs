@@ -137,3 +137,120 @@ fn completions_are_printed_for_the_shells() {
         );
     }
 }
+
+/// `score --follow` on a log written in bursts and rotated once: alerts come on stdout as JSON
+/// lines while it runs, SIGTERM stops it cleanly (exit 0, the run committed), and its scores
+/// are those of a batch `score` of the same rows.
+#[test]
+fn follow_prints_alerts_as_the_log_grows_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read_to_string(seed_csv()).unwrap();
+    let (header, rows) = seed.split_once('\n').unwrap();
+    let rows: Vec<&str> = rows.lines().collect();
+    let fitted = json(&webthreat(
+        dir.path(),
+        &["scan", seed_csv().to_str().unwrap(), "--json"],
+    ));
+    let experiment = fitted["runs"][0]["experiment"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let live = dir.path().join("live.csv");
+    let append = |path: &Path, text: String| {
+        let mut f = (std::fs::OpenOptions::new().create(true).append(true))
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    let lines = |part: &[&str]| part.iter().map(|r| format!("{r}\n")).collect::<String>();
+    append(&live, format!("{header}\n{}", lines(&rows[..60])));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webthreat"))
+        .current_dir(dir.path())
+        .args([
+            "score",
+            "--run",
+            &experiment,
+            "--follow",
+            "live.csv",
+            "--poll-ms",
+            "50",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (send, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            send.send(line.unwrap()).unwrap();
+        }
+    });
+    let mut alerts = Vec::new();
+    let mut wait_for_alerts = |at_least: usize| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while alerts.len() < at_least {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match received.recv_timeout(left) {
+                Ok(line) => alerts.push(line),
+                Err(_) => panic!("{} alerts within 10 s, expected {at_least}", alerts.len()),
+            }
+        }
+        alerts.len()
+    };
+    // bursts, a rotation by rename, more bursts into the new file
+    append(&live, lines(&rows[60..150]));
+    let seen = wait_for_alerts(1);
+    std::fs::rename(&live, dir.path().join("live.csv.1")).unwrap();
+    append(&live, format!("{header}\n{}", lines(&rows[150..220])));
+    append(&live, lines(&rows[220..]));
+
+    // the batch score of the same rows says how many alerts to expect
+    let batch = json(&webthreat(
+        dir.path(),
+        &[
+            "score",
+            "--run",
+            &experiment,
+            seed_csv().to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    let batch_dir = dir.path().join(batch["runs"][0]["dir"].as_str().unwrap());
+    let expected = std::fs::read_to_string(batch_dir.join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(
+        expected > seen,
+        "{expected} alerts in all, {seen} after the first bursts"
+    );
+    wait_for_alerts(expected);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let followed_dir = dir.path().join(stderr.lines().last().unwrap());
+    for line in &alerts {
+        let alert: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(alert["event"]["kind"], "alert");
+    }
+    let written = std::fs::read_to_string(followed_dir.join("alerts.jsonl")).unwrap();
+    assert_eq!(written.lines().collect::<Vec<_>>(), alerts);
+    let sorted = |dir: &Path| {
+        let text = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+        let mut rows: Vec<String> = text.lines().map(String::from).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(sorted(&followed_dir), sorted(&batch_dir));
+}

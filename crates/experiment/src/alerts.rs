@@ -375,6 +375,13 @@ impl AlertsWriter {
         Ok(())
     }
 
+    /// Writes what is buffered to the file, and returns its path (a followed log's alerts are
+    /// read as they come).
+    pub(crate) fn flush(&mut self) -> Result<&Path, ExperimentError> {
+        self.out.flush().map_err(io_err(&self.path))?;
+        Ok(&self.path)
+    }
+
     /// Fills in the typical values (`typical`, in the order of the scored features) when they
     /// were not known, appends an alert per flagged pair of the beacon analysis (`beacon`: the
     /// run's beacon detector, whose threshold and severity apply), and flushes the file.

@@ -47,7 +47,6 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         detectors,
         scaled,
         training_scores,
-        typical,
         notes: fit_notes,
         repeats,
     } = fit;
@@ -61,7 +60,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
         &pending,
         &pipeline,
         &detectors,
-        Typical::Fitted(typical),
+        Typical::Fitted(pipeline.typical.clone()),
     )?;
     scoring.keep = stages::score_filter(config);
     scoring.fitted_on = fitted_on;
@@ -86,7 +85,7 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     }
     finish(
         config,
-        source,
+        source.file_blake3(),
         scoring,
         seconds,
         (&store, pending),
@@ -151,7 +150,7 @@ pub fn score_with_run(
     seconds.ingest += source.each_batch(|k, table| scoring.table(k, table))?;
     finish(
         &config,
-        source,
+        source.file_blake3(),
         scoring,
         seconds,
         (&store, pending),
@@ -163,7 +162,7 @@ pub fn score_with_run(
 }
 
 /// The saved feature pipeline and detectors of a run.
-fn load_models(
+pub(crate) fn load_models(
     run_dir: &Path,
     config: &ExperimentConfig,
 ) -> Result<(FeaturePipeline, Vec<FittedDetector>), ExperimentError> {
@@ -439,7 +438,7 @@ fn all_rows_rejected(config: &ExperimentConfig) -> ExperimentError {
 }
 
 /// Where the typical values shown beside a flagged row's values come from.
-enum Typical {
+pub(crate) enum Typical {
     /// The medians of the rows the detectors were fitted on.
     Fitted(Vec<f64>),
     /// The medians of a seeded sample of (at most this many of) the scored rows.
@@ -447,7 +446,7 @@ enum Typical {
 }
 
 /// The scoring loop's state: the per-row files and the report accumulator.
-struct Scoring<'a> {
+pub(crate) struct Scoring<'a> {
     config: &'a ExperimentConfig,
     dir: PathBuf,
     pipeline: &'a FeaturePipeline,
@@ -471,7 +470,7 @@ struct Scoring<'a> {
 }
 
 impl<'a> Scoring<'a> {
-    fn new(
+    pub(crate) fn new(
         config: &'a ExperimentConfig,
         pending: &PendingRun,
         pipeline: &'a FeaturePipeline,
@@ -509,7 +508,7 @@ impl<'a> Scoring<'a> {
     }
 
     /// Scores one batch of the log and folds it.
-    fn table(&mut self, k: usize, mut table: LogTable) -> Result<(), ExperimentError> {
+    pub(crate) fn table(&mut self, k: usize, mut table: LogTable) -> Result<(), ExperimentError> {
         let _stage = StageProgress::start(format!("scoring batch {k}"));
         self.set_aside(SetAside::take(&mut table))?;
         keep(&mut table, &self.keep)?;
@@ -527,6 +526,15 @@ impl<'a> Scoring<'a> {
         let scores = stages::score(self.detectors, &batch.raw, &scaled)?;
         self.seconds.score += clock.elapsed().as_secs_f64();
         self.fold(batch, scaled, scores)
+    }
+
+    /// Writes what is buffered to `scores.csv` and `alerts.jsonl`; returns the path of the
+    /// alerts file.
+    pub(crate) fn flush(&mut self) -> Result<&Path, ExperimentError> {
+        if let Some(out) = &mut self.scores_out {
+            out.flush()?;
+        }
+        self.alerts_out.flush()
     }
 
     /// Writes and counts rejected rows, and counts the missing values filled in.
@@ -693,9 +701,9 @@ fn suppress_allowed(
 /// Builds the report, writes the models, report and `run.json`, commits the run and rewrites
 /// the store's runs index (every committed run passes here, and only here).
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(crate) fn finish(
     config: &ExperimentConfig,
-    source: LogSource,
+    data_blake3: Option<String>,
     scoring: Scoring<'_>,
     mut seconds: StageSeconds,
     (store, pending): (&RunStore, PendingRun),
@@ -710,7 +718,7 @@ fn finish(
     // the data file is hashed (when it was not read whole) while the report is built
     let (built, origin) = rayon::join(
         || scoring.finish(),
-        || provenance::origin(&config.data, source.file_blake3(), source_run, record_git),
+        || provenance::origin(&config.data, data_blake3, source_run, record_git),
     );
     let (mut model, report_notes, loop_seconds) = built?;
     let beacon = detectors.iter().find(|d| d.kind() == "beacon");

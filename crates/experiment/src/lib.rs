@@ -1,6 +1,7 @@
 //! Experiments: the config schema, the run driver (ingest -> features -> detectors ->
 //! evaluation -> report, for a whole log or its batches alike), the versioned run store,
-//! listing and comparing runs (and the runs index page), and re-scoring new data with a run's saved models.
+//! listing and comparing runs (and the runs index page), and re-scoring new data with a run's
+//! saved models, batch by batch or as a log grows.
 //!
 //! Invariants:
 //! - a run directory appears only complete (built in a temp dir, renamed into place);
@@ -17,6 +18,7 @@ pub mod config;
 mod context;
 mod driver;
 mod error;
+mod follow;
 pub mod index;
 pub mod outputs;
 pub mod plan;
@@ -41,6 +43,7 @@ pub const VERSION: &str = concat!(
 pub use config::{ExperimentConfig, ReportOptions, StreamingOptions};
 pub use driver::{run, score_with_run};
 pub use error::ExperimentError;
+pub use follow::{FollowOptions, follow_with_run};
 pub use index::write_index;
 pub use plan::{PlanOutcome, run_plan};
 pub use store::{RunRef, RunStore};

@@ -529,9 +529,14 @@ impl ScoresWriter {
         Ok(())
     }
 
+    /// Writes what is buffered to the file (lines others may be reading as they come).
+    pub(crate) fn flush(&mut self) -> Result<(), ExperimentError> {
+        self.out.flush().map_err(io_err(&self.path))
+    }
+
     /// Flushes the file.
     pub(crate) fn finish(mut self) -> Result<(), ExperimentError> {
-        self.out.flush().map_err(io_err(&self.path))
+        self.flush()
     }
 }
 

@@ -172,8 +172,6 @@ pub(crate) struct Fit {
     pub scaled: FeatureMatrix,
     /// Each detector's scores of the fit rows, in row order and sorted.
     pub training_scores: Vec<(Vec<f64>, Vec<f64>)>,
-    /// Column medians of the unscaled fit rows: the typical values of explanations.
-    pub typical: Vec<f64>,
     /// What the detectors adjusted while fitting (a clamped `max_samples`, a subsample).
     pub notes: Vec<String>,
     /// With `repeat:` and labels, each detector's metrics on the fit rows for the seeds after
@@ -259,11 +257,14 @@ pub(crate) fn fit(
         notes.extend(trained.notes);
     }
     Ok(Fit {
-        pipeline: FeaturePipeline { spec, scaler },
+        pipeline: FeaturePipeline {
+            spec,
+            scaler,
+            typical,
+        },
         detectors,
         scaled,
         training_scores,
-        typical,
         notes,
         repeats,
     })

@@ -76,6 +76,10 @@ pub struct RunOutcome {
 pub(crate) struct FeaturePipeline {
     pub spec: FeatureSpec,
     pub scaler: Scaler,
+    /// Column medians of the unscaled fit rows (every column of the feature matrix): the
+    /// typical values explanations show. Empty in runs written before they were saved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub typical: Vec<f64>,
 }
 
 impl FeaturePipeline {
@@ -97,6 +101,13 @@ impl FeaturePipeline {
             ));
         }
         let columns = spec.column_names().map_err(|e| e.to_string())?;
+        if !self.typical.is_empty() && self.typical.len() != columns.len() {
+            return Err(format!(
+                "typical: {} values for {} feature columns",
+                self.typical.len(),
+                columns.len()
+            ));
+        }
         let listed = spec.listed_columns().map_err(|e| e.to_string())?;
         self.scaler
             .check(&columns[..listed])

@@ -89,6 +89,17 @@ impl Feature {
         }
     }
 
+    /// True for features that need more of the log than the windows around the row
+    /// (`beacon_score`: every connection of the row's pair; `baseline_dev`: the source's
+    /// earlier windows), also inside `log1p`: a log scored as it grows cannot have them.
+    pub fn needs_whole_log(&self) -> bool {
+        match self {
+            Feature::BeaconScore | Feature::BaselineDev(_) => true,
+            Feature::Log1p(inner) => inner.needs_whole_log(),
+            _ => false,
+        }
+    }
+
     /// True for aggregates of the row's source IP over its window, the features a
     /// `baseline_dev` compares with the source's own history.
     fn is_source_window_aggregate(&self) -> bool {

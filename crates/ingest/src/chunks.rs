@@ -15,10 +15,11 @@
 
 use crate::error::IngestError;
 use crate::files::open_text;
+use crate::follow::Followed;
 use crate::layout::{HeaderFound, Layout, read_header};
 use crate::spec::SourceSpec;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Bytes read from a file at a time.
@@ -61,6 +62,14 @@ pub(crate) struct Chunk {
     pub lines: LineMap,
 }
 
+/// The files of a log after the first.
+enum Files {
+    /// Listed when the log was opened, still to be read.
+    Listed(std::vec::IntoIter<PathBuf>),
+    /// One followed path, opened anew after a rotation.
+    Followed(Followed),
+}
+
 /// Reads consecutive chunks of at most `rows_per_chunk` records.
 pub(crate) struct RecordChunks {
     spec: SourceSpec,
@@ -70,8 +79,8 @@ pub(crate) struct RecordChunks {
     quote: Option<u8>,
     comment: Option<u8>,
     header_line: Vec<u8>,
-    /// Files not yet opened.
-    later_files: std::vec::IntoIter<PathBuf>,
+    /// Where the next file comes from.
+    files: Files,
     reader: Box<dyn Read + Send>,
     file: Arc<PathBuf>,
     rows_per_chunk: usize,
@@ -88,6 +97,10 @@ pub(crate) struct RecordChunks {
     quoted: bool,
     /// The current file has been read to its end.
     eof: bool,
+    /// The last read found every byte written so far read (a followed log only).
+    caught_up: bool,
+    /// A followed log stopped in the middle of a record: its file, line and bytes.
+    unfinished: Option<(Arc<PathBuf>, u64, usize)>,
     /// Every file has been read to its end.
     done: bool,
     /// A chunk buffer handed back, to be filled again.
@@ -105,14 +118,44 @@ impl RecordChunks {
     ) -> Result<Self, IngestError> {
         let mut files = files.into_iter();
         let first = files.next().expect("a log has at least one file");
+        let reader = open_text(&first)?;
+        Self::start(spec, first, reader, Files::Listed(files), rows_per_chunk)
+    }
+
+    /// Follows a growing log (see [`crate::follow`]): a chunk is handed out as soon as the
+    /// records written so far are read, without waiting for `rows_per_chunk` of them; the log
+    /// ends when the follow is stopped (or standard input closes).
+    pub(crate) fn follow(
+        spec: &SourceSpec,
+        followed: Followed,
+        rows_per_chunk: usize,
+    ) -> Result<Self, IngestError> {
+        let reader = followed.first()?;
+        let path = followed.display_path();
+        Self::start(
+            spec,
+            path,
+            reader,
+            Files::Followed(followed),
+            rows_per_chunk,
+        )
+    }
+
+    fn start(
+        spec: &SourceSpec,
+        first: PathBuf,
+        reader: Box<dyn Read + Send>,
+        files: Files,
+        rows_per_chunk: usize,
+    ) -> Result<Self, IngestError> {
         let mut chunks = Self {
             spec: spec.clone(),
             layout: None,
             quote: crate::formats::description(spec.format).quote,
             comment: crate::formats::description(spec.format).comment,
             header_line: Vec::new(),
-            later_files: files,
-            reader: open_text(&first)?,
+            files,
+            reader,
             file: Arc::new(first),
             rows_per_chunk: rows_per_chunk.max(1),
             next_chunk_rows: rows_per_chunk.max(1),
@@ -122,6 +165,8 @@ impl RecordChunks {
             line: 1,
             quoted: false,
             eof: false,
+            caught_up: false,
+            unfinished: None,
             done: false,
             spare: None,
             hasher: Box::new(blake3::Hasher::new()),
@@ -132,6 +177,12 @@ impl RecordChunks {
         chunks.quote = layout.quote;
         chunks.layout = Some(Arc::new(layout));
         Ok(chunks)
+    }
+
+    /// Where a followed log stopped in the middle of a record: its file, line and the bytes
+    /// written of it (not parsed: the rest of it was never read).
+    pub(crate) fn unfinished(&self) -> Option<(&Path, u64, usize)> {
+        (self.unfinished.as_ref()).map(|(file, line, bytes)| (file.as_path(), *line, *bytes))
     }
 
     /// How the log's records are read.
@@ -193,11 +244,20 @@ impl RecordChunks {
     /// Moves on to the next file; `false` when there is none. Its header must name the
     /// columns the first file's did.
     fn next_file(&mut self) -> Result<bool, IngestError> {
-        let Some(next) = self.later_files.next() else {
+        let next = match &mut self.files {
+            Files::Listed(later) => match later.next() {
+                Some(path) => Some((open_text(&path)?, path)),
+                None => None,
+            },
+            Files::Followed(followed) => followed
+                .next()?
+                .map(|reader| (reader, followed.display_path())),
+        };
+        let Some((reader, next)) = next else {
             self.done = true;
             return Ok(false);
         };
-        self.reader = open_text(&next)?;
+        self.reader = reader;
         self.file = Arc::new(next);
         self.buf.clear();
         self.pos = 0;
@@ -261,15 +321,24 @@ impl RecordChunks {
             let Some(end) = self.record_end() else {
                 text.extend_from_slice(&self.buf[run..self.pos]);
                 if self.eof {
-                    // a last record without a newline
+                    // a last record without a newline (unfinished when a follow stopped it)
                     let last = &self.buf[self.pos..];
-                    if !is_skipped(last, comment) {
+                    let stopped = matches!(&self.files, Files::Followed(f) if f.stopped());
+                    if stopped && !last.is_empty() {
+                        let file = Arc::clone(&self.file);
+                        self.unfinished = Some((file, self.line, last.len()));
+                    } else if !is_skipped(last, comment) {
                         lines.note(rows, self.line);
                         text.extend_from_slice(last);
                         text.push(b'\n');
                         rows += 1;
                     }
                     self.pos = self.buf.len();
+                    run = self.pos;
+                    break;
+                }
+                if self.caught_up && rows > 0 {
+                    // a followed log: score what has been written so far
                     run = self.pos;
                     break;
                 }
@@ -342,15 +411,21 @@ impl RecordChunks {
         self.buf.drain(..self.pos);
         self.pos = 0;
         let before = self.buf.len();
-        let read = (&mut self.reader)
+        // a followed file says when every byte written so far is read (what it read before
+        // saying so is in `buf`)
+        let read = match (&mut self.reader)
             .take(READ_BLOCK as u64)
             .read_to_end(&mut self.buf)
-            .map_err(|source| IngestError::Open {
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            read => Some(read.map_err(|source| IngestError::Open {
                 path: self.file.to_path_buf(),
                 source,
-            })?;
+            })?),
+        };
         self.hasher.update(&self.buf[before..]);
-        self.eof = read == 0;
+        self.caught_up = read.is_none();
+        self.eof = read == Some(0);
         self.quoted = self
             .quote
             .is_some_and(|q| memchr::memchr(q, &self.buf).is_some());

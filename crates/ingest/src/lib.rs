@@ -20,6 +20,7 @@ mod detect;
 mod diagnose;
 mod error;
 mod files;
+mod follow;
 mod formats;
 mod json_lines;
 mod label;
@@ -39,8 +40,9 @@ mod validate;
 pub use converted::MissingCount;
 pub use detect::detect_format;
 pub use error::{IngestError, RowProblem};
+pub use follow::{Follow, STDIN};
 pub use log_table::{LogTable, RejectedRow, RowFilter};
-pub use read::{LogBatches, data_blake3, read_log, read_log_batches};
+pub use read::{LogBatches, data_blake3, follow_log, read_log, read_log_batches};
 pub use spec::{
     BadRowPolicy, ColumnMap, DEFAULT_NULL_VALUES, Format, LabelSpec, MissingPolicy, Separator,
     SourceSpec, TimeFormat,

@@ -104,6 +104,79 @@ impl LogTable {
         Ok(self.rows())
     }
 
+    /// The start times (Unix milliseconds) of the rows, `None` for a row without one or a log
+    /// without start times.
+    fn start_ms(&self) -> Result<Vec<Option<i64>>, IngestError> {
+        let Ok(start) = self.df.column(START_TIME) else {
+            return Ok(vec![None; self.rows()]);
+        };
+        let start = start
+            .cast(&DataType::Int64)
+            .map_err(|e| self.polars_error(e))?;
+        Ok(start
+            .i64()
+            .map_err(|e| self.polars_error(e))?
+            .iter()
+            .collect())
+    }
+
+    /// The latest start time of a row, if any row has one.
+    pub fn latest_start_ms(&self) -> Result<Option<i64>, IngestError> {
+        Ok(self.start_ms()?.into_iter().flatten().max())
+    }
+
+    /// How many rows start before `ms` (rows without a start time are not counted).
+    pub fn rows_starting_before(&self, ms: i64) -> Result<usize, IngestError> {
+        Ok(self
+            .start_ms()?
+            .into_iter()
+            .flatten()
+            .filter(|&t| t < ms)
+            .count())
+    }
+
+    /// Moves the rows starting before `ms`, and those without a start time, into a table of
+    /// their own (in row order, with this table's rejected rows and missing-value counts);
+    /// this table keeps the rest. Both keep the text-column summaries.
+    pub fn split_off_before(&mut self, ms: i64) -> Result<LogTable, IngestError> {
+        let early: BooleanChunked = (self.start_ms()?.into_iter())
+            .map(|t| t.is_none_or(|t| t < ms))
+            .collect();
+        let polars_err = |e: PolarsError| self.polars_error(e);
+        let before = self.df.filter(&early).map_err(polars_err)?;
+        let after = self.df.filter(&!&early).map_err(polars_err)?;
+        self.df = after;
+        let source_rows = before.height() + self.rejected.len();
+        self.source_rows -= source_rows;
+        Ok(LogTable {
+            source_rows,
+            df: before,
+            path: self.path.clone(),
+            rejected: std::mem::take(&mut self.rejected),
+            missing: std::mem::take(&mut self.missing),
+            text_columns: self.text_columns.clone(),
+            file_blake3: None,
+        })
+    }
+
+    /// Appends the rows of `other` (a later part of the same log) with its rejected rows and
+    /// missing-value counts.
+    pub fn append(&mut self, other: LogTable) -> Result<(), IngestError> {
+        self.df
+            .vstack_mut_owned(other.df)
+            .map_err(|e| IngestError::Polars {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        self.source_rows += other.source_rows;
+        self.rejected.extend(other.rejected);
+        MissingCount::merge(&mut self.missing, &other.missing);
+        for (mine, theirs) in self.text_columns.iter_mut().zip(&other.text_columns) {
+            mine.distinct.merge(&theirs.distinct);
+        }
+        Ok(())
+    }
+
     /// True when ground-truth labels are present.
     pub fn has_labels(&self) -> bool {
         self.has(LABEL)

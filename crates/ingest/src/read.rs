@@ -4,6 +4,7 @@ use crate::chunks::RecordChunks;
 use crate::convert::convert;
 use crate::converted::Converted;
 use crate::error::IngestError;
+use crate::follow::{Follow, Followed};
 use crate::layout::Layout;
 use crate::log_table::LogTable;
 use crate::parse_chunk::{column_names, convert_chunk};
@@ -87,7 +88,26 @@ pub fn read_log_batches(spec: &SourceSpec, batch_rows: usize) -> Result<LogBatch
     }
 }
 
-/// Iterator over the validated batches of a text log, see [`read_log_batches`].
+/// Follows a growing text log (one file, or `-` for standard input) as `tail -F` does, in
+/// batches of at most `batch_rows` data rows: a batch comes as soon as the rows written so far
+/// are read, and the iteration ends when `follow.stop` is set (or standard input closes). Row
+/// ids count on across rotations; every file's header must name the first one's columns.
+pub fn follow_log(
+    spec: &SourceSpec,
+    batch_rows: usize,
+    follow: Follow,
+) -> Result<LogBatches, IngestError> {
+    let chunks = RecordChunks::follow(spec, Followed::new(&spec.path, follow), batch_rows)?;
+    Ok(LogBatches {
+        spec: spec.clone(),
+        layout: Arc::clone(chunks.layout()),
+        chunks,
+        any: false,
+    })
+}
+
+/// Iterator over the validated batches of a text log, see [`read_log_batches`] and
+/// [`follow_log`].
 pub struct LogBatches {
     spec: SourceSpec,
     layout: Arc<Layout>,
@@ -99,6 +119,17 @@ impl LogBatches {
     /// The format's default feature list, if it has one.
     pub fn default_features(&self) -> Option<&'static [&'static str]> {
         self.layout.default_features()
+    }
+
+    /// A followed log stopped in the middle of a record: its file, line and the bytes of it
+    /// read (never parsed).
+    pub fn unfinished(&self) -> Option<(&std::path::Path, u64, usize)> {
+        self.chunks.unfinished()
+    }
+
+    /// blake3 (hex) of every byte read, once the log has ended.
+    pub fn data_blake3(&self) -> Option<String> {
+        self.chunks.data_blake3()
     }
 }
 
