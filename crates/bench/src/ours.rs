@@ -330,7 +330,7 @@ fn fresh_run_peak_rss(
         "--out".into(),
         run_store.display().to_string(),
     ];
-    Ok(run_xtask(&args)?.map(|child| child.peak_rss_bytes))
+    Ok(run_xtask(&args, None)?.map(|child| child.peak_rss_bytes))
 }
 
 /// What a child `xtask` process took.
@@ -345,8 +345,9 @@ pub struct ChildRun {
 /// Runs this xtask binary with `args` as a fresh process, polling its `VmHWM` from
 /// `/proc/<pid>/status` every 5 ms until it exits (the high-water mark only grows, so the
 /// last reading is the peak up to the last 5 ms). `None` when this process is not the xtask
-/// binary or `/proc` is missing; an error when the child fails.
-pub fn run_xtask(args: &[String]) -> Result<Option<ChildRun>, BenchError> {
+/// binary or `/proc` is missing; an error when the child fails. `stdin`: a file the child
+/// reads as its standard input (else none).
+pub fn run_xtask(args: &[String], stdin: Option<&Path>) -> Result<Option<ChildRun>, BenchError> {
     let Ok(exe) = std::env::current_exe() else {
         return Ok(None);
     };
@@ -358,8 +359,13 @@ pub fn run_xtask(args: &[String]) -> Result<Option<ChildRun>, BenchError> {
     }
     let command = format!("{} {}", exe.display(), args.join(" "));
     let start = Instant::now();
+    let stdin = match stdin {
+        Some(path) => Stdio::from(std::fs::File::open(path).map_err(BenchError::io(path))?),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(&exe)
         .args(args)
+        .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

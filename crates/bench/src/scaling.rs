@@ -1,6 +1,7 @@
 //! Streaming scaling benchmark (`cargo xtask bench --streaming`): time and peak memory of
-//! streaming `xtask run` and `xtask score` as the log grows, next to the in-memory run on the
-//! sizes where it fits comfortably.
+//! streaming `xtask run` and `xtask score`, and of live scoring (`score --follow -` reading the
+//! log on standard input as fast as it is scored: its sustained throughput), as the log grows,
+//! next to the in-memory run on the sizes where it fits comfortably.
 //!
 //! Every measurement is a fresh child process of this xtask binary ([`run_xtask`]), so peak
 //! RSS is that of one command a user would type. Logs come from the same cached generator as
@@ -44,7 +45,7 @@ impl Default for ScalingOptions {
 /// One command on one log.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingRow {
-    /// `run (streaming)`, `score (streaming)` or `run (in memory)`.
+    /// `run (streaming)`, `score (streaming)`, `score --follow -` or `run (in memory)`.
     pub command: String,
     /// Data rows.
     pub rows: usize,
@@ -60,12 +61,13 @@ impl ScalingRow {
     fn markdown(&self) -> String {
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2}x |",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2}x |",
             self.command,
             human_rows(self.rows),
             mib(self.csv_bytes),
             self.seconds,
             self.seconds * 1e6 / self.rows as f64,
+            self.rows as f64 / self.seconds,
             mib(self.peak_rss_bytes),
             self.peak_rss_bytes as f64 / self.csv_bytes as f64,
         )
@@ -91,7 +93,8 @@ pub fn run_scaling(opts: &ScalingOptions) -> Result<(String, PathBuf), BenchErro
         let config = write_config(&dir, &name, &csv, opts)?;
         let mut measure = |command: &str, args: Vec<String>| -> Result<(), BenchError> {
             eprintln!("bench: {command} on {} rows", human_rows(size));
-            let child = run_xtask(&args)?.ok_or_else(|| {
+            let stdin = (args.last().map(String::as_str) == Some("-")).then_some(csv.as_path());
+            let child = run_xtask(&args, stdin)?.ok_or_else(|| {
                 BenchError::Options("the scaling benchmark runs only as `cargo xtask bench`".into())
             })?;
             rows.push(ScalingRow {
@@ -125,6 +128,18 @@ pub fn run_scaling(opts: &ScalingOptions) -> Result<(String, PathBuf), BenchErro
             store_arg.clone(),
         ];
         measure("score (streaming)", score_args)?;
+        let follow_args = vec![
+            "score".into(),
+            "--run".into(),
+            fitted.display().to_string(),
+            "--batch-rows".into(),
+            opts.batch_rows.to_string(),
+            "--out".into(),
+            store_arg.clone(),
+            "--follow".into(),
+            "-".into(),
+        ];
+        measure("score --follow -", follow_args)?;
         if size <= opts.in_memory_up_to {
             let args = vec![
                 "run".into(),
@@ -194,12 +209,31 @@ fn markdown(
         load_end.map_or("n/a".into(), |l| format!("{l:.2}")),
     );
     out.push_str(
-        "| command | rows | CSV MiB | seconds | us per row | peak RSS MiB | RSS / CSV |\n",
+        "| command | rows | CSV MiB | seconds | us per row | rows per second | peak RSS MiB | RSS / CSV |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         out.push_str(&r.markdown());
         out.push('\n');
+    }
+    // live scoring against batch scoring of the same log, in the same run
+    let seconds = |command: &str, size: usize| {
+        (rows.iter())
+            .find(|r| r.command == command && r.rows == size)
+            .map(|r| r.seconds)
+    };
+    for &size in &opts.sizes {
+        if let (Some(follow), Some(batch)) = (
+            seconds("score --follow -", size),
+            seconds("score (streaming)", size),
+        ) {
+            let _ = writeln!(
+                out,
+                "\n{} rows: `score --follow -` takes {:.2}x the time of `score --batch-rows` on the same log.",
+                human_rows(size),
+                follow / batch
+            );
+        }
     }
     out
 }
