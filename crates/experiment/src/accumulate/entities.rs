@@ -10,6 +10,10 @@ use webthreat_report::{EntitySummary, LabelCount, top_of};
 /// Rows of the per-IP and per-port tables.
 const TOP_ENTITIES: usize = 20;
 
+/// Source IPs a bounded tally (a streamed or followed run) keeps: past it, the lower-ranked
+/// half is dropped, so memory does not grow with the addresses a long log brings.
+const MAX_IPS: usize = 100_000;
+
 /// Per source IP and per destination port activity, folded row by row (in memory or batch by
 /// batch): rows, flagged rows, bytes and highest severity.
 #[derive(Default)]
@@ -18,9 +22,22 @@ pub(crate) struct EntityTally {
     /// `finish`).
     ips: HashMap<String, EntitySummary, foldhash::fast::RandomState>,
     ports: HashMap<u16, EntitySummary, foldhash::fast::RandomState>,
+    /// Keep at most [`MAX_IPS`] source IPs.
+    bounded: bool,
+    /// Source IPs dropped for the bound, and the rows they had then.
+    dropped: (u64, u64),
 }
 
 impl EntityTally {
+    /// A tally that keeps at most [`MAX_IPS`] source IPs (the top-ranked, as the report ranks
+    /// them), when `bounded`.
+    pub(crate) fn new(bounded: bool) -> Self {
+        Self {
+            bounded,
+            ..Self::default()
+        }
+    }
+
     /// Adds rows with their entity keys, context columns, any-detector flag and severity.
     pub(crate) fn add(
         &mut self,
@@ -80,11 +97,35 @@ impl EntityTally {
         for (port, part) in by_port {
             merge(self.ports.entry(port).or_default(), part);
         }
+        if self.bounded && self.ips.len() > MAX_IPS {
+            self.drop_lower_half();
+        }
     }
 
-    /// Distinct source IPs seen.
-    pub(crate) fn distinct_ips(&self) -> usize {
-        self.ips.len()
+    /// Keeps the [`MAX_IPS`] / 2 source IPs ranked highest (as the report's table ranks them).
+    fn drop_lower_half(&mut self) {
+        let mut all: Vec<EntitySummary> = self.ips.drain().map(|(_, s)| s).collect();
+        all.sort_by(ranking);
+        for gone in all.drain(MAX_IPS / 2..) {
+            self.dropped.0 += 1;
+            self.dropped.1 += gone.rows;
+        }
+        self.ips = all.into_iter().map(|s| (s.key.clone(), s)).collect();
+    }
+
+    /// Distinct source IPs seen; `None` once some were dropped (they may have come back).
+    pub(crate) fn distinct_ips(&self) -> Option<usize> {
+        (self.dropped.0 == 0).then_some(self.ips.len())
+    }
+
+    /// What the report should say when source IPs were dropped for the bound.
+    pub(crate) fn note(&self) -> Option<String> {
+        let (ips, rows) = self.dropped;
+        (ips > 0).then(|| {
+            format!(
+                "per-IP table: past {MAX_IPS} source IPs the lower-ranked half is dropped to                  bound memory; {ips} were dropped with {rows} rows (an IP seen again counts                  from then on), so the count of distinct source IPs is not given"
+            )
+        })
     }
 
     /// (top IPs, top ports, flagged rows per IP, flagged rows per port).
@@ -119,16 +160,60 @@ impl EntityTally {
     }
 }
 
-/// The [`TOP_ENTITIES`] most flagged entities (then most severe, busiest, by key).
+/// The report's order of entities: most flagged, then most severe, busiest, by key.
+fn ranking(x: &EntitySummary, y: &EntitySummary) -> std::cmp::Ordering {
+    y.flagged
+        .cmp(&x.flagged)
+        .then(y.max_severity.cmp(&x.max_severity))
+        .then(y.rows.cmp(&x.rows))
+        .then(x.key.cmp(&y.key))
+}
+
+/// The [`TOP_ENTITIES`] entities ranked highest.
 fn top_entities(by_key: BTreeMap<String, EntitySummary>) -> Vec<EntitySummary> {
     let mut all: Vec<EntitySummary> = by_key.into_values().collect();
-    all.sort_by(|x, y| {
-        y.flagged
-            .cmp(&x.flagged)
-            .then(y.max_severity.cmp(&x.max_severity))
-            .then(y.rows.cmp(&x.rows))
-            .then(x.key.cmp(&y.key))
-    });
+    all.sort_by(ranking);
     all.truncate(TOP_ENTITIES);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of `n` rows, row `i` from source IP `prefix.i`, the first `flagged` flagged.
+    fn fold(tally: &mut EntityTally, prefix: &str, n: usize, flagged: usize) {
+        let ips: Vec<Box<str>> = (0..n).map(|i| format!("{prefix}.{i}").into()).collect();
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let entities = Entities::new(ips, rows, vec![443; n], Vec::new()).unwrap();
+        let cols = LogColumns::default();
+        let flags: Vec<bool> = (0..n).map(|i| i < flagged).collect();
+        tally.add(&entities, &cols, &flags, &vec![0; n]);
+    }
+
+    #[test]
+    fn a_bounded_tally_keeps_the_top_ranked_ips_and_says_what_it_dropped() {
+        let mut bounded = EntityTally::new(true);
+        fold(&mut bounded, "10.0", MAX_IPS, 3);
+        assert_eq!(
+            (bounded.distinct_ips(), bounded.note()),
+            (Some(MAX_IPS), None)
+        );
+        fold(&mut bounded, "10.1", 1, 0);
+        assert_eq!(bounded.ips.len(), MAX_IPS / 2);
+        assert_eq!(bounded.distinct_ips(), None);
+        let note = bounded.note().unwrap();
+        assert!(
+            note.contains(&format!("{} were dropped", MAX_IPS / 2 + 1)),
+            "{note}"
+        );
+        // the flagged IPs are kept, and come first in the report's table
+        let (top, ..) = bounded.finish();
+        let flagged: Vec<&str> = top.iter().take(3).map(|s| s.key.as_str()).collect();
+        assert_eq!(flagged, ["10.0.0", "10.0.1", "10.0.2"]);
+        // an unbounded tally keeps them all
+        let mut whole = EntityTally::new(false);
+        fold(&mut whole, "10.0", MAX_IPS + 1, 0);
+        assert_eq!(whole.distinct_ips(), Some(MAX_IPS + 1));
+    }
 }

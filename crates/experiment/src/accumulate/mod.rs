@@ -123,7 +123,7 @@ impl ReportAccumulator {
             columns: None,
             has_src_ip: false,
             span: TimeSpan::default(),
-            entities: EntityTally::default(),
+            entities: EntityTally::new(keeping == ScoreKeeping::Binned),
             flagged: FlaggedTable::new(options.top_flagged, options.explain_features),
             plot: options
                 .plots
@@ -247,7 +247,8 @@ impl ReportAccumulator {
             })
             .transpose()
             .map_err(report_error)?;
-        let distinct_ips = self.entities.distinct_ips() as u64;
+        let distinct_ips = self.entities.distinct_ips().map(|n| n as u64);
+        notes.extend(self.entities.note());
         let (ip_summary, port_summary, flagged_by_src_ip, flagged_by_dst_port) =
             self.entities.finish();
         let plots = match self.plot {
@@ -264,7 +265,7 @@ impl ReportAccumulator {
             rejected_rows: self.rejected,
             first_timestamp: self.span.min_ms.map(format_epoch_ms),
             last_timestamp: self.span.max_ms.map(format_epoch_ms),
-            distinct_src_ips: self.has_src_ip.then_some(distinct_ips),
+            distinct_src_ips: distinct_ips.filter(|_| self.has_src_ip),
             constant_columns: self
                 .columns
                 .unwrap_or_default()
