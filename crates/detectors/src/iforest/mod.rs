@@ -214,18 +214,25 @@ impl IsolationForestModel {
 
     /// [`IsolationForestModel::contributions`] of each of `rows` (the same values, summed in
     /// the same tree order): every tree is walked for all the rows while it is in cache.
+    /// The rows are copied into one buffer, each followed by its sums and padded to whole
+    /// blocks of [`tree::CONTRIBUTION_LANES`] rows, which every tree walks together.
     pub fn contributions_of_rows(&self, rows: &[&[f64]]) -> Vec<Vec<f64>> {
-        let mut out = vec![vec![0.0; self.n_features]; rows.len()];
+        let d = self.n_features;
+        if d == 0 {
+            return vec![Vec::new(); rows.len()];
+        }
+        let padded = rows.len().div_ceil(tree::CONTRIBUTION_LANES) * tree::CONTRIBUTION_LANES;
+        let mut buffer = vec![0.0; padded * 2 * d];
+        for (row, b) in rows.iter().zip(buffer.chunks_exact_mut(2 * d)) {
+            b[..d].copy_from_slice(&row[..d]);
+        }
         for tree in &self.trees {
-            for (row, o) in rows.iter().zip(&mut out) {
-                tree.add_contributions(row, o);
-            }
+            tree.add_contributions_rows(&mut buffer, d);
         }
         let t = self.trees.len().max(1) as f64;
-        for o in &mut out {
-            o.iter_mut().for_each(|v| *v /= t);
-        }
-        out
+        (buffer.chunks_exact(2 * d).take(rows.len()))
+            .map(|b| b[d..].iter().map(|v| v / t).collect())
+            .collect()
     }
 
     /// Checks after loading from JSON: as many features as the detector, 1..=
