@@ -40,8 +40,8 @@ pub const LEAF: u32 = u32::MAX;
 /// Rows walked through a tree together (8 measured fastest among 4, 8, 16, 32).
 pub const LANES: usize = 8;
 
-/// Rows explained through a tree together ([`Tree::add_contributions_rows`]; 4 measured
-/// fastest among 1, 2, 4, 8 and 16).
+/// Rows explained through a tree together ([`Tree::add_contributions_rows`]; see
+/// PERFORMANCE.md for the lane counts measured).
 pub const CONTRIBUTION_LANES: usize = 4;
 
 /// Deepest tree scored through the heap layout (heap arrays of 2^(12+1) entries).
@@ -72,7 +72,7 @@ pub struct Tree {
     layout: Layout,
     /// Per node, the isolation credit of a row that reaches it from its parent:
     /// log2(samples in the parent / samples in the node), 0 for the root and where either
-    /// holds no sample (derived from the sizes, not serialized).
+    /// holds no sample, then one more 0 (derived from the sizes, not serialized).
     credit: Vec<f64>,
 }
 
@@ -298,9 +298,10 @@ impl Tree {
     }
 
     /// The isolation credit of reaching each node (see [`Tree::add_contributions`]), computed
-    /// once instead of a logarithm per split of every explained row.
+    /// once instead of a logarithm per split of every explained row, and a last +0.0 that
+    /// [`Tree::add_contributions_rows`] adds at a leaf.
     fn compute_credit(&self) -> Vec<f64> {
-        let mut credit = vec![0.0; self.nodes.len()];
+        let mut credit = vec![0.0; self.nodes.len() + 1];
         for i in (0..self.nodes.len()).filter(|&i| !self.is_leaf(i)) {
             let left = self.nodes[i].left as usize;
             for child in [left, left + 1] {
@@ -460,8 +461,8 @@ impl Tree {
     /// by its `d` sums, which receive the credits (the same sums bit for bit), in a whole
     /// number of blocks of [`CONTRIBUTION_LANES`] rows. The rows of a block take exactly
     /// `depth` branch-free steps together, so the CPU overlaps their independent chains of
-    /// loads. A row already at its leaf stays there and adds +0.0 to its first feature, which
-    /// leaves a sum of non-negative credits as it is.
+    /// loads. A row already at its leaf stays there and adds the +0.0 after the nodes' credits
+    /// to its first feature, which leaves a sum of non-negative credits as it is.
     pub(crate) fn add_contributions_rows(&self, rows: &mut [f64], d: usize) {
         let stride = 2 * d;
         assert_eq!(
@@ -477,9 +478,14 @@ impl Tree {
                     let node = nodes[*i as usize];
                     let f = node.feature as usize;
                     let child = node.left + u32::from(row[f] > node.threshold);
-                    // the credit, or +0.0 at a leaf, without a branch the CPU would mispredict
-                    let keep = 0u64.wrapping_sub(u64::from(child != *i));
-                    row[d + f] += f64::from_bits(credit[child as usize].to_bits() & keep);
+                    // at a leaf, the +0.0 after the nodes' credits: a select of the index,
+                    // not a branch the CPU would mispredict
+                    let at = if child == *i {
+                        nodes.len()
+                    } else {
+                        child as usize
+                    };
+                    row[d + f] += credit[at];
                     *i = child;
                 }
             }
