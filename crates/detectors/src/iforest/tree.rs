@@ -307,7 +307,7 @@ impl Tree {
             for child in [left, left + 1] {
                 let (parent_n, child_n) = (self.sizes[i] as f64, self.sizes[child] as f64);
                 if child_n > 0.0 && parent_n > 0.0 {
-                    credit[child] = (parent_n / child_n).log2();
+                    credit[child] = libm::log2(parent_n / child_n);
                 }
             }
         }
@@ -1039,7 +1039,7 @@ pub(crate) mod tests {
                         + usize::from(row[node.feature as usize] > node.threshold);
                     let (parent_n, child_n) = (tree.sizes[i] as f64, tree.sizes[child] as f64);
                     if child_n > 0.0 && parent_n > 0.0 {
-                        want[node.feature as usize] += (parent_n / child_n).log2();
+                        want[node.feature as usize] += libm::log2(parent_n / child_n);
                     }
                     i = child;
                 }
