@@ -36,6 +36,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use webthreat_beacon::{BeaconPair, DEFAULT_THRESHOLD};
 use webthreat_core::text::must_escape;
@@ -59,7 +60,7 @@ const BLOCK_ROWS: usize = 512;
 #[derive(Serialize)]
 struct Alert<'a> {
     #[serde(rename = "@timestamp", skip_serializing_if = "Option::is_none")]
-    timestamp: Option<String>,
+    timestamp: Option<Cow<'a, str>>,
     event: Event,
     rule: Rule<'a>,
     #[serde(skip_serializing_if = "Endpoint::is_empty")]
@@ -67,7 +68,7 @@ struct Alert<'a> {
     #[serde(skip_serializing_if = "Endpoint::is_empty")]
     destination: Endpoint<'a>,
     #[serde(skip_serializing_if = "Network::is_empty")]
-    network: Network,
+    network: Cow<'a, Network>,
     #[serde(skip_serializing_if = "Option::is_none")]
     threat: Option<Threat<'a>>,
     webthreat: Details<'a>,
@@ -110,7 +111,7 @@ struct Rule<'a> {
 #[derive(Serialize, Default)]
 struct Endpoint<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<String>,
+    ip: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,10 +120,15 @@ struct Endpoint<'a> {
 
 impl<'a> Endpoint<'a> {
     fn new(address: Option<&'a str>, port: Option<u16>) -> Self {
-        let ip = address.and_then(parse_ip);
+        // an IPv4 address that parses as it is was written as it is displayed (the parser
+        // takes exactly four decimal octets without leading zeros): no copy to make
+        let ip = address.and_then(|a| match a.parse::<Ipv4Addr>() {
+            Ok(_) => Some(Cow::Borrowed(a)),
+            Err(_) => parse_ip(a).map(|ip| Cow::Owned(ip.to_string())),
+        });
         Self {
-            ip: ip.map(|ip| ip.to_string()),
             address: address.filter(|_| ip.is_none()),
+            ip,
             port,
         }
     }
@@ -134,7 +140,7 @@ impl<'a> Endpoint<'a> {
 
 /// ECS `network`: a protocol the log names goes to `transport` (with its IANA number) when it
 /// is a transport (`tcp`, `6`), else, lowercased, to `protocol` (`https`).
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, Clone)]
 struct Network {
     #[serde(skip_serializing_if = "Option::is_none")]
     transport: Option<&'static str>,
@@ -227,13 +233,13 @@ struct Flag<'a> {
     score: Option<f64>,
     threshold: Option<f64>,
     severity: Option<f64>,
-    features: Vec<Explained>,
+    features: Vec<Explained<'a>>,
 }
 
 /// A feature behind a flag, in the units of the log.
 #[derive(Serialize)]
-struct Explained {
-    feature: String,
+struct Explained<'a> {
+    feature: Cow<'a, str>,
     actual: Option<f64>,
     /// `None` is written as `null`; a pending line's typical values are all `null` until
     /// [`fill_typical`].
@@ -264,6 +270,65 @@ fn rounded(v: f64, decimals: i32) -> Option<f64> {
     let p = 10f64.powi(decimals);
     let r = (v * p).round() / p;
     Some(if r.is_finite() { r } else { v })
+}
+
+/// `@timestamp` texts, the same as [`format_epoch_ms`] writes, with the date of the last day
+/// seen written once (the rows of a block mostly fall on one day).
+#[derive(Default)]
+struct Stamps {
+    /// The day of `date`, in days since the epoch.
+    day: Option<i64>,
+    /// The text of that day up to and including the `T`.
+    date: String,
+    /// The last text.
+    text: String,
+}
+
+impl Stamps {
+    /// The text of `ms` milliseconds since the epoch.
+    fn of(&mut self, ms: i64) -> &str {
+        let secs = ms.div_euclid(1000);
+        let (day, of_day, millis) = (
+            secs.div_euclid(86_400),
+            secs.rem_euclid(86_400),
+            ms.rem_euclid(1000),
+        );
+        if self.day != Some(day) {
+            let date = day.checked_mul(86_400_000).map(format_epoch_ms);
+            match date.as_deref().and_then(|d| Some(&d[..=d.find('T')?])) {
+                Some(date) => {
+                    self.date.clear();
+                    self.date.push_str(date);
+                    self.day = Some(day);
+                }
+                None => {
+                    self.day = None;
+                    self.text = format_epoch_ms(ms);
+                    return &self.text;
+                }
+            }
+        }
+        // `{:02}` and `{:03}` of numbers below 100 and 1000
+        fn digits(text: &mut String, n: i64, width: u32) {
+            for k in (0..width).rev() {
+                text.push(char::from(b'0' + (n / 10i64.pow(k) % 10) as u8));
+            }
+        }
+        let text = &mut self.text;
+        text.clear();
+        text.push_str(&self.date);
+        digits(text, of_day / 3600, 2);
+        text.push(':');
+        digits(text, of_day % 3600 / 60, 2);
+        text.push(':');
+        digits(text, of_day % 60, 2);
+        if millis != 0 {
+            text.push('.');
+            digits(text, millis, 3);
+        }
+        text.push('Z');
+        &self.text
+    }
 }
 
 /// The scored features, each with how its values are shown.
@@ -351,8 +416,16 @@ impl AlertsWriter {
                         .any(Option::is_some)
             })
             .collect();
+        let networks: Vec<Network> = match &batch.columns.protocol_of_row {
+            Some(p) if !rows.is_empty() => (p.names.iter()).map(|n| Network::of(Some(n))).collect(),
+            _ => Vec::new(),
+        };
         let group = BLOCK_ROWS * 4 * rayon::current_num_threads();
-        let (facts, features) = (&self.facts, &self.features);
+        let context = Context {
+            facts: &self.facts,
+            features: &self.features,
+            networks: &networks,
+        };
         for rows in rows.chunks(group) {
             let mut buffers = std::mem::take(&mut self.spare);
             let blocks: Vec<&[usize]> = rows.chunks(BLOCK_ROWS).collect();
@@ -362,7 +435,7 @@ impl AlertsWriter {
                 .zip(buffers)
                 .map(|(block, mut text)| {
                     text.clear();
-                    block_alerts(&mut text, facts, features, batch, block)?;
+                    block_alerts(&mut text, &context, batch, block)?;
                     Ok(text)
                 })
                 .collect();
@@ -458,15 +531,23 @@ fn intel_hits<'b>(
     [blocked("source", s), blocked("destination", d)]
 }
 
+/// What the alerts of a batch's rows are made from, besides the batch.
+struct Context<'a> {
+    facts: &'a Facts,
+    features: &'a Features,
+    /// The `network` of each protocol of the batch (`LogColumns::protocol_of_row` codes).
+    networks: &'a [Network],
+}
+
 /// Appends the alerts of `rows` of the batch, in order; each flagging detector explains all
 /// the rows it flags at once.
 fn block_alerts(
     text: &mut Vec<u8>,
-    facts: &Facts,
-    features: &Features,
+    context: &Context<'_>,
     batch: &BatchView<'_>,
     rows: &[usize],
 ) -> Result<(), ExperimentError> {
+    let facts = context.facts;
     let mut explained = (0..batch.scores.len())
         .map(|k| {
             let flagged: Vec<usize> = (rows.iter().copied())
@@ -475,9 +556,10 @@ fn block_alerts(
             Ok(explain_rows(batch, k, &flagged, facts.explain_features)?.into_iter())
         })
         .collect::<Result<Vec<_>, ExperimentError>>()?;
+    let mut stamps = Stamps::default();
     for &i in rows {
         let mut explain = |k: usize| explained[k].next().unwrap_or_default();
-        row_alerts(text, facts, features, batch, i, &mut explain)?;
+        row_alerts(text, context, &mut stamps, batch, i, &mut explain)?;
     }
     Ok(())
 }
@@ -486,15 +568,17 @@ fn block_alerts(
 /// an intel alert per blocklisted address; `explain(k)`: detector `k`'s explanation of the row.
 fn row_alerts(
     text: &mut Vec<u8>,
-    facts: &Facts,
-    features: &Features,
+    context: &Context<'_>,
+    stamps: &mut Stamps,
     batch: &BatchView<'_>,
     i: usize,
     explain: &mut dyn FnMut(usize) -> Vec<FeatureExplanation>,
 ) -> Result<(), ExperimentError> {
+    let (facts, features) = (context.facts, context.features);
     let columns = batch.columns;
     let addresses = columns.addresses.as_ref();
-    let timestamp = || columns.start_ms.as_ref().map(|ms| format_epoch_ms(ms[i]));
+    let stamp = columns.start_ms.as_ref().map(|ms| stamps.of(ms[i]));
+    let timestamp = || stamp.map(Cow::Borrowed);
     let (src, dst) = match addresses {
         Some(a) => (a.name(a.src[i]), a.name(a.dst[i])),
         None => (None, None),
@@ -505,7 +589,13 @@ fn row_alerts(
             Endpoint::new(dst, LogColumns::port(columns.dst_port.as_deref(), i)),
         )
     };
-    let network = || Network::of(columns.protocol_of_row.as_ref().and_then(|p| p.of(i)));
+    let network = || {
+        let code = columns.protocol_of_row.as_ref().and_then(|p| p.rows.get(i));
+        match code.and_then(|&c| context.networks.get(c as usize)) {
+            Some(network) => Cow::Borrowed(network),
+            None => Cow::Owned(Network::default()),
+        }
+    };
     let row = Some(batch.raw.row_ids()[i]);
 
     let flagging: Vec<usize> = (0..batch.scores.len())
@@ -528,9 +618,16 @@ fn row_alerts(
                     .into_iter()
                     .map(|x| {
                         let j = features.names.iter().position(|f| *f == x.feature);
-                        let units = match j {
-                            Some(j) => Cow::Borrowed(&features.units[j]),
-                            None => Cow::Owned(LogUnits::of(&x.feature)),
+                        let (units, feature) = match j {
+                            Some(j) => {
+                                let units = &features.units[j];
+                                (Cow::Borrowed(units), Cow::Borrowed(units.feature.as_str()))
+                            }
+                            None => {
+                                let units = LogUnits::of(&x.feature);
+                                let feature = Cow::Owned(units.feature.clone());
+                                (Cow::Owned(units), feature)
+                            }
                         };
                         let typical = match &facts.typical {
                             Some(typical) => j
@@ -545,7 +642,7 @@ fn row_alerts(
                             actual: rounded(units.value(x.actual), 6),
                             typical,
                             unit: units.unit,
-                            feature: units.feature.clone(),
+                            feature,
                         }
                     })
                     .collect();
@@ -637,7 +734,7 @@ fn beacon_alert<'a>(
         format_epoch_ms(pair.last_ms),
     );
     Alert {
-        timestamp: Some(last.clone()),
+        timestamp: Some(Cow::Owned(last.clone())),
         event: Event {
             start: Some(first),
             end: Some(last),
@@ -648,7 +745,7 @@ fn beacon_alert<'a>(
         },
         source: Endpoint::new(Some(src), None),
         destination: Endpoint::new(Some(dst), u16::try_from(*port).ok()),
-        network: Network::default(),
+        network: Cow::Owned(Network::default()),
         threat: None,
         webthreat: Details {
             run: &facts.run,
@@ -778,12 +875,12 @@ mod tests {
 
     fn intel_alert<'a>(facts: &'a Facts, address: &'a str, entry: &'a str) -> Alert<'a> {
         Alert {
-            timestamp: Some(format_epoch_ms(1_714_086_000_000)),
+            timestamp: Some(Cow::Owned(format_epoch_ms(1_714_086_000_000))),
             event: Event::alert("webthreat.intel", INTEL_RISK),
             rule: Rule { name: "intel" },
             source: Endpoint::new(Some(address), Some(51_234)),
             destination: Endpoint::default(),
-            network: Network::of(Some(entry)),
+            network: Cow::Owned(Network::of(Some(entry))),
             threat: Some(Threat {
                 indicator: Indicator {
                     ip: "192.0.2.1".into(),
@@ -889,7 +986,7 @@ mod tests {
     /// A row alert of two flags whose features have the typical values `typical`.
     fn row_alert<'a>(facts: &'a Facts, typical: &[Option<f64>; 3]) -> Alert<'a> {
         let explained = |j: usize| Explained {
-            feature: format!("f{j}"),
+            feature: Cow::Owned(format!("f{j}")),
             actual: Some(1.5),
             typical: typical[j],
             unit: Unit::Bytes,
@@ -935,6 +1032,49 @@ mod tests {
         // not pending lines
         assert_eq!(fill_typical("{}", |_| None), None);
         assert_eq!(fill_typical("0\t{}", |_| None), None);
+    }
+
+    #[test]
+    fn stamps_are_the_texts_of_format_epoch_ms() {
+        let mut stamps = Stamps::default();
+        let day = 86_400_000;
+        let mut times: Vec<i64> = vec![0, -1, 1, 999, 1000, -1000, day - 1, day, -day, -day - 1];
+        // a run of rows within days, across days and years, both sides of the epoch
+        let mut t = 1_714_000_000_000i64;
+        for k in 0..20_000i64 {
+            t += (k * 7_919) % 3_600_001 - 1_000_000;
+            times.extend([
+                t,
+                -t,
+                t - t.rem_euclid(1000),
+                253_402_300_799_999 - k * 12_345,
+            ]);
+        }
+        for ms in times {
+            assert_eq!(stamps.of(ms), format_epoch_ms(ms), "{ms}");
+        }
+    }
+
+    #[test]
+    fn ipv4_addresses_that_parse_as_written_are_written_so() {
+        for text in ["0.0.0.0", "10.138.69.97", "255.255.255.255", "1.2.3.4"] {
+            let ip: Ipv4Addr = text.parse().unwrap();
+            assert_eq!(ip.to_string(), text);
+            assert!(
+                matches!(Endpoint::new(Some(text), None).ip, Some(Cow::Borrowed(t)) if t == text)
+            );
+        }
+        // not the written form: normalized through parse_ip, or no address at all
+        for (text, ip) in [
+            (" 1.2.3.4", Some("1.2.3.4")),
+            ("[1.2.3.4]", Some("1.2.3.4")),
+            ("01.2.3.4", None),
+            ("1.2.3.04", None),
+            ("256.1.1.1", None),
+        ] {
+            assert!(text.parse::<Ipv4Addr>().is_err(), "{text}");
+            assert_eq!(Endpoint::new(Some(text), None).ip.as_deref(), ip, "{text}");
+        }
     }
 
     #[test]

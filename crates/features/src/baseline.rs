@@ -35,7 +35,9 @@ pub(crate) fn deviations(sources: &StringChunked, windows: &[i64], values: &[f64
     let mut deviation: HashMap<(Option<&str>, i64), f64> = HashMap::with_capacity(seen.len());
     for (source, mut series) in per_source {
         series.sort_by_key(|&(w, _)| w);
-        let logs: Vec<f64> = series.iter().map(|&(_, v)| v.max(0.0).ln_1p()).collect();
+        let logs: Vec<f64> = (series.iter())
+            .map(|&(_, v)| libm::log1p(v.max(0.0)))
+            .collect();
         for (k, &(window, _)) in series.iter().enumerate() {
             let history = &logs[k.saturating_sub(HISTORY)..k];
             deviation.insert((source, window), robust_z(logs[k], history));

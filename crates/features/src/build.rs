@@ -217,7 +217,7 @@ impl Context<'_> {
             Feature::Log1p(inner) => self
                 .values(inner)?
                 .iter()
-                .map(|v| if *v >= 0.0 { v.ln_1p() } else { f64::NAN })
+                .map(|v| if *v >= 0.0 { libm::log1p(*v) } else { f64::NAN })
                 .collect(),
             Feature::SrcSessions
             | Feature::SrcBytes

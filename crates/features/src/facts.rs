@@ -105,32 +105,39 @@ impl Addresses {
     pub const NONE: u32 = u32::MAX;
 
     /// Numbers the addresses of the source column and, when the log has one, the
-    /// destination column (else every destination is missing).
+    /// destination column (else every destination is missing); runs of one address (a
+    /// client's connections in a row, one server for many) are looked up once.
     fn extract(src: &StringChunked, dst: Option<&StringChunked>) -> Self {
-        fn code<'a>(
-            index: &mut HashMap<&'a str, u32>,
+        type Index<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
+        fn codes<'a>(
+            index: &mut Index<'a>,
             names: &mut Vec<Box<str>>,
-            ip: Option<&'a str>,
-        ) -> u32 {
-            let Some(ip) = ip else {
-                return Addresses::NONE;
-            };
-            *index.entry(ip).or_insert_with(|| {
-                names.push(ip.into());
-                (names.len() - 1) as u32
-            })
+            column: &'a StringChunked,
+        ) -> Vec<u32> {
+            let mut last: Option<(&str, u32)> = None;
+            let mut codes = Vec::with_capacity(column.len());
+            for ip in column.iter() {
+                let Some(ip) = ip else {
+                    codes.push(Addresses::NONE);
+                    continue;
+                };
+                let code = match last {
+                    Some((text, code)) if text == ip => code,
+                    _ => *index.entry(ip).or_insert_with(|| {
+                        names.push(ip.into());
+                        (names.len() - 1) as u32
+                    }),
+                };
+                last = Some((ip, code));
+                codes.push(code);
+            }
+            codes
         }
-        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut index = Index::default();
         let mut names: Vec<Box<str>> = Vec::new();
-        let src: Vec<u32> = src
-            .iter()
-            .map(|ip| code(&mut index, &mut names, ip))
-            .collect();
-        let dst: Vec<u32> = match dst {
-            Some(dst) => dst
-                .iter()
-                .map(|ip| code(&mut index, &mut names, ip))
-                .collect(),
+        let src = codes(&mut index, &mut names, src);
+        let dst = match dst {
+            Some(dst) => codes(&mut index, &mut names, dst),
             None => vec![Self::NONE; src.len()],
         };
         Self { names, src, dst }

@@ -230,7 +230,11 @@ fn mean_std_without_overflow(values: &[f64]) -> (f64, f64) {
     }
     let n = values.len() as f64;
     let mean = values.iter().map(|v| v / k).sum::<f64>() / n;
-    let var = values.iter().map(|v| (v / k - mean).powi(2)).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|v| (v / k - mean) * (v / k - mean))
+        .sum::<f64>()
+        / n;
     (mean * k, var.sqrt() * k)
 }
 

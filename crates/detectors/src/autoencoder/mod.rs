@@ -12,12 +12,14 @@
 //!   data has more than `max_train_rows` rows the network is fitted on a seeded subsample of
 //!   that size. Everything random comes from the seed; training is single-threaded and
 //!   bit-reproducible. Scoring runs in parallel over fixed row chunks, so it is too.
+//! * Same bits on every host: matrix products sum in index order in plain Rust (no BLAS or
+//!   CPU-specific kernel), tanh and Adam's bias corrections come from the pure-Rust `libm`.
 
 use crate::detector::DetectorModel;
 use crate::error::DetectorError;
 use crate::sampling;
 use crate::stats::mean_std;
-use ndarray::{Array1, Array2, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -344,7 +346,7 @@ impl AutoencoderModel {
             .for_each(|(o, chunk)| {
                 let err = self.squared_errors(chunk);
                 for (s, row) in o.iter_mut().zip(err.rows()) {
-                    *s = row.sum() / d as f64;
+                    *s = row.iter().fold(0.0, |sum, e| sum + e) / d as f64;
                 }
             });
         out
@@ -457,15 +459,27 @@ fn standardize(x: &mut Array2<f64>, mean: &[f64], scale: &[f64]) {
     }
 }
 
-/// Activations of every layer, input first, output last.
+/// `a` (n x k) times `b` (k x m), each entry summed in index order from 0.0: the same bits
+/// on every host (no kernel chosen by CPU features, no fused multiply-add).
+fn matmul(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    let (n, k) = a.dim();
+    let m = b.ncols();
+    debug_assert_eq!(b.nrows(), k, "inner dimensions");
+    Array2::from_shape_fn((n, m), |(i, j)| {
+        (0..k).fold(0.0, |s, t| s + a[[i, t]] * b[[t, j]])
+    })
+}
+
+/// Activations of every layer, input first, output last: fixed-order sums ([`matmul`]) and the
+/// pure-Rust `libm` tanh, so a model's activations are the same bits on every host.
 fn forward(layers: &[Layer], x: &Array2<f64>) -> Vec<Array2<f64>> {
     let mut acts = Vec::with_capacity(layers.len() + 1);
     acts.push(x.clone());
     for (l, layer) in layers.iter().enumerate() {
         let prev = &acts[l];
-        let mut z = prev.dot(&layer.weights) + &layer.bias;
+        let mut z = matmul(prev.view(), layer.weights.view()) + &layer.bias;
         if l + 1 < layers.len() {
-            z.mapv_inplace(f64::tanh);
+            z.mapv_inplace(libm::tanh);
         }
         acts.push(z);
     }
@@ -488,13 +502,13 @@ fn train_step(
     let count = diff.len() as f64;
     let loss = diff.iter().map(|e| e * e).sum::<f64>() / count;
     let mut delta = diff * (2.0 / count);
-    let bias1 = 1.0 - BETA1.powi(step);
-    let bias2 = 1.0 - BETA2.powi(step);
+    let bias1 = 1.0 - libm::pow(BETA1, f64::from(step));
+    let bias2 = 1.0 - libm::pow(BETA2, f64::from(step));
     for l in (0..layers.len()).rev() {
-        let grad_w = acts[l].t().dot(&delta);
+        let grad_w = matmul(acts[l].t(), delta.view());
         let grad_b = delta.sum_axis(Axis(0));
         if l > 0 {
-            let mut back = delta.dot(&layers[l].weights.t());
+            let mut back = matmul(delta.view(), layers[l].weights.t());
             Zip::from(&mut back)
                 .and(&acts[l])
                 .for_each(|g, a| *g *= 1.0 - a * a);

@@ -214,18 +214,25 @@ impl IsolationForestModel {
 
     /// [`IsolationForestModel::contributions`] of each of `rows` (the same values, summed in
     /// the same tree order): every tree is walked for all the rows while it is in cache.
+    /// The rows are copied into one buffer, each followed by its sums and padded to whole
+    /// blocks of [`tree::CONTRIBUTION_LANES`] rows, which every tree walks together.
     pub fn contributions_of_rows(&self, rows: &[&[f64]]) -> Vec<Vec<f64>> {
-        let mut out = vec![vec![0.0; self.n_features]; rows.len()];
+        let d = self.n_features;
+        if d == 0 {
+            return vec![Vec::new(); rows.len()];
+        }
+        let padded = rows.len().div_ceil(tree::CONTRIBUTION_LANES) * tree::CONTRIBUTION_LANES;
+        let mut buffer = vec![0.0; padded * 2 * d];
+        for (row, b) in rows.iter().zip(buffer.chunks_exact_mut(2 * d)) {
+            b[..d].copy_from_slice(&row[..d]);
+        }
         for tree in &self.trees {
-            for (row, o) in rows.iter().zip(&mut out) {
-                tree.add_contributions(row, o);
-            }
+            tree.add_contributions_rows(&mut buffer, d);
         }
         let t = self.trees.len().max(1) as f64;
-        for o in &mut out {
-            o.iter_mut().for_each(|v| *v /= t);
-        }
-        out
+        (buffer.chunks_exact(2 * d).take(rows.len()))
+            .map(|b| b[d..].iter().map(|v| v / t).collect())
+            .collect()
     }
 
     /// Checks after loading from JSON: as many features as the detector, 1..=
@@ -259,10 +266,11 @@ impl IsolationForestModel {
     }
 }
 
-/// 2^(-total / norm), with psi = 1 (norm 0, every path length 0) mapped to 0.5: "no information".
+/// 2^(-total / norm), with psi = 1 (norm 0, every path length 0) mapped to 0.5: "no information";
+/// `exp2` of the pure-Rust `libm`, the same bits on every host.
 fn score_from_total_depth(total: f64, norm: f64) -> f64 {
     if norm > 0.0 {
-        (-total / norm).exp2()
+        libm::exp2(-total / norm)
     } else {
         0.5
     }
@@ -353,7 +361,7 @@ mod tests {
         }
         let s = m.score(&values);
         assert!(s[4] > s[0]);
-        let want = (-1.0 / average_path_length(5)).exp2();
+        let want = libm::exp2(-1.0 / average_path_length(5));
         assert!((s[4] - want).abs() < 1e-15);
     }
 

@@ -5,7 +5,8 @@
 pub const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
 /// Average path length of an unsuccessful binary-search-tree search among `n` points:
-/// c(0) = c(1) = 0, c(2) = 1, c(n) = 2 H(n - 1) - 2 (n - 1) / n with H(i) = ln(i) + gamma.
+/// c(0) = c(1) = 0, c(2) = 1, c(n) = 2 H(n - 1) - 2 (n - 1) / n with H(i) = ln(i) + gamma
+/// (`ln` of the pure-Rust `libm`: the same bits on every host).
 ///
 /// This is the expected remaining depth of a leaf that still holds `n` samples, and c(psi)
 /// normalises the mean path length into the anomaly score.
@@ -15,7 +16,7 @@ pub fn average_path_length(n: usize) -> f64 {
         2 => 1.0,
         _ => {
             let n = n as f64;
-            2.0 * ((n - 1.0).ln() + EULER_GAMMA) - 2.0 * (n - 1.0) / n
+            2.0 * (libm::log(n - 1.0) + EULER_GAMMA) - 2.0 * (n - 1.0) / n
         }
     }
 }

@@ -40,6 +40,10 @@ pub const LEAF: u32 = u32::MAX;
 /// Rows walked through a tree together (8 measured fastest among 4, 8, 16, 32).
 pub const LANES: usize = 8;
 
+/// Rows explained through a tree together ([`Tree::add_contributions_rows`]; see
+/// PERFORMANCE.md for the lane counts measured).
+pub const CONTRIBUTION_LANES: usize = 4;
+
 /// Deepest tree scored through the heap layout (heap arrays of 2^(12+1) entries).
 pub(crate) const HEAP_MAX_DEPTH: u32 = 12;
 
@@ -68,7 +72,7 @@ pub struct Tree {
     layout: Layout,
     /// Per node, the isolation credit of a row that reaches it from its parent:
     /// log2(samples in the parent / samples in the node), 0 for the root and where either
-    /// holds no sample (derived from the sizes, not serialized).
+    /// holds no sample, then one more 0 (derived from the sizes, not serialized).
     credit: Vec<f64>,
 }
 
@@ -294,15 +298,16 @@ impl Tree {
     }
 
     /// The isolation credit of reaching each node (see [`Tree::add_contributions`]), computed
-    /// once instead of a logarithm per split of every explained row.
+    /// once instead of a logarithm per split of every explained row, and a last +0.0 that
+    /// [`Tree::add_contributions_rows`] adds at a leaf.
     fn compute_credit(&self) -> Vec<f64> {
-        let mut credit = vec![0.0; self.nodes.len()];
+        let mut credit = vec![0.0; self.nodes.len() + 1];
         for i in (0..self.nodes.len()).filter(|&i| !self.is_leaf(i)) {
             let left = self.nodes[i].left as usize;
             for child in [left, left + 1] {
                 let (parent_n, child_n) = (self.sizes[i] as f64, self.sizes[child] as f64);
                 if child_n > 0.0 && parent_n > 0.0 {
-                    credit[child] = (parent_n / child_n).log2();
+                    credit[child] = libm::log2(parent_n / child_n);
                 }
             }
         }
@@ -449,6 +454,41 @@ impl Tree {
             // a credit of 0 (no samples) leaves the non-negative sum's bits as they are
             out[node.feature as usize] += self.credit[child];
             i = child;
+        }
+    }
+
+    /// [`Tree::add_contributions`] of many rows: `rows` holds, per row, its `d` values followed
+    /// by its `d` sums, which receive the credits (the same sums bit for bit), in a whole
+    /// number of blocks of [`CONTRIBUTION_LANES`] rows. The rows of a block take exactly
+    /// `depth` branch-free steps together, so the CPU overlaps their independent chains of
+    /// loads. A row already at its leaf stays there and adds the +0.0 after the nodes' credits
+    /// to its first feature, which leaves a sum of non-negative credits as it is.
+    pub(crate) fn add_contributions_rows(&self, rows: &mut [f64], d: usize) {
+        let stride = 2 * d;
+        assert_eq!(
+            rows.len() % (CONTRIBUTION_LANES * stride),
+            0,
+            "whole blocks of rows"
+        );
+        let (nodes, credit) = (self.nodes.as_slice(), self.credit.as_slice());
+        for block in rows.chunks_exact_mut(CONTRIBUTION_LANES * stride) {
+            let mut idx = [0u32; CONTRIBUTION_LANES];
+            for _ in 0..self.depth {
+                for (row, i) in block.chunks_exact_mut(stride).zip(&mut idx) {
+                    let node = nodes[*i as usize];
+                    let f = node.feature as usize;
+                    let child = node.left + u32::from(row[f] > node.threshold);
+                    // at a leaf, the +0.0 after the nodes' credits: a select of the index,
+                    // not a branch the CPU would mispredict
+                    let at = if child == *i {
+                        nodes.len()
+                    } else {
+                        child as usize
+                    };
+                    row[d + f] += credit[at];
+                    *i = child;
+                }
+            }
         }
     }
 
@@ -999,7 +1039,7 @@ pub(crate) mod tests {
                         + usize::from(row[node.feature as usize] > node.threshold);
                     let (parent_n, child_n) = (tree.sizes[i] as f64, tree.sizes[child] as f64);
                     if child_n > 0.0 && parent_n > 0.0 {
-                        want[node.feature as usize] += (parent_n / child_n).log2();
+                        want[node.feature as usize] += libm::log2(parent_n / child_n);
                     }
                     i = child;
                 }
@@ -1007,6 +1047,24 @@ pub(crate) mod tests {
                 tree.add_contributions(row, &mut got);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&want), "{row:?}");
+            }
+            // blocks of rows walked together: the same sums, whatever the leaves' depths
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let n = rows.len() / 4 / CONTRIBUTION_LANES * CONTRIBUTION_LANES;
+            let mut together: Vec<f64> = (rows.chunks_exact(4).take(n))
+                .flat_map(|row| row.iter().copied().chain([0.25; 4]))
+                .collect();
+            tree.add_contributions_rows(&mut together, 4);
+            for (row, got) in rows.chunks_exact(4).zip(together.chunks_exact(8)) {
+                let mut alone = vec![0.25; 4];
+                tree.add_contributions(row, &mut alone);
+                assert_eq!(
+                    bits(got),
+                    bits(row)
+                        .into_iter()
+                        .chain(bits(&alone))
+                        .collect::<Vec<_>>()
+                );
             }
         }
     }
