@@ -133,10 +133,7 @@ impl Forest {
 
     /// Pickled as its model file.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let load = py
-            .import("webthreat._webthreat")?
-            .getattr("Forest")?
-            .getattr("from_json")?;
+        let load = py.import("webthreat")?.getattr("_forest_from_json")?;
         Ok((load, (self.to_json()?,)))
     }
 }

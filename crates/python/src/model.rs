@@ -189,9 +189,7 @@ impl Model {
     /// Pickled as its run files, loaded (and checked) again when unpickled.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let files = self.inner.files();
-        let load = py
-            .import("webthreat._webthreat")?
-            .getattr("model_from_files")?;
+        let load = py.import("webthreat")?.getattr("_model_from_files")?;
         let args = (files.dir.clone(), files.texts.clone()).into_pyobject(py)?;
         Ok((load, args.into_any()))
     }

@@ -10,6 +10,7 @@ run's ``scores.csv``. Rows are numbered from 0 in table order unless the table h
 ``row_id`` column of non-negative integers.
 """
 
+from . import _webthreat
 from ._webthreat import (
     ArrowStream,
     Model,
@@ -35,3 +36,13 @@ def __getattr__(name):
 
         return IsolationForest
     raise AttributeError(f"module 'webthreat' has no attribute {name!r}")
+
+
+def _model_from_files(run_dir, texts):
+    """Unpickles a Model (``Model.__reduce__``): its run files, checked again."""
+    return _webthreat.model_from_files(run_dir, texts)
+
+
+def _forest_from_json(text):
+    """Unpickles a fitted forest (``IsolationForest.forest_``) from its model file."""
+    return _webthreat.Forest.from_json(text)
