@@ -1,10 +1,10 @@
 //! Files of a run directory: `config.yaml`, `metrics.json`, `scores.csv`, `models/`,
 //! `rejects.csv`, `report.md`, `report.html`, `plots/`, and `run.json` (written last).
 
+use crate::accumulate::AddressHits;
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::provenance::{self, Origin};
-use crate::accumulate::AddressHits;
 use crate::types::{DetectorScores, FeaturePipeline};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -19,9 +19,9 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::decimal::{push_fixed, push_u64};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::Addresses;
-use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_ingest::RejectedRow;
 use webthreat_ingest::timestamp::format_epoch_ms;
+use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_report::{
     CurvePoint, DetectorMetrics, DetectorSummary, ReportModel, csv_cell, render_html,
     render_markdown, render_plots,

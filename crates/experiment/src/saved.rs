@@ -125,11 +125,9 @@ impl RunFiles {
             .iter()
             .map(|d| {
                 let name = model_file(d.name());
-                FittedDetector::from_json(read_model(&name)?).map_err(|e| {
-                    ExperimentError::BadRun {
-                        path: self.dir.join(&name),
-                        message: e.to_string(),
-                    }
+                FittedDetector::from_json(read_model(&name)?).map_err(|e| ExperimentError::BadRun {
+                    path: self.dir.join(&name),
+                    message: e.to_string(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -273,11 +271,17 @@ impl SavedModel {
             crate::driver::suppress_allowed(&mut scores, addresses, hits);
         }
         let extra = match &addresses {
-            Some(addresses) => outputs::address_columns(self.geo.as_ref(), addresses, hits.as_ref()),
+            Some(addresses) => {
+                outputs::address_columns(self.geo.as_ref(), addresses, hits.as_ref())
+            }
             None => Vec::new(),
         };
         Ok(Scored {
-            names: self.detector_names().iter().map(|n| n.to_string()).collect(),
+            names: self
+                .detector_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
             raw: batch.raw,
             scores,
             extra,
@@ -335,12 +339,15 @@ impl Scored {
 
     /// Per detector its columns, in column order.
     pub fn detectors(&self) -> impl Iterator<Item = DetectorColumns<'_>> {
-        self.names.iter().zip(&self.scores).map(|(name, d)| DetectorColumns {
-            name,
-            scores: &d.scores,
-            severity: &d.severity,
-            flags: &d.flags,
-        })
+        self.names
+            .iter()
+            .zip(&self.scores)
+            .map(|(name, d)| DetectorColumns {
+                name,
+                scores: &d.scores,
+                severity: &d.severity,
+                flags: &d.flags,
+            })
     }
 
     /// The address columns after the detectors' (intel matches, country, ASN, as the config

@@ -170,7 +170,10 @@ mod tests {
         let n = bytes.len();
         let ips: Vec<String> = (0..n).map(|i| format!("10.0.0.{i}")).collect();
         let mut cols: ArrowColumns = vec![
-            ("bytes_in".into(), arrow(Series::new("bytes_in".into(), bytes))),
+            (
+                "bytes_in".into(),
+                arrow(Series::new("bytes_in".into(), bytes)),
+            ),
             ("src_ip".into(), arrow(Series::new("src_ip".into(), ips))),
         ];
         if let Some(ids) = ids {
@@ -205,7 +208,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("arrow table") && err.contains("data row 1") && err.contains("`bytes_in`")
+            err.contains("arrow table")
+                && err.contains("data row 1")
+                && err.contains("`bytes_in`")
                 && err.contains("`-5`"),
             "{err}"
         );

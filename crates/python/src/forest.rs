@@ -76,7 +76,11 @@ pub fn fit_forest<'py>(
     let config: DetectorConfig = serde_json::from_str(config_json).map_err(error)?;
     let data = matrix(values, rows, cols)?;
     let trained = py
-        .detach(|| on_threads(threads, || webthreat_detectors::train(&config, &data, seed, None)))?
+        .detach(|| {
+            on_threads(threads, || {
+                webthreat_detectors::train(&config, &data, seed, None)
+            })
+        })?
         .map_err(error)?;
     let scores = f64_bytes(py, &trained.scores);
     Ok((
