@@ -161,7 +161,10 @@ mod tests {
     }
 
     fn spec(on_bad_rows: BadRowPolicy) -> SourceSpec {
-        let mut spec: SourceSpec = serde_yaml::from_str("path: x.csv\nformat: table\n").unwrap();
+        let mut spec: SourceSpec = serde_yaml::from_str(
+            "path: x.csv\nformat: table\ncolumns: {bytes_in: bytes_in, src_ip: src_ip}\n",
+        )
+        .unwrap();
         spec.on_bad_rows = on_bad_rows;
         spec
     }

@@ -3,12 +3,14 @@
 //! analysis of its own: Arrow tables come in through the Arrow C stream interface
 //! ([`arrow`]), are read by `webthreat_ingest::read_arrow` (the validation every log takes)
 //! and scored by `webthreat_experiment::SavedModel` (the steps of `score --run`) with the GIL
-//! released ([`model`]); the Isolation Forest estimator fits and scores with
+//! released ([`model`]); `run`/`fit` run a config as `cargo xtask run` does ([`runs`]); the
+//! Isolation Forest estimator fits and scores with
 //! `webthreat_detectors` ([`forest`]).
 
 mod arrow;
 mod forest;
 mod model;
+mod runs;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -35,6 +37,8 @@ fn _webthreat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::ScoreBatches>()?;
     m.add_class::<arrow::ArrowStream>()?;
     m.add_class::<forest::Forest>()?;
+    m.add_class::<runs::Run>()?;
+    m.add_function(wrap_pyfunction!(runs::run_config, m)?)?;
     m.add_function(wrap_pyfunction!(model::load_model, m)?)?;
     m.add_function(wrap_pyfunction!(model::model_from_files, m)?)?;
     m.add_function(wrap_pyfunction!(forest::fit_forest, m)?)?;

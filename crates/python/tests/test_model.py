@@ -116,3 +116,22 @@ def test_an_edited_model_file_is_refused(seed_run, tmp_path):
     model_file.write_text(model_file.read_text() + " ")
     with pytest.raises(webthreat.WebthreatError, match="edited after the run"):
         webthreat.load_model(copy)
+
+
+def test_run_and_fit_from_python_are_the_cli_run(seed_run, tmp_path):
+    from conftest import ROOT
+
+    run = webthreat.run(ROOT / "configs" / "iforest.yaml", SEED, out=tmp_path)
+    assert run.rows == 282 and run.detectors[0]["flagged"] == 15
+    assert scores_csv(run.dir) == scores_csv(seed_run)
+    assert run.model().scores_csv(pacsv.read_csv(SEED)) == scores_csv(seed_run)
+    config = {
+        "name": "from-python",
+        "data": {"format": "cloudwatch"},
+        "features": ["bytes_in", "bytes_out", "session_duration", "avg_packet_size"],
+        "detectors": [{"kind": "iforest", "contamination": 0.05}],
+    }
+    model = webthreat.fit(SEED, config, out=tmp_path)
+    assert sum(model.score(pacsv.read_csv(SEED))["iforest_flag"].to_pylist()) == 15
+    with pytest.raises(webthreat.WebthreatError, match="n_estimators"):
+        webthreat.run(config, SEED, out=tmp_path, set=["detectors.0.n_estimators=0"])

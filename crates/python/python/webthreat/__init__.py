@@ -10,12 +10,16 @@ run's ``scores.csv``. Rows are numbered from 0 in table order unless the table h
 ``row_id`` column of non-negative integers.
 """
 
+import json
+import os
+
 from . import _webthreat
 from ._webthreat import (
     ArrowStream,
     Model,
     WebthreatError,
     __version__,
+    Run,
     load_model,
 )
 
@@ -23,10 +27,31 @@ __all__ = [
     "ArrowStream",
     "IsolationForest",
     "Model",
+    "Run",
     "WebthreatError",
     "__version__",
+    "fit",
     "load_model",
+    "run",
 ]
+
+
+def run(config, data=None, *, out="experiments", set=()):
+    """Runs an experiment as ``webthreat run`` does and returns the ``Run`` (its directory,
+    rows, per-detector lines; ``Run.model()`` loads its saved model).
+
+    ``config``: a path to a YAML config, or a dict of its keys; ``data`` overrides its data
+    path; ``out`` is the run store; ``set`` holds ``key=value`` overrides as ``--set`` takes.
+    """
+    if isinstance(config, dict):
+        return _webthreat.run_config(json.dumps(config), True, data, out, list(set))
+    return _webthreat.run_config(os.fspath(config), False, data, out, list(set))
+
+
+def fit(data, config, *, out="experiments", set=()):
+    """Fits a config's feature pipeline, detectors and thresholds on ``data`` (a log path) and
+    returns the ``Model`` (the run it makes is kept under ``out``, as every run is)."""
+    return run(config, data, out=out, set=set).model()
 
 
 def __getattr__(name):
