@@ -64,6 +64,27 @@ fn score_table(
             model.score(table)
         })
         .map_err(error)?;
+    // rows `on_bad_rows: skip` removed are not dropped silently
+    if let Some(first) = scored.rejected().first() {
+        let message = format!(
+            "{} of {rows} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
+            scored.rejected().len(),
+            first
+                .problems
+                .first()
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        );
+        let message = std::ffi::CString::new(message.replace('\0', " ")).map_err(error)?;
+        PyErr::warn(
+            data.py(),
+            data.py()
+                .get_type::<pyo3::exceptions::PyUserWarning>()
+                .as_any(),
+            &message,
+            1,
+        )?;
+    }
     Ok((scored, rows))
 }
 

@@ -135,3 +135,20 @@ def test_run_and_fit_from_python_are_the_cli_run(seed_run, tmp_path):
     assert sum(model.score(pacsv.read_csv(SEED))["iforest_flag"].to_pylist()) == 15
     with pytest.raises(webthreat.WebthreatError, match="n_estimators"):
         webthreat.run(config, SEED, out=tmp_path, set=["detectors.0.n_estimators=0"])
+
+
+def test_rows_a_skip_policy_rejects_are_not_dropped_silently(tmp_path):
+    config = {
+        "name": "skipping",
+        "data": {"format": "cloudwatch", "on_bad_rows": "skip"},
+        "features": ["bytes_in", "bytes_out", "session_duration", "avg_packet_size"],
+        "detectors": [{"kind": "iforest", "contamination": 0.05}],
+    }
+    model = webthreat.fit(SEED, config, out=tmp_path)
+    table = pacsv.read_csv(SEED)
+    values = [str(v) for v in table["bytes_in"].to_pylist()]
+    values[3] = "lots"
+    bad = table.set_column(table.column_names.index("bytes_in"), "bytes_in", pa.array(values))
+    with pytest.warns(UserWarning, match=r"1 of 282 rows rejected.*data row 3.*`lots`"):
+        got = model.score(bad)
+    assert got.num_rows == 281 and 3 not in got["row_id"].to_pylist()
