@@ -233,9 +233,10 @@ impl SavedModel {
     }
 
     /// True when a row's features depend on other rows of the table scored (beacon scores
-    /// analyse every connection of a pair): such a model scores a whole table, not batches.
+    /// analyse every connection of a pair, window aggregates every row of a source's window):
+    /// such a model scores a whole table, not independent batches or partitions.
     pub fn needs_whole_table(&self) -> bool {
-        self.pipeline.spec.needs_beacons()
+        self.pipeline.spec.needs_beacons() || !self.pipeline.spec.window_features().is_empty()
     }
 
     /// Scores the rows of `table` as `score --run` scores them: features, scaling, every

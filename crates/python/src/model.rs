@@ -166,12 +166,12 @@ impl Model {
 
     /// Scores the tables an iterable yields, one after another, as batches of one log: rows
     /// without a `row_id` column are numbered on from the previous batch's. Refused for a model
-    /// whose features need the whole table (beacon scores).
+    /// whose features need the whole table (beacon scores, window aggregates).
     fn score_batches(&self, batches: &Bound<'_, PyAny>) -> PyResult<ScoreBatches> {
         if self.inner.needs_whole_table() {
             return Err(error(
-                "this model's beacon_score feature analyses every connection of a pair: score \
-                 the whole table with Model.score, not in batches",
+                "this model's features (beacon_score, window aggregates) look at other rows of \
+                 the log: score the whole table with Model.score, not in batches",
             ));
         }
         Ok(ScoreBatches {
@@ -179,6 +179,13 @@ impl Model {
             batches: batches.try_iter()?.into_any().unbind(),
             next_row: AtomicU64::new(0),
         })
+    }
+
+    /// True when every feature of a row is computed from that row alone, so that any split
+    /// of a log into batches or partitions scores as the whole log does.
+    #[getter]
+    fn row_local(&self) -> bool {
+        !self.inner.needs_whole_table()
     }
 
     /// Detector names, in column order.

@@ -18,8 +18,8 @@ SEED = Path(
 
 
 def xtask(*args):
-    """Runs `cargo xtask ARGS` in the repository; returns the last line it prints (a run
-    directory)."""
+    """Runs `cargo xtask ARGS` in the repository; returns the last line it prints on stdout (a
+    run directory), if any."""
     out = subprocess.run(
         ["cargo", "xtask", *map(str, args)],
         cwd=ROOT,
@@ -27,7 +27,8 @@ def xtask(*args):
         capture_output=True,
         text=True,
     ).stdout
-    return ROOT / out.strip().splitlines()[-1]
+    lines = out.strip().splitlines()
+    return ROOT / lines[-1] if lines else None
 
 
 @pytest.fixture(scope="session")
