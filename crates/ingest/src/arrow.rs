@@ -49,7 +49,7 @@ pub fn read_arrow(
                 path,
                 column: name,
                 first: first + 1,
-                second: names.len() + 2,
+                second: names.len() + 1,
             });
         }
         let s = Series::from_arrow_chunks(name.as_str().into(), chunks).map_err(polars_err)?;

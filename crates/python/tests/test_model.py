@@ -107,6 +107,11 @@ def test_a_bad_value_is_named_with_its_column_row_and_value(seed_run):
         model.score([1, 2, 3])
     with pytest.raises(webthreat.WebthreatError, match="row_id"):
         model.score(table.append_column("row_id", pa.array([-1] * table.num_rows)))
+    twice = pa.Table.from_arrays(
+        [table["bytes_in"], table["src_ip"], table["bytes_in"]], names=["bytes_in", "src_ip", "bytes_in"]
+    )
+    with pytest.raises(webthreat.WebthreatError, match=r"`bytes_in` twice \(positions 1 and 3\)"):
+        model.score(twice)
 
 
 def test_an_edited_model_file_is_refused(seed_run, tmp_path):
