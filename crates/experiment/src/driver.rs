@@ -24,9 +24,9 @@ use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
 use webthreat_ingest::{LogTable, MissingCount, RejectedRow, RowFilter};
-use webthreat_intel::{Geo, GeoInfo, parse_ip};
+use webthreat_intel::Geo;
 use webthreat_report::ReportModel;
-use webthreat_report::{DetectorMetrics, FittedOn, csv_cell};
+use webthreat_report::{DetectorMetrics, FittedOn};
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
@@ -118,7 +118,7 @@ pub fn score_with_run(
                 message,
             })?;
     }
-    let (mut pipeline, detectors) = load_models(run_dir, &config)?;
+    let (mut pipeline, detectors) = crate::saved::load_models(run_dir, &config)?;
 
     let store = RunStore::new(store_root);
     let started = provenance::now_ms();
@@ -159,65 +159,6 @@ pub fn score_with_run(
         Some(run_dir),
         false,
     )
-}
-
-/// The saved feature pipeline and detectors of a run.
-pub(crate) fn load_models(
-    run_dir: &Path,
-    config: &ExperimentConfig,
-) -> Result<(FeaturePipeline, Vec<FittedDetector>), ExperimentError> {
-    let record: RunRecord = outputs::read_json(&run_dir.join("run.json"))?;
-    // a model file must be the one the run wrote
-    let read_model = |name: &str| -> Result<String, ExperimentError> {
-        let path = run_dir.join("models").join(name);
-        let text = std::fs::read_to_string(&path).map_err(|source| ExperimentError::Io {
-            path: path.clone(),
-            error: source,
-        })?;
-        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-        match record.model_blake3.get(name) {
-            Some(recorded) if *recorded == hash => Ok(text),
-            Some(_) => Err(ExperimentError::BadRun {
-                path,
-                message: "edited after the run: its blake3 differs from the one run.json \
-                    records; rerun the experiment to get models to score with"
-                    .into(),
-            }),
-            None => Err(ExperimentError::BadRun {
-                path,
-                message: "run.json records no blake3 for it, so it cannot be checked; rerun \
-                    the experiment to get models to score with"
-                    .into(),
-            }),
-        }
-    };
-    let features_path = run_dir.join("models").join("features.json");
-    let pipeline: FeaturePipeline =
-        serde_json::from_str(&read_model("features.json")?).map_err(|e| {
-            ExperimentError::BadRun {
-                path: features_path.clone(),
-                message: e.to_string(),
-            }
-        })?;
-    pipeline
-        .check()
-        .map_err(|message| ExperimentError::BadRun {
-            path: features_path,
-            message,
-        })?;
-    let detectors = config
-        .detectors
-        .iter()
-        .map(|d| {
-            let name = format!("{}.json", outputs::file_stem(d.name()));
-            let text = read_model(&name)?;
-            FittedDetector::from_json(&text).map_err(|e| ExperimentError::BadRun {
-                path: run_dir.join("models").join(name),
-                message: e.to_string(),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((pipeline, detectors))
 }
 
 /// Fits on every row of a whole log (returning its batch, with its rejected rows, to be
@@ -611,43 +552,13 @@ impl<'a> Scoring<'a> {
         addresses: Option<&'b Addresses>,
         hits: Option<&AddressHits>,
     ) -> AddressCells<'b> {
-        let mut cells = AddressCells::default();
-        let Some(addresses) = addresses else {
-            return cells;
-        };
-        let each = |cell: &dyn Fn(u32) -> String| -> Vec<String> {
-            (0..addresses.names.len() as u32)
-                .map(|k| csv_cell(&cell(k)).into_owned())
-                .collect()
-        };
-        if let Some(hits) = hits {
-            let intel = each(&|k| hits.cell(k));
-            cells
-                .columns
-                .push(("src_intel", intel.clone(), &addresses.src));
-            cells.columns.push(("dst_intel", intel, &addresses.dst));
+        match addresses {
+            Some(addresses) => AddressCells::of(
+                outputs::address_columns(self.geo.as_ref(), addresses, hits),
+                addresses,
+            ),
+            None => AddressCells::default(),
         }
-        if let Some(geo) = &self.geo {
-            let info: Vec<GeoInfo> = (addresses.names.iter())
-                .map(|ip| parse_ip(ip).map(|ip| geo.lookup(ip)).unwrap_or_default())
-                .collect();
-            let country = each(&|k| info[k as usize].country.clone().unwrap_or_default());
-            let asn = each(&|k| {
-                let i = &info[k as usize];
-                match (i.asn, &i.as_org) {
-                    (Some(n), Some(org)) => format!("AS{n} {org}"),
-                    (Some(n), None) => format!("AS{n}"),
-                    _ => String::new(),
-                }
-            });
-            cells
-                .columns
-                .push(("src_country", country.clone(), &addresses.src));
-            cells.columns.push(("src_asn", asn.clone(), &addresses.src));
-            cells.columns.push(("dst_country", country, &addresses.dst));
-            cells.columns.push(("dst_asn", asn, &addresses.dst));
-        }
-        cells
     }
 
     /// The report model and its notes, once every batch is folded.
@@ -680,7 +591,7 @@ impl<'a> Scoring<'a> {
 }
 
 /// Removes the flags of rows whose source or destination is allowlisted; returns how many.
-fn suppress_allowed(
+pub(crate) fn suppress_allowed(
     scores: &mut [DetectorScores],
     addresses: &Addresses,
     hits: &AddressHits,

@@ -9,10 +9,11 @@
 
 use crate::config::{ExperimentConfig, StreamingOptions};
 use crate::context;
-use crate::driver::{Scoring, Typical, finish, load_models};
+use crate::driver::{Scoring, Typical, finish};
 use crate::error::ExperimentError;
 use crate::outputs::StageSeconds;
 use crate::provenance;
+use crate::saved::load_models;
 use crate::stages::source_spec;
 use crate::store::RunStore;
 use crate::types::RunOutcome;

@@ -1,6 +1,7 @@
 //! Files of a run directory: `config.yaml`, `metrics.json`, `scores.csv`, `models/`,
 //! `rejects.csv`, `report.md`, `report.html`, `plots/`, and `run.json` (written last).
 
+use crate::accumulate::AddressHits;
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
 use crate::provenance::{self, Origin};
@@ -17,8 +18,10 @@ use std::path::{Path, PathBuf};
 use webthreat_core::FeatureMatrix;
 use webthreat_core::decimal::{push_fixed, push_u64};
 use webthreat_detectors::FittedDetector;
+use webthreat_features::Addresses;
 use webthreat_ingest::RejectedRow;
 use webthreat_ingest::timestamp::format_epoch_ms;
+use webthreat_intel::{Geo, GeoInfo, parse_ip};
 use webthreat_report::{
     CurvePoint, DetectorMetrics, DetectorSummary, ReportModel, csv_cell, render_html,
     render_markdown, render_plots,
@@ -451,21 +454,7 @@ impl ScoresWriter {
     ) -> Result<Self, ExperimentError> {
         let path = dir.join("scores.csv");
         let file = File::create(&path).map_err(io_err(&path))?;
-        let mut line = String::from("row_id");
-        if !first.entities().is_empty() {
-            line.push_str(",src_ip,dst_port,window_start");
-        }
-        for d in detectors {
-            let name = csv_cell(d);
-            let _ = write!(line, ",{name}_score,{name}_severity,{name}_flag");
-        }
-        for (name, _, _) in &extra.columns {
-            let _ = write!(line, ",{name}");
-        }
-        if first.labels().is_some() {
-            line.push_str(",label");
-        }
-        line.push('\n');
+        let line = scores_header(detectors, first, extra);
         // a formatted block of rows (hundreds of KB) is larger than the buffer, so it goes to
         // the file as it is instead of being copied into the buffer first
         let mut out = BufWriter::with_capacity(1 << 16, file);
@@ -537,6 +526,100 @@ impl ScoresWriter {
     /// Flushes the file.
     pub(crate) fn finish(mut self) -> Result<(), ExperimentError> {
         self.flush()
+    }
+}
+
+/// The header line of `scores.csv` (`first`: the first batch's features, which say whether
+/// there are entity columns and labels).
+pub(crate) fn scores_header(
+    detectors: &[&str],
+    first: &FeatureMatrix,
+    extra: &AddressCells<'_>,
+) -> String {
+    let mut line = String::from("row_id");
+    if !first.entities().is_empty() {
+        line.push_str(",src_ip,dst_port,window_start");
+    }
+    for d in detectors {
+        let name = csv_cell(d);
+        let _ = write!(line, ",{name}_score,{name}_severity,{name}_flag");
+    }
+    for (name, _, _) in &extra.columns {
+        let _ = write!(line, ",{name}");
+    }
+    if first.labels().is_some() {
+        line.push_str(",label");
+    }
+    line.push('\n');
+    line
+}
+
+/// Appends the `scores.csv` lines of every row of `raw` to `text` (in one block).
+pub(crate) fn format_scores(
+    text: &mut Vec<u8>,
+    raw: &FeatureMatrix,
+    detectors: &[DetectorScores],
+    extra: &AddressCells<'_>,
+) {
+    let ip_cells: Vec<Cow<'_, str>> = raw.entities().ips().iter().map(|ip| csv_cell(ip)).collect();
+    format_rows(text, raw, &ip_cells, detectors, extra, 0..raw.n_rows());
+}
+
+/// The `scores.csv` columns of a batch's addresses (the intel match of source and destination
+/// with intel lists, their country and ASN with GeoIP databases): per column its name, the
+/// escaped cell of each distinct address, and whether it describes the destination.
+pub(crate) fn address_columns(
+    geo: Option<&Geo>,
+    addresses: &Addresses,
+    hits: Option<&AddressHits>,
+) -> Vec<(&'static str, Vec<String>, bool)> {
+    let mut columns = Vec::new();
+    let each = |cell: &dyn Fn(u32) -> String| -> Vec<String> {
+        (0..addresses.names.len() as u32)
+            .map(|k| csv_cell(&cell(k)).into_owned())
+            .collect()
+    };
+    if let Some(hits) = hits {
+        let intel = each(&|k| hits.cell(k));
+        columns.push(("src_intel", intel.clone(), false));
+        columns.push(("dst_intel", intel, true));
+    }
+    if let Some(geo) = geo {
+        let info: Vec<GeoInfo> = (addresses.names.iter())
+            .map(|ip| parse_ip(ip).map(|ip| geo.lookup(ip)).unwrap_or_default())
+            .collect();
+        let country = each(&|k| info[k as usize].country.clone().unwrap_or_default());
+        let asn = each(&|k| {
+            let i = &info[k as usize];
+            match (i.asn, &i.as_org) {
+                (Some(n), Some(org)) => format!("AS{n} {org}"),
+                (Some(n), None) => format!("AS{n}"),
+                _ => String::new(),
+            }
+        });
+        columns.push(("src_country", country.clone(), false));
+        columns.push(("src_asn", asn.clone(), false));
+        columns.push(("dst_country", country, true));
+        columns.push(("dst_asn", asn, true));
+    }
+    columns
+}
+
+impl<'a> AddressCells<'a> {
+    /// The cells of `columns` (from [`address_columns`]) for the rows of `addresses`.
+    pub(crate) fn of(
+        columns: Vec<(&'static str, Vec<String>, bool)>,
+        addresses: &'a Addresses,
+    ) -> Self {
+        Self {
+            columns: columns
+                .into_iter()
+                .map(|(name, cells, dst)| {
+                    let rows = if dst { &addresses.dst } else { &addresses.src };
+                    (name, cells, &rows[..])
+                })
+                .collect(),
+        }
     }
 }
 

@@ -33,6 +33,13 @@ pub(crate) struct LineMap {
 }
 
 impl LineMap {
+    /// Records numbered as lines from `first_line` on (a table without lines: Parquet, Arrow).
+    pub(crate) fn numbered(first_line: u64) -> Self {
+        Self {
+            starts: vec![(0, first_line)],
+        }
+    }
+
     /// 1-based line of the chunk's record `index`.
     pub(crate) fn line(&self, index: usize) -> u64 {
         let at = self.starts.partition_point(|(i, _)| *i <= index);

@@ -12,6 +12,7 @@
 //! Canonical columns (present when the source has them): see [`canonical`]. Formats: see
 //! [`formats`](crate::formats) (one description per format).
 
+mod arrow;
 pub mod canonical;
 mod chunks;
 mod convert;
@@ -37,6 +38,7 @@ mod time_format;
 pub mod timestamp;
 mod validate;
 
+pub use arrow::{ARROW_SOURCE, ArrowColumns, read_arrow};
 pub use converted::MissingCount;
 pub use detect::detect_format;
 pub use error::{IngestError, RowProblem};

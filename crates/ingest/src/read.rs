@@ -33,7 +33,8 @@ pub fn read_log(spec: &SourceSpec) -> Result<LogTable, IngestError> {
             let origin = Origin {
                 first_row: 0,
                 file: Arc::new(file),
-                lines: crate::chunks::LineMap::default(),
+                // a Parquet row's "line" is its 1-based row number
+                lines: crate::chunks::LineMap::numbered(1),
             };
             parts.push(convert(
                 df,

@@ -1,0 +1,121 @@
+//! Arrow through the PyCapsule interface: a table in (any object with `__arrow_c_stream__`:
+//! pyarrow, pandas, polars) as raw columns for `webthreat_ingest::read_arrow`, and a table
+//! out ([`ArrowStream`], which pyarrow and polars read), both with polars-arrow's C data and
+//! stream interface (`polars_arrow::ffi`). The one module with `unsafe`: taking the C stream
+//! struct out of the producer's capsule and reading it are FFI by nature.
+#![allow(unsafe_code)]
+
+use crate::error;
+use polars_arrow::array::{ArrayRef, StructArray};
+use polars_arrow::datatypes::{ArrowDataType, Field};
+use polars_arrow::ffi::{ArrowArrayStream, ArrowArrayStreamReader, export_iterator};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyCapsuleMethods};
+use std::ffi::CStr;
+use webthreat_ingest::ArrowColumns;
+
+const STREAM: &CStr = c"arrow_array_stream";
+
+/// The columns of `data` (an object with `__arrow_c_stream__`), chunk by chunk; the buffers
+/// are shared with the producer, not copied.
+pub(crate) fn import_columns(data: &Bound<'_, PyAny>) -> PyResult<ArrowColumns> {
+    if !data.hasattr("__arrow_c_stream__")? {
+        let kind = data.get_type().name()?;
+        return Err(error(format!(
+            "expected a table with an Arrow stream (`__arrow_c_stream__`: a pyarrow Table or \
+             RecordBatchReader, a pandas or polars DataFrame), got a {kind}"
+        )));
+    }
+    let capsule = data.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let pointer = capsule.pointer_checked(Some(STREAM))?;
+    // SAFETY: a capsule named `arrow_array_stream` holds an `ArrowArrayStream` (the Arrow
+    // PyCapsule interface); it is moved out and an empty (released) one left behind, so the
+    // capsule's destructor does not release it again.
+    let stream = unsafe {
+        std::ptr::replace(
+            pointer.cast::<ArrowArrayStream>().as_ptr(),
+            ArrowArrayStream::empty(),
+        )
+    };
+    // SAFETY: the producer promises a stream that follows the C stream interface.
+    let mut reader = unsafe { ArrowArrayStreamReader::try_new(Box::new(stream)) }.map_err(error)?;
+    let ArrowDataType::Struct(fields) = reader.field().dtype().clone() else {
+        return Err(error(format!(
+            "expected an Arrow stream of record batches (a struct type), got {:?}",
+            reader.field().dtype()
+        )));
+    };
+    let mut columns: ArrowColumns = fields
+        .iter()
+        .map(|f| (f.name.to_string(), Vec::new()))
+        .collect();
+    // SAFETY: as above; every array is of the stream's struct type
+    while let Some(batch) = unsafe { reader.next() } {
+        let batch = batch.map_err(error)?;
+        let batch = batch
+            .as_any()
+            .downcast_ref::<StructArray>()
+            .ok_or_else(|| error("an Arrow stream batch is not a struct array"))?;
+        for ((_, chunks), values) in columns.iter_mut().zip(batch.values()) {
+            chunks.push(values.clone());
+        }
+    }
+    Ok(columns)
+}
+
+/// An Arrow table produced by webthreat, readable by anything that takes the Arrow PyCapsule
+/// stream interface (`pyarrow.table(t)`, `polars.DataFrame(t)`); each call of
+/// `__arrow_c_stream__` streams it anew.
+#[pyclass(frozen, module = "webthreat._webthreat")]
+pub struct ArrowStream {
+    columns: Vec<(String, ArrayRef)>,
+    rows: usize,
+}
+
+impl ArrowStream {
+    /// A table of these columns (each of `rows` values).
+    pub(crate) fn new(columns: Vec<(String, ArrayRef)>, rows: usize) -> Self {
+        Self { columns, rows }
+    }
+
+    fn struct_array(&self) -> (StructArray, Field) {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|(name, a)| Field::new(name.as_str().into(), a.dtype().clone(), true))
+            .collect();
+        let dtype = ArrowDataType::Struct(fields);
+        let values = self.columns.iter().map(|(_, a)| a.clone()).collect();
+        let array = StructArray::new(dtype.clone(), self.rows, values, None);
+        (array, Field::new("".into(), dtype, false))
+    }
+}
+
+#[pymethods]
+impl ArrowStream {
+    /// The table as an Arrow C stream (the Arrow PyCapsule interface); a requested schema is
+    /// not applied (the spec allows producers to ignore it).
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let (array, field) = self.struct_array();
+        let stream = export_iterator(Box::new(std::iter::once(Ok(array.boxed()))), field);
+        PyCapsule::new_with_value(py, stream, STREAM)
+    }
+
+    /// Rows.
+    fn __len__(&self) -> usize {
+        self.rows
+    }
+
+    /// Column names.
+    #[getter]
+    fn column_names(&self) -> Vec<String> {
+        self.columns.iter().map(|(n, _)| n.clone()).collect()
+    }
+}

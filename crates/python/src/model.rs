@@ -1,0 +1,259 @@
+//! `webthreat.load_model(run_dir)` -> [`Model`]: a run's saved models
+//! (`webthreat_experiment::SavedModel`), scoring Arrow tables into the columns of the run's
+//! `scores.csv` with the GIL released; picklable as its run files (the size of their JSON).
+
+use crate::arrow::{ArrowStream, import_columns};
+use crate::error;
+use polars_arrow::array::{ArrayRef, BooleanArray, PrimitiveArray, Utf8Array};
+use polars_arrow::datatypes::{ArrowDataType, TimeUnit};
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use webthreat_experiment::{RunFiles, SavedModel, Scored};
+use webthreat_ingest::read_arrow;
+
+/// A run's feature pipeline, detectors and thresholds, as `score --run` uses them.
+#[pyclass(frozen, module = "webthreat._webthreat")]
+pub struct Model {
+    inner: Arc<SavedModel>,
+}
+
+/// Loads the saved models of a run directory (every model file checked against the blake3
+/// `run.json` records).
+#[pyfunction]
+pub fn load_model(py: Python<'_>, run_dir: PathBuf) -> PyResult<Model> {
+    let inner = py.detach(|| SavedModel::load(&run_dir)).map_err(error)?;
+    Ok(Model {
+        inner: Arc::new(inner),
+    })
+}
+
+/// A model from the run files `Model.__reduce__` gave (unpickling).
+#[pyfunction]
+pub fn model_from_files(dir: PathBuf, texts: BTreeMap<String, String>) -> PyResult<Model> {
+    let inner = SavedModel::from_files(RunFiles { dir, texts }).map_err(error)?;
+    Ok(Model {
+        inner: Arc::new(inner),
+    })
+}
+
+/// Rows of a table's columns (those of its first column).
+fn rows_of(columns: &webthreat_ingest::ArrowColumns) -> u64 {
+    columns.first().map_or(0, |(_, chunks)| {
+        chunks.iter().map(|c| c.len() as u64).sum::<u64>()
+    })
+}
+
+/// Reads and scores `data` (rows numbered from `first_row` unless it has a `row_id` column)
+/// with the GIL released; returns the scored rows and the table's row count.
+fn score_table(
+    model: &SavedModel,
+    data: &Bound<'_, PyAny>,
+    first_row: u64,
+) -> PyResult<(Scored, u64)> {
+    let columns = import_columns(data)?;
+    let rows = rows_of(&columns);
+    let scored = data
+        .py()
+        .detach(|| {
+            let table = model.read(|spec| read_arrow(columns.clone(), spec, first_row))?;
+            model.score(table)
+        })
+        .map_err(error)?;
+    // rows `on_bad_rows: skip` removed are not dropped silently
+    if let Some(first) = scored.rejected().first() {
+        let message = format!(
+            "{} of {rows} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
+            scored.rejected().len(),
+            first
+                .problems
+                .first()
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        );
+        let message = std::ffi::CString::new(message.replace('\0', " ")).map_err(error)?;
+        PyErr::warn(
+            data.py(),
+            data.py()
+                .get_type::<pyo3::exceptions::PyUserWarning>()
+                .as_any(),
+            &message,
+            1,
+        )?;
+    }
+    Ok((scored, rows))
+}
+
+/// The columns of `scores.csv` as Arrow arrays: `row_id`, the entity columns, per detector
+/// `<name>_score`, `<name>_severity`, `<name>_flag`, the address columns, `label`.
+fn scores_table(scored: &Scored) -> ArrowStream {
+    let n = scored.rows();
+    let mut columns: Vec<(String, ArrayRef)> = vec![(
+        "row_id".into(),
+        PrimitiveArray::<u64>::from_slice(scored.row_ids()).boxed(),
+    )];
+    if scored.has_entities() {
+        let entities: Vec<_> = (0..n).map(|i| scored.entity(i)).collect();
+        let ips: Utf8Array<i32> = entities.iter().map(|e| e.0).collect();
+        let ports: PrimitiveArray<u16> = entities.iter().map(|e| e.1).collect();
+        let windows: PrimitiveArray<i64> = entities.iter().map(|e| e.2).collect();
+        let utc = ArrowDataType::Timestamp(TimeUnit::Second, Some("UTC".into()));
+        columns.push(("src_ip".into(), ips.boxed()));
+        columns.push(("dst_port".into(), ports.boxed()));
+        columns.push(("window_start".into(), windows.to(utc).boxed()));
+    }
+    for d in scored.detectors() {
+        columns.push((
+            format!("{}_score", d.name),
+            PrimitiveArray::<f64>::from_slice(d.scores).boxed(),
+        ));
+        columns.push((
+            format!("{}_severity", d.name),
+            PrimitiveArray::<f64>::from_slice(d.severity).boxed(),
+        ));
+        columns.push((
+            format!("{}_flag", d.name),
+            BooleanArray::from_slice(d.flags).boxed(),
+        ));
+    }
+    for (name, cells) in scored.address_columns() {
+        let cells: Utf8Array<i32> = cells.into_iter().map(Some).collect();
+        columns.push((name.into(), cells.boxed()));
+    }
+    if let Some(labels) = scored.labels() {
+        columns.push(("label".into(), BooleanArray::from_slice(labels).boxed()));
+    }
+    ArrowStream::new(columns, n)
+}
+
+/// `pyarrow.table(stream)`.
+fn to_pyarrow<'py>(py: Python<'py>, stream: ArrowStream) -> PyResult<Bound<'py, PyAny>> {
+    py.import("pyarrow")?
+        .call_method1("table", (Bound::new(py, stream)?,))
+}
+
+#[pymethods]
+impl Model {
+    /// Scores a table of the log's columns (anything with `__arrow_c_stream__`); returns a
+    /// pyarrow Table with the columns and values of the run's `scores.csv`.
+    fn score<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let (scored, _) = score_table(&self.inner, data, 0)?;
+        to_pyarrow(data.py(), scores_table(&scored))
+    }
+
+    /// As `score`, returning the Arrow table without pyarrow (any Arrow PyCapsule consumer
+    /// reads it).
+    fn score_arrow(&self, data: &Bound<'_, PyAny>) -> PyResult<ArrowStream> {
+        let (scored, _) = score_table(&self.inner, data, 0)?;
+        Ok(scores_table(&scored))
+    }
+
+    /// The `scores.csv` text of the table's rows (with its header line when `header`): the
+    /// bytes a run writes for them.
+    #[pyo3(signature = (data, header = true))]
+    fn scores_csv<'py>(
+        &self,
+        data: &Bound<'py, PyAny>,
+        header: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (scored, _) = score_table(&self.inner, data, 0)?;
+        Ok(PyBytes::new(data.py(), &scored.to_scores_csv(header)))
+    }
+
+    /// Scores the tables an iterable yields, one after another, as batches of one log: rows
+    /// without a `row_id` column are numbered on from the previous batch's. Refused for a model
+    /// whose features need the whole table (beacon scores, window aggregates).
+    fn score_batches(&self, batches: &Bound<'_, PyAny>) -> PyResult<ScoreBatches> {
+        if self.inner.needs_whole_table() {
+            return Err(error(
+                "this model's features (beacon_score, window aggregates) look at other rows of \
+                 the log: score the whole table with Model.score, not in batches",
+            ));
+        }
+        Ok(ScoreBatches {
+            model: Arc::clone(&self.inner),
+            batches: batches.try_iter()?.into_any().unbind(),
+            next_row: AtomicU64::new(0),
+        })
+    }
+
+    /// True when every feature of a row is computed from that row alone, so that any split
+    /// of a log into batches or partitions scores as the whole log does.
+    #[getter]
+    fn row_local(&self) -> bool {
+        !self.inner.needs_whole_table()
+    }
+
+    /// Detector names, in column order.
+    #[getter]
+    fn detectors(&self) -> Vec<String> {
+        self.inner
+            .detector_names()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Each detector's score threshold (a score above it is flagged).
+    #[getter]
+    fn thresholds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for d in self.inner.detectors() {
+            out.set_item(d.name(), d.threshold())?;
+        }
+        Ok(out)
+    }
+
+    /// The run directory it was loaded from.
+    #[getter]
+    fn run_dir(&self) -> PathBuf {
+        self.inner.files().dir.clone()
+    }
+
+    /// Pickled as its run files, loaded (and checked) again when unpickled.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let files = self.inner.files();
+        let load = py.import("webthreat")?.getattr("_model_from_files")?;
+        let args = (files.dir.clone(), files.texts.clone()).into_pyobject(py)?;
+        Ok((load, args.into_any()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "webthreat.Model({}, detectors={:?})",
+            self.inner.files().dir.display(),
+            self.inner.detector_names()
+        )
+    }
+}
+
+/// The iterator `Model.score_batches` returns: one pyarrow Table of scores per batch.
+#[pyclass(frozen, module = "webthreat._webthreat")]
+pub struct ScoreBatches {
+    model: Arc<SavedModel>,
+    batches: Py<PyAny>,
+    next_row: AtomicU64,
+}
+
+#[pymethods]
+impl ScoreBatches {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let batch = match self.batches.bind(py).call_method0("__next__") {
+            Ok(batch) => batch,
+            Err(e) if e.is_instance_of::<PyStopIteration>(py) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let first_row = self.next_row.load(Ordering::Relaxed);
+        let (scored, rows) = score_table(&self.model, &batch, first_row)?;
+        self.next_row.store(first_row + rows, Ordering::Relaxed);
+        Ok(Some(to_pyarrow(py, scores_table(&scored))?))
+    }
+}

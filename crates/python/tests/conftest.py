@@ -1,0 +1,73 @@
+"""Shared fixtures: the seed export and runs made by the CLI (`cargo xtask run`), which the
+package's results are compared with."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+SEED = Path(
+    os.environ.get(
+        "WEBTHREAT_SEED",
+        ROOT.parent / "shared" / "data" / "cloudwatch" / "CloudWatch_Traffic_Web_Attack.csv",
+    )
+)
+
+
+def xtask(*args):
+    """Runs `cargo xtask ARGS` in the repository; returns the last line it prints on stdout (a
+    run directory), if any."""
+    out = subprocess.run(
+        ["cargo", "xtask", *map(str, args)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines = out.strip().splitlines()
+    return ROOT / lines[-1] if lines else None
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def seed_run(store):
+    """configs/iforest.yaml on the seed export (flags 15 of 282)."""
+    if not SEED.exists():
+        pytest.skip(f"{SEED} is missing (set WEBTHREAT_SEED)")
+    return xtask("run", "configs/iforest.yaml", "--data", SEED, "--out", store)
+
+
+@pytest.fixture(scope="session")
+def matrix_run(store, tmp_path_factory):
+    """An Isolation Forest run on a plain numeric table without scaling: its features are the
+    table's columns as they are. Returns the run directory and the matrix."""
+    rng = np.random.default_rng(7)
+    X = np.round(rng.normal(size=(600, 4)) * [1.0, 3.0, 0.5, 10.0], 4)
+    X[:12] += 8.0
+    data = tmp_path_factory.mktemp("matrix") / "matrix.csv"
+    lines = ["a,b,c,d"] + [",".join(repr(float(v)) for v in row) for row in X]
+    data.write_text("\n".join(lines) + "\n")
+    config = data.with_name("matrix.yaml")
+    config.write_text(
+        f"""name: matrix
+seed: 7
+data:
+  path: {data}
+  format: table
+features: [a, b, c, d]
+scaling: none
+detectors:
+  - kind: iforest
+    n_estimators: 100
+    max_samples: auto
+    contamination: 0.05
+"""
+    )
+    return xtask("run", config, "--out", store), X, data
