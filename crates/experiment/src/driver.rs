@@ -457,11 +457,9 @@ impl<'a> Scoring<'a> {
             return Ok(());
         }
         let clock = Instant::now();
-        let batch = Batch::build(&table, &self.pipeline.spec)?;
+        let (batch, scaled) =
+            Batch::build_scaled(&table, &self.pipeline.spec, &self.pipeline.scaler)?;
         drop(table);
-        let listed = stages::listed(&self.pipeline.spec, &batch.raw)?;
-        let scaled = self.pipeline.scaler.transform(&listed)?;
-        drop(listed);
         self.seconds.features += clock.elapsed().as_secs_f64();
         let clock = Instant::now();
         let scores = stages::score(self.detectors, &batch.raw, &scaled)?;

@@ -255,11 +255,8 @@ impl SavedModel {
             analysis.add(&table)?;
         }
         spec.context = context::row_context(self.intel.clone(), analysis);
-        let batch = Batch::build(&table, &spec)?;
+        let (batch, scaled) = Batch::build_scaled(&table, &spec, &self.pipeline.scaler)?;
         drop(table);
-        let listed = stages::listed(&spec, &batch.raw)?;
-        let scaled = self.pipeline.scaler.transform(&listed)?;
-        drop(listed);
         let mut scores = stages::score(&self.detectors, &batch.raw, &scaled)?;
         let addresses = batch.columns.addresses;
         let hits = match (&self.intel, &addresses) {

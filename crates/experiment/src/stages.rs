@@ -161,6 +161,18 @@ impl Batch {
             summaries,
         })
     }
+
+    /// The batch of `table` with a fitted pipeline (`spec` with the context of the data at
+    /// hand, `scaler`), and its listed features scaled: what the detectors score.
+    pub(crate) fn build_scaled(
+        table: &LogTable,
+        spec: &FeatureSpec,
+        scaler: &Scaler,
+    ) -> Result<(Self, FeatureMatrix), ExperimentError> {
+        let batch = Self::build(table, spec)?;
+        let scaled = scaler.transform(&*listed(spec, &batch.raw)?)?;
+        Ok((batch, scaled))
+    }
 }
 
 /// A fit: the feature pipeline and detectors fitted on the fit rows, and what the fit
