@@ -2,6 +2,8 @@
 //! directory's `config.yaml` (as given and resolved), and a fitted model's JSON
 //! (`models/<name>.json`) with its scores, for every kind.
 
+mod support;
+
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::{DetectorConfig, FittedDetector};
 
@@ -73,13 +75,7 @@ fn config_yaml_is_pinned() {
 
 /// Seeded rows with one outlier.
 fn matrix(n: usize, d: usize) -> FeatureMatrix {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut unit = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut unit = support::uniform(0x9E37_79B9_7F4A_7C15);
     let mut rows: Vec<Vec<f64>> = (0..n)
         .map(|_| (0..d).map(|_| unit() * 2.0 - 1.0).collect())
         .collect();

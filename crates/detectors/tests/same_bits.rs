@@ -3,19 +3,15 @@
 //! scores come from the pure-Rust `libm` and fixed-order sums, and must be the same bits on
 //! every host (ARCHITECTURE.md, "Same bits on every host").
 
+mod support;
+
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::iforest::path_length::average_path_length;
 use webthreat_detectors::{DetectorConfig, FittedDetector};
 
 /// 60 seeded rows of 3 features (xorshift, no floating-point math beyond scaling), one outlier.
 fn matrix() -> FeatureMatrix {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut unit = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut unit = support::uniform(0x2545_F491_4F6C_DD1D);
     let mut rows: Vec<Vec<f64>> = (0..60)
         .map(|_| (0..3).map(|_| unit() * 4.0 - 2.0).collect())
         .collect();
