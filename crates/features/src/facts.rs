@@ -51,22 +51,14 @@ impl Coded {
     /// Numbers the values of `column` (nulls as ""); runs of one value (exports mostly repeat
     /// the row before) are looked up once.
     fn extract(column: &StringChunked) -> Self {
-        let mut index: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
-        let mut names: Vec<Box<str>> = Vec::new();
-        let mut rows = Vec::with_capacity(column.len());
-        let mut last: Option<(&str, u32)> = None;
-        for value in column.iter().map(|v| v.unwrap_or("")) {
-            let code = match last {
-                Some((text, code)) if text == value => code,
-                _ => *index.entry(value).or_insert_with(|| {
-                    names.push(value.into());
-                    (names.len() - 1) as u32
-                }),
-            };
-            last = Some((value, code));
-            rows.push(code);
+        let mut numbering = Numbering::default();
+        let rows = (column.iter())
+            .map(|v| numbering.code(v.unwrap_or("")))
+            .collect();
+        Self {
+            names: numbering.names,
+            rows,
         }
-        Self { names, rows }
     }
 
     /// The value of row `i`.
@@ -108,39 +100,22 @@ impl Addresses {
     /// destination column (else every destination is missing); runs of one address (a
     /// client's connections in a row, one server for many) are looked up once.
     fn extract(src: &StringChunked, dst: Option<&StringChunked>) -> Self {
-        type Index<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
-        fn codes<'a>(
-            index: &mut Index<'a>,
-            names: &mut Vec<Box<str>>,
-            column: &'a StringChunked,
-        ) -> Vec<u32> {
-            let mut last: Option<(&str, u32)> = None;
-            let mut codes = Vec::with_capacity(column.len());
-            for ip in column.iter() {
-                let Some(ip) = ip else {
-                    codes.push(Addresses::NONE);
-                    continue;
-                };
-                let code = match last {
-                    Some((text, code)) if text == ip => code,
-                    _ => *index.entry(ip).or_insert_with(|| {
-                        names.push(ip.into());
-                        (names.len() - 1) as u32
-                    }),
-                };
-                last = Some((ip, code));
-                codes.push(code);
-            }
-            codes
+        fn codes<'a>(numbering: &mut Numbering<'a>, column: &'a StringChunked) -> Vec<u32> {
+            (column.iter())
+                .map(|ip| ip.map_or(Addresses::NONE, |ip| numbering.code(ip)))
+                .collect()
         }
-        let mut index = Index::default();
-        let mut names: Vec<Box<str>> = Vec::new();
-        let src = codes(&mut index, &mut names, src);
+        let mut numbering = Numbering::default();
+        let src = codes(&mut numbering, src);
         let dst = match dst {
-            Some(dst) => codes(&mut index, &mut names, dst),
+            Some(dst) => codes(&mut numbering, dst),
             None => vec![Self::NONE; src.len()],
         };
-        Self { names, src, dst }
+        Self {
+            names: numbering.names,
+            src,
+            dst,
+        }
     }
 
     /// The address of index `k`.
@@ -240,6 +215,33 @@ fn count_values(column: &StringChunked) -> BTreeMap<String, u64> {
         .into_iter()
         .map(|(text, n)| (text.to_string(), n))
         .collect()
+}
+
+/// Numbers text values in order of first appearance; a run of one value (logs mostly repeat
+/// the row before) is looked up once.
+#[derive(Default)]
+struct Numbering<'a> {
+    index: HashMap<&'a str, u32, foldhash::fast::RandomState>,
+    names: Vec<Box<str>>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Numbering<'a> {
+    /// The number of `value`, given anew when it is first seen.
+    fn code(&mut self, value: &'a str) -> u32 {
+        if let Some((text, code)) = self.last
+            && text == value
+        {
+            return code;
+        }
+        let names = &mut self.names;
+        let code = *self.index.entry(value).or_insert_with(|| {
+            names.push(value.into());
+            (names.len() - 1) as u32
+        });
+        self.last = Some((value, code));
+        code
+    }
 }
 
 #[cfg(test)]
