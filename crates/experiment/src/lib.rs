@@ -47,7 +47,7 @@ pub use error::ExperimentError;
 pub use follow::{FollowOptions, follow_with_run};
 pub use index::write_index;
 pub use plan::{PlanOutcome, run_plan};
-pub use saved::{RunFiles, SavedModel, Scored};
+pub use saved::{Partitioning, RunFiles, SavedModel, Scored};
 pub use store::{RunRef, RunStore};
 pub use summary::Summary;
 pub use types::{DetectorLine, RunOptions, RunOutcome};

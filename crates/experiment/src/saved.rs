@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
-use webthreat_features::Addresses;
+use webthreat_features::{Addresses, window_numbers};
 use webthreat_ingest::{IngestError, LogTable, RejectedRow, SourceSpec};
 use webthreat_intel::{Geo, Intel};
 
@@ -157,6 +157,22 @@ pub(crate) fn load_models(
     RunFiles::read(run_dir)?.models(config)
 }
 
+/// How the rows of a log may be split into parts scored apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partitioning {
+    /// Any way: every feature of a row is computed from that row alone.
+    AnyRows,
+    /// Into parts that each hold every row of the time windows they hold (window aggregates
+    /// count a window's rows), keyed by [`SavedModel::window_keys`].
+    ByWindow {
+        /// The window length.
+        seconds: u64,
+    },
+    /// Not at all: a feature reads the whole log (beacon scores analyse every connection of
+    /// a pair, baselines a source's earlier windows).
+    WholeLog,
+}
+
 /// A run's feature pipeline, detectors and thresholds, with the intel lists and GeoIP
 /// databases its config names: scores tables as `score --run` scores a log.
 pub struct SavedModel {
@@ -232,11 +248,32 @@ impl SavedModel {
         }
     }
 
-    /// True when a row's features depend on other rows of the table scored (beacon scores
-    /// analyse every connection of a pair, window aggregates every row of a source's window):
-    /// such a model scores a whole table, not independent batches or partitions.
-    pub fn needs_whole_table(&self) -> bool {
-        self.pipeline.spec.needs_beacons() || !self.pipeline.spec.window_features().is_empty()
+    /// How a log may be split into parts scored apart (batches, an engine's partitions) and
+    /// still score as the whole log does.
+    pub fn partitioning(&self) -> Partitioning {
+        let spec = &self.pipeline.spec;
+        if spec.needs_beacons() || spec.needs_whole_log() {
+            Partitioning::WholeLog
+        } else if spec.window_features().is_empty() {
+            Partitioning::AnyRows
+        } else {
+            Partitioning::ByWindow {
+                seconds: spec.window_seconds,
+            }
+        }
+    }
+
+    /// The window number ([`window_numbers`]) of each of a table's `rows` rows, read with
+    /// their positions as row ids; a row its bad-row policy rejected gets 0 (wherever it
+    /// goes, scoring rejects it again). Parts holding every row of the windows they hold
+    /// score as the whole log (for [`Partitioning::ByWindow`]).
+    pub fn window_keys(&self, table: &LogTable, rows: usize) -> Result<Vec<i64>, ExperimentError> {
+        let numbers = window_numbers(table, self.pipeline.spec.window_seconds)?;
+        let mut keys = vec![0; rows];
+        for (id, number) in table.row_ids()?.into_iter().zip(numbers) {
+            keys[id as usize] = number;
+        }
+        Ok(keys)
     }
 
     /// Scores the rows of `table` as `score --run` scores them: features, scaling, every

@@ -304,14 +304,9 @@ impl Context<'_> {
             .collect())
     }
 
-    /// The window number of every row (start time divided by the window length).
+    /// The window number of every row ([`window_numbers`]).
     fn windows(&self) -> Result<Vec<i64>, FeatureError> {
-        let window_ms = self.spec.window_seconds as i64 * 1000;
-        Ok(self
-            .millis(START_TIME)?
-            .iter()
-            .map(|ms| ms.div_euclid(window_ms))
-            .collect())
+        window_numbers(self.table, self.spec.window_seconds)
     }
 
     /// Per (entity, window) aggregates broadcast back to every row with `over`: the entity is
@@ -348,6 +343,19 @@ impl Context<'_> {
             .map(|v| v.unwrap_or(f64::NAN))
             .collect())
     }
+}
+
+/// The window number of every row of `table`: its start time (Unix milliseconds, 0 when it
+/// has none) divided by the window length, rounded down. Window aggregates count the rows of
+/// one number together, so a log split by it (co-partitioned) gives every row the values the
+/// whole log gives it.
+pub fn window_numbers(table: &LogTable, window_seconds: u64) -> Result<Vec<i64>, FeatureError> {
+    let window_ms = window_seconds as i64 * 1000;
+    let start = table.df.column(START_TIME)?.cast(&DataType::Int64)?;
+    Ok(values_or(start.i64()?, 0)
+        .iter()
+        .map(|ms| ms.div_euclid(window_ms))
+        .collect())
 }
 
 fn entities(table: &LogTable, window_seconds: u64) -> Result<Entities, FeatureError> {

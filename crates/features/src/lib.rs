@@ -17,7 +17,7 @@ mod facts;
 mod scale;
 mod spec;
 
-pub use build::{build_matrix, numeric_columns};
+pub use build::{build_matrix, numeric_columns, window_numbers};
 pub use categories::{CategoryCounter, Vocabulary};
 pub use context::{PairAnalysis, PairKey, PairScores, RowContext};
 pub use error::FeatureError;

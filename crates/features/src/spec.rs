@@ -339,6 +339,12 @@ impl FeatureSpec {
             .collect()
     }
 
+    /// Whether a feature needs more of the log than the windows around a row
+    /// (`beacon_score`, `baseline_dev`; see [`Feature::needs_whole_log`]).
+    pub fn needs_whole_log(&self) -> bool {
+        self.features().iter().any(Feature::needs_whole_log)
+    }
+
     /// Whether a feature needs the run's intel lists (`intel_match`).
     pub fn needs_intel(&self) -> bool {
         self.features().contains(&Feature::IntelMatch)

@@ -186,8 +186,7 @@ mod tests {
     }
 
     fn ids(table: &LogTable) -> Vec<u64> {
-        let col = table.df.column(ROW_ID).unwrap().u64().unwrap().clone();
-        col.into_no_null_iter().collect()
+        table.row_ids().unwrap()
     }
 
     #[test]

@@ -68,6 +68,13 @@ impl LogTable {
         self.df.height()
     }
 
+    /// The row ids of the rows kept, in table order.
+    pub fn row_ids(&self) -> Result<Vec<u64>, IngestError> {
+        let ids = self.df.column(ROW_ID).map_err(|e| self.polars_error(e))?;
+        let ids = ids.u64().map_err(|e| self.polars_error(e))?;
+        Ok(ids.into_no_null_iter().collect())
+    }
+
     /// Keeps only the rows `filter` selects (row ids unchanged); returns how many remain.
     /// Selecting normal rows needs labels: without them it is an error naming the file.
     pub fn retain(&mut self, filter: &RowFilter) -> Result<usize, IngestError> {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use webthreat_experiment::{RunFiles, SavedModel, Scored};
+use webthreat_experiment::{Partitioning, RunFiles, SavedModel, Scored};
 use webthreat_ingest::read_arrow;
 
 /// A run's feature pipeline, detectors and thresholds, as `score --run` uses them.
@@ -168,10 +168,10 @@ impl Model {
     /// without a `row_id` column are numbered on from the previous batch's. Refused for a model
     /// whose features need the whole table (beacon scores, window aggregates).
     fn score_batches(&self, batches: &Bound<'_, PyAny>) -> PyResult<ScoreBatches> {
-        if self.inner.needs_whole_table() {
+        if self.inner.partitioning() != Partitioning::AnyRows {
             return Err(error(
-                "this model's features (beacon_score, window aggregates) look at other rows of \
-                 the log: score the whole table with Model.score, not in batches",
+                "this model's features (beacon_score, baseline_dev, window aggregates) look at \
+                 other rows of the log: score the whole table with Model.score, not in batches",
             ));
         }
         Ok(ScoreBatches {
@@ -181,11 +181,51 @@ impl Model {
         })
     }
 
-    /// True when every feature of a row is computed from that row alone, so that any split
-    /// of a log into batches or partitions scores as the whole log does.
+    /// How a log may be split into partitions scored apart and still score as the whole log:
+    /// `"any_rows"` (every feature of a row comes from that row), `"by_window"` (window
+    /// aggregates: partitions must hold whole time windows, keyed by `window_keys`) or
+    /// `"whole_log"` (beacon scores or baselines read the whole log: no split).
     #[getter]
-    fn row_local(&self) -> bool {
-        !self.inner.needs_whole_table()
+    fn partitioning(&self) -> &'static str {
+        match self.inner.partitioning() {
+            Partitioning::AnyRows => "any_rows",
+            Partitioning::ByWindow { .. } => "by_window",
+            Partitioning::WholeLog => "whole_log",
+        }
+    }
+
+    /// The time window of the window aggregates, in seconds (`None` without them).
+    #[getter]
+    fn window_seconds(&self) -> Option<u64> {
+        match self.inner.partitioning() {
+            Partitioning::ByWindow { seconds } => Some(seconds),
+            _ => None,
+        }
+    }
+
+    /// The window number of every row of `data` (a pyarrow Int64 array in row order): rows
+    /// partitioned so that each window's rows are together score as the whole log does.
+    fn window_keys<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let mut columns = import_columns(data)?;
+        let rows = rows_of(&columns);
+        // numbered by position, so that each key finds its row
+        columns.retain(|(name, _)| name != "row_id");
+        let keys = data
+            .py()
+            .detach(|| {
+                let table = self
+                    .inner
+                    .read(|spec| read_arrow(columns.clone(), spec, 0))?;
+                self.inner.window_keys(&table, rows as usize)
+            })
+            .map_err(error)?;
+        let keys = PrimitiveArray::<i64>::from_vec(keys).boxed();
+        to_pyarrow(
+            data.py(),
+            ArrowStream::new(vec![("window".into(), keys)], rows as usize),
+        )?
+        .get_item("window")?
+        .call_method0("combine_chunks")
     }
 
     /// Detector names, in column order.

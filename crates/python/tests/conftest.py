@@ -71,3 +71,36 @@ detectors:
 """
     )
     return xtask("run", config, "--out", store), X, data
+
+
+# window aggregates of sources and destinations over 2-minute windows, beside row features
+WINDOWED = """name: windowed
+seed: 3
+data:
+  path: data/sample.csv
+  format: cloudwatch
+features: [log1p(bytes_in), session_duration, src_sessions, log1p(src_bytes),
+           src_distinct_ports, src_fan_out, dst_fan_in]
+window_seconds: 120
+scaling: standard
+detectors:
+  - kind: iforest
+    n_estimators: 50
+    contamination: 0.05
+  - kind: zscore
+    contamination: 0.05
+"""
+
+
+def generated_runs(store, where, seed):
+    """A generated log of 20,000 rows in ``where``, and per config (``row_local``: the seed
+    analysis's; ``windowed``: ``WINDOWED``) its run and the CLI's rescoring of the log."""
+    log = where / "log.csv"
+    xtask("gen-data", "--rows", 20000, "--seed", seed, "--out", log)
+    windowed = where / "windowed.yaml"
+    windowed.write_text(WINDOWED)
+    runs = {}
+    for name, config in (("row_local", "configs/iforest.yaml"), ("windowed", windowed)):
+        run = xtask("run", config, "--data", log, "--out", store)
+        runs[name] = (run, xtask("score", "--run", run, log, "--out", store))
+    return log, runs

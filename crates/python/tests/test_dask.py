@@ -1,5 +1,6 @@
 """`webthreat.dask.score`: a generated log in 4 partitions on a LocalCluster of 2 worker
-processes scores as `cargo xtask score --run` scores it."""
+processes scores as `cargo xtask score --run` scores it, with row-local features and with
+per-source window aggregates (co-partitioned by window)."""
 
 import pandas as pd
 import pyarrow as pa
@@ -8,24 +9,22 @@ import pytest
 
 import webthreat
 import webthreat.dask
-from conftest import xtask
+from conftest import generated_runs
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
 
-
 @pytest.fixture(scope="module")
 def generated(store, tmp_path_factory):
-    log = tmp_path_factory.mktemp("dask") / "log.csv"
-    xtask("gen-data", "--rows", 20000, "--seed", 5, "--out", log)
-    run = xtask("run", "configs/iforest.yaml", "--data", log, "--out", store)
-    scored = xtask("score", "--run", run, log, "--out", store)
-    return log, run, scored
+    return generated_runs(store, tmp_path_factory.mktemp("dask"), seed=5)
 
 
-def test_partitions_on_two_workers_score_as_the_cli(generated):
-    log, run, scored = generated
+@pytest.mark.parametrize("config", ["row_local", "windowed"])
+def test_partitions_on_two_workers_score_as_the_cli(generated, config):
+    log, runs = generated
+    run, scored = runs[config]
     model = webthreat.load_model(run)
+    assert model.partitioning == {"row_local": "any_rows", "windowed": "by_window"}[config]
     table = pacsv.read_csv(log)
     # the CLI's rescoring of the log, as Model.score gives it (bit for bit: same bytes)
     assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
@@ -41,8 +40,31 @@ def test_partitions_on_two_workers_score_as_the_cli(generated):
     assert got.cast(expected.schema).equals(expected)
 
 
+def test_window_aggregates_need_whole_windows(generated):
+    """Why the adapter co-partitions: the same 4 partitions scored as they are (rows split
+    across windows) give other scores; split by window key they give the whole log's."""
+    log, runs = generated
+    model = webthreat.load_model(runs["windowed"][0])
+    table = pacsv.read_csv(log)
+    table = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    expected = model.score(table)
+    assert model.window_seconds == 120
+
+    def scored(parts):
+        got = pa.concat_tables([model.score(p) for p in parts])
+        return got.sort_by("row_id")
+
+    quarter = table.num_rows // 4
+    by_rows = [table.slice(i * quarter, quarter if i < 3 else None) for i in range(4)]
+    assert not scored(by_rows).equals(expected)
+    keys = model.window_keys(table).to_numpy()
+    assert len(set(keys)) > 4
+    by_window = [table.filter(pa.array(keys % 4 == i)) for i in range(4)]
+    assert scored(by_window).equals(expected)
+
+
 def test_a_table_without_row_ids_is_refused(generated):
-    log, run, _ = generated
+    log, runs = generated
     ddf = dd.from_pandas(pd.read_csv(log, nrows=100), npartitions=2)
     with pytest.raises(ValueError, match="row_id"):
-        webthreat.dask.score(ddf, webthreat.load_model(run))
+        webthreat.dask.score(ddf, webthreat.load_model(runs["row_local"][0]))

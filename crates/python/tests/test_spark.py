@@ -1,17 +1,17 @@
 """`webthreat.spark.score` on a local Spark session (2 cores): a generated log scores as
-`cargo xtask score --run` scores it. Opt-in: WEBTHREAT_SPARK=1 (needs Java 17+ and pyspark,
-see crates/python/requirements-spark.txt)."""
+`cargo xtask score --run` scores it, with row-local features (`mapInArrow`) and with window
+aggregates (`groupBy(window).applyInArrow`). Opt-in: WEBTHREAT_SPARK=1 (needs Java 17+ and
+pyspark, see crates/python/requirements-spark.txt)."""
 
 import os
 import sys
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
 import webthreat
-from conftest import xtask
+from conftest import generated_runs
 
 if os.environ.get("WEBTHREAT_SPARK") != "1":
     pytest.skip("Spark tests are opt-in: WEBTHREAT_SPARK=1", allow_module_level=True)
@@ -20,30 +20,37 @@ pyspark_sql = pytest.importorskip("pyspark.sql")
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
-def test_a_spark_dataframe_scores_as_the_cli(store, tmp_path):
+@pytest.fixture(scope="module")
+def generated(store, tmp_path_factory):
+    return generated_runs(store, tmp_path_factory.mktemp("spark"), seed=6)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("config", ["row_local", "windowed"])
+def test_a_spark_dataframe_scores_as_the_cli(generated, spark, config):
     import webthreat.spark
 
-    log = tmp_path / "log.csv"
-    xtask("gen-data", "--rows", 20000, "--seed", 6, "--out", log)
-    run = xtask("run", "configs/iforest.yaml", "--data", log, "--out", store)
-    scored = xtask("score", "--run", run, log, "--out", store)
+    log, runs = generated
+    run, scored = runs[config]
     model = webthreat.load_model(run)
     table = pacsv.read_csv(log, convert_options=pacsv.ConvertOptions(timestamp_parsers=[]))
     table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
     assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
     expected = model.score(table)
     frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
-    spark = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    try:
-        df = spark.createDataFrame(frame.to_pandas()).repartition(4)
-        got = webthreat.spark.score(df, model).toPandas().sort_values("row_id")
-    finally:
-        spark.stop()
+    df = spark.createDataFrame(frame.to_pandas()).repartition(4)
+    got = webthreat.spark.score(df, model).toPandas().sort_values("row_id")
     got = pa.Table.from_pandas(got, preserve_index=False)
     assert got.num_rows == table.num_rows
     for name in expected.column_names:

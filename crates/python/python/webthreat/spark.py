@@ -1,14 +1,18 @@
-"""``webthreat.spark.score(df, model)``: a saved model over a Spark DataFrame with
-``mapInArrow`` (the model is pickled to the executors as its run files; each Arrow batch is
-scored by ``Model.score``). Nothing is computed here: batches in, the ``scores.csv`` columns
-out, with the types Spark has (``row_id`` as a long, ``dst_port`` as an int, ``window_start``
-in microseconds: Spark has no unsigned integers and no timestamps in seconds).
+"""``webthreat.spark.score(df, model)``: a saved model over a Spark DataFrame (the model is
+pickled to the executors as its run files; Arrow batches are scored by ``Model.score``).
+Nothing is computed here: rows in, the ``scores.csv`` columns out, with the types Spark has
+(``row_id`` as a long, ``dst_port`` as an int, ``window_start`` in microseconds: Spark has no
+unsigned integers and no timestamps in seconds).
 
-As with Dask, rows need a ``row_id`` column and the model's features must be row-local
-(``Model.row_local``).
+Row ids are the ``row_id`` column (required). A model whose features are all row-local is
+mapped over batches with ``mapInArrow``; one with window aggregates gets each row's window
+number from ``Model.window_keys`` (``mapInArrow``), then each window is scored whole by
+``groupBy(...).applyInArrow``; one whose features read the whole log is refused.
 """
 
 import pyarrow as pa
+
+from ._partitions import WINDOW_KEY, check, score_window_part
 
 
 def _spark_type(t):
@@ -28,31 +32,40 @@ def _for_spark(table):
 def score(df, model):
     """A lazy Spark DataFrame of the scores of every row of ``df``; sort it by ``row_id`` for
     ``scores.csv`` order."""
-    if "row_id" not in df.columns:
-        raise ValueError(
-            "webthreat.spark.score needs a row_id column (a partition does not know its rows' "
-            "place in the log); add one, e.g. from the rows' order in the file"
-        )
-    if not model.row_local:
-        raise ValueError(
-            "this model's features look at other rows (beacon_score or window aggregates): "
-            "score the whole table with Model.score"
-        )
+    check(df.columns, model, "webthreat.spark.score")
     from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.types import LongType, StructField, StructType
 
     sample = pa.Table.from_pandas(df.limit(2).toPandas(), preserve_index=False)
     schema = from_arrow_schema(_for_spark(model.score(sample)).schema)
 
     # Spark reads a dot in a column name (`response.code`) as a field of a struct: the
-    # columns cross mapInArrow by position, under plain names, and get theirs back there
+    # columns cross into Python by position, under plain names, and get theirs back there
     names = df.columns
     plain = df.toDF(*[f"c{i}" for i in range(len(names))])
 
-    def score_batches(batches):
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            table = pa.Table.from_batches([batch]).rename_columns(names)
-            yield from _for_spark(model.score(table)).to_batches()
+    def named(batch):
+        return pa.Table.from_batches([batch]).rename_columns(names)
 
-    return plain.mapInArrow(score_batches, schema)
+    if model.partitioning != "by_window":
+
+        def score_batches(batches):
+            for batch in batches:
+                if batch.num_rows > 0:
+                    yield from _for_spark(model.score(named(batch))).to_batches()
+
+        return plain.mapInArrow(score_batches, schema)
+
+    def add_window_keys(batches):
+        for batch in batches:
+            if batch.num_rows > 0:
+                keys = model.window_keys(named(batch))
+                yield from pa.Table.from_batches([batch]).append_column(WINDOW_KEY, keys).to_batches()
+
+    def score_window(table):
+        table = table.rename_columns([*names, WINDOW_KEY])
+        return _for_spark(score_window_part(table, model))
+
+    keyed_schema = StructType([*plain.schema.fields, StructField(WINDOW_KEY, LongType(), False)])
+    keyed = plain.mapInArrow(add_window_keys, keyed_schema)
+    return keyed.groupBy(WINDOW_KEY).applyInArrow(score_window, schema)
