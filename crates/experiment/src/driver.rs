@@ -30,14 +30,36 @@ use webthreat_report::{DetectorMetrics, FittedOn};
 
 /// Runs an experiment and commits a new run directory.
 pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, ExperimentError> {
+    run_source(config, opts, Vec::new(), |notes| {
+        LogSource::open(config, config.streaming, opts.data_overridden, notes)
+    })
+}
+
+/// Runs an experiment on the rows of `table` (read from elsewhere than the config's data
+/// path), fitting on all of them in memory; `notes` say where they came from.
+pub(crate) fn run_table(
+    config: &ExperimentConfig,
+    opts: &RunOptions,
+    table: LogTable,
+    notes: Vec<String>,
+) -> Result<RunOutcome, ExperimentError> {
+    run_source(config, opts, notes, |_| Ok(LogSource::whole(table)))
+}
+
+/// A run of the rows `open` gives.
+fn run_source(
+    config: &ExperimentConfig,
+    opts: &RunOptions,
+    mut notes: Vec<String>,
+    open: impl FnOnce(&mut Vec<String>) -> Result<LogSource, ExperimentError>,
+) -> Result<RunOutcome, ExperimentError> {
     let store = RunStore::new(&opts.store_root);
     let started = provenance::now_ms();
     let pending = store.begin(&config.name)?;
     let mut seconds = StageSeconds::default();
-    let mut notes = Vec::new();
     let clock = Instant::now();
     let stage = StageProgress::start(format!("reading {}", config.data.path.display()));
-    let mut source = LogSource::open(config, config.streaming, opts.data_overridden, &mut notes)?;
+    let mut source = open(&mut notes)?;
     drop(stage);
     seconds.ingest = clock.elapsed().as_secs_f64();
 

@@ -46,10 +46,7 @@ impl LogSource {
                     }
                     other => other?,
                 };
-                Ok(Self::Whole {
-                    file_blake3: table.file_blake3.clone(),
-                    table: Some(table),
-                })
+                Ok(Self::whole(table))
             }
             Some(stream) => {
                 if let Some(Err(e)) = read_log_batches(&spec, 1)?.next()
@@ -62,6 +59,14 @@ impl LogSource {
                     batch_rows: stream.batch_rows,
                 })
             }
+        }
+    }
+
+    /// A whole log already read (from an Arrow table, say).
+    pub(crate) fn whole(table: LogTable) -> Self {
+        Self::Whole {
+            file_blake3: table.file_blake3.clone(),
+            table: Some(table),
         }
     }
 

@@ -75,6 +75,14 @@ impl LogTable {
         Ok(ids.into_no_null_iter().collect())
     }
 
+    /// Puts the rows in row-id order (rows gathered from an engine's parts come in any order).
+    pub fn sort_by_row_id(&mut self) -> Result<(), IngestError> {
+        self.df = (self.df)
+            .sort([ROW_ID], SortMultipleOptions::default())
+            .map_err(|e| self.polars_error(e))?;
+        Ok(())
+    }
+
     /// Keeps only the rows `filter` selects (row ids unchanged); returns how many remain.
     /// Selecting normal rows needs labels: without them it is an error naming the file.
     pub fn retain(&mut self, filter: &RowFilter) -> Result<usize, IngestError> {

@@ -3,7 +3,8 @@
 //! analysis of its own: Arrow tables come in through the Arrow C stream interface
 //! ([`arrow`]), are read by `webthreat_ingest::read_arrow` (the validation every log takes)
 //! and scored by `webthreat_experiment::SavedModel` (the steps of `score --run`) with the GIL
-//! released ([`model`]); `run`/`fit` run a config as `cargo xtask run` does ([`runs`]); the
+//! released ([`model`]); `run`/`fit` run a config as `cargo xtask run` does ([`runs`]), the engine
+//! adapters' `fit` on a sample of a partitioned log ([`sample_fit`]); the
 //! Isolation Forest estimator fits and scores with
 //! `webthreat_detectors` ([`forest`]).
 
@@ -11,6 +12,7 @@ mod arrow;
 mod forest;
 mod model;
 mod runs;
+mod sample_fit;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -38,6 +40,8 @@ fn _webthreat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::ArrowStream>()?;
     m.add_class::<forest::Forest>()?;
     m.add_class::<runs::Run>()?;
+    m.add_class::<sample_fit::SampleFit>()?;
+    m.add_function(wrap_pyfunction!(sample_fit::sample_fit, m)?)?;
     m.add_function(wrap_pyfunction!(runs::run_config, m)?)?;
     m.add_function(wrap_pyfunction!(model::load_model, m)?)?;
     m.add_function(wrap_pyfunction!(model::model_from_files, m)?)?;

@@ -13,7 +13,7 @@ use webthreat_experiment::{ExperimentConfig, RunOptions, RunOutcome};
 /// A finished run.
 #[pyclass(frozen, module = "webthreat._webthreat")]
 pub struct Run {
-    outcome: RunOutcome,
+    pub(crate) outcome: RunOutcome,
 }
 
 #[pymethods]
@@ -88,7 +88,7 @@ impl Run {
 }
 
 /// The config of a YAML file (`text` false) or of YAML/JSON text, with overrides and data.
-fn config(
+pub(crate) fn config(
     source: &str,
     text: bool,
     data: Option<&Path>,

@@ -9,7 +9,7 @@ import pytest
 
 import webthreat
 import webthreat.dask
-from conftest import generated_runs
+from conftest import WINDOWED, generated_runs, xtask
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
@@ -68,3 +68,36 @@ def test_a_table_without_row_ids_is_refused(generated):
     ddf = dd.from_pandas(pd.read_csv(log, nrows=100), npartitions=2)
     with pytest.raises(ValueError, match="row_id"):
         webthreat.dask.score(ddf, webthreat.load_model(runs["row_local"][0]))
+
+
+def test_fitting_on_partitions_fits_what_a_streamed_run_fits(generated, store, tmp_path):
+    """Each of 4 partitions on 2 workers keeps its share of the sample, the driver merges: the
+    models equal those of `cargo xtask run` streaming the log with the same fit_rows."""
+    log, _ = generated
+    streamed = xtask(
+        "run", "configs/iforest.yaml", "--data", log, "--out", store,
+        "--set", "streaming.batch_rows=2500", "--set", "streaming.fit_rows=3000",
+    )
+    table = pacsv.read_csv(log)
+    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    # the partitions hold the rows last first: the sample is fitted in row-id order whatever
+    frame = frame.take(pa.array(range(frame.num_rows - 1, -1, -1)))
+    ddf = dd.from_pandas(frame.to_pandas(types_mapper=pd.ArrowDtype), npartitions=4)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        with distributed.Client(cluster):
+            model = webthreat.dask.fit(ddf, "configs/iforest.yaml", fit_rows=3000, out=tmp_path)
+    assert (model.run_dir / "scores.csv").read_text().count("\n") == 3001
+    for name in ("features.json", "iforest.json"):
+        assert (model.run_dir / "models" / name).read_bytes() == (
+            streamed / "models" / name
+        ).read_bytes(), name
+    assert model.scores_csv(table) == webthreat.load_model(streamed).scores_csv(table)
+
+
+def test_a_config_needing_the_whole_log_is_not_fitted_on_partitions(generated, tmp_path):
+    log, _ = generated
+    ddf = dd.from_pandas(pd.read_csv(log, nrows=100).assign(row_id=range(100)), npartitions=2)
+    config = tmp_path / "windowed.yaml"
+    config.write_text(WINDOWED)
+    with pytest.raises(webthreat.WebthreatError, match="src_sessions"):
+        webthreat.dask.fit(ddf, config)

@@ -7,6 +7,12 @@ in the log). A model with window aggregates (``Model.partitioning == "by_window"
 rows shuffled first so that each partition holds whole time windows (keyed by
 ``Model.window_keys``, our own window numbers); one whose features read the whole log is
 refused.
+
+``webthreat.dask.fit(ddf, config, fit_rows=...)`` fits a config on a partitioned log: every
+partition keeps the rows a streamed run's fit sample would take among its rows, the driver
+merges those samples the same way and fits on them (the sample of the samples is the sample of
+the whole log), so the models are those ``webthreat run`` fits on the log with
+``streaming: {fit_rows: ...}``.
 """
 
 from functools import partial
@@ -14,7 +20,14 @@ from functools import partial
 import pandas as pd
 import pyarrow as pa
 
-from ._partitions import WINDOW_KEY, check, score_window_part
+from ._partitions import (
+    WINDOW_KEY,
+    check,
+    require_row_ids,
+    sampler,
+    score_window_part,
+    take_sample,
+)
 
 
 def score(ddf, model):
@@ -34,6 +47,27 @@ def score(ddf, model):
             partial(_score_partition, model=model, empty=meta, whole_windows=True), meta=meta
         )
     return ddf.map_partitions(partial(_score_partition, model=model, empty=meta), meta=meta)
+
+
+def fit(ddf, config, *, fit_rows=None, out="experiments", set=()):
+    """Fits ``config`` (a YAML path or a dict of its keys; ``set`` holds ``key=value``
+    overrides) on a sample of ``fit_rows`` rows of ``ddf`` (default: the config's
+    ``streaming.fit_rows``, else 100,000) and returns the ``Model`` of the run it makes under
+    ``out`` (which scores the sample rows). Computes ``ddf`` once."""
+    import dask
+
+    require_row_ids(ddf.columns, "webthreat.dask.fit")
+    checked = sampler(config, fit_rows, set)
+    samples = ddf.map_partitions(partial(_sample_partition, sampler=checked), meta=ddf._meta)
+    samples, rows = dask.compute(samples, ddf.shape[0])
+    merged = take_sample(_table(samples), checked)
+    return checked.fit(merged, int(rows), out).model()
+
+
+def _sample_partition(part, sampler):
+    if len(part) == 0:
+        return part
+    return _frame(take_sample(_table(part), sampler))
 
 
 def _table(part):

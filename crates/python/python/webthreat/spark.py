@@ -8,11 +8,22 @@ Row ids are the ``row_id`` column (required). A model whose features are all row
 mapped over batches with ``mapInArrow``; one with window aggregates gets each row's window
 number from ``Model.window_keys`` (``mapInArrow``), then each window is scored whole by
 ``groupBy(...).applyInArrow``; one whose features read the whole log is refused.
+
+``webthreat.spark.fit(df, config, fit_rows=...)`` fits a config on the rows a streamed run's fit
+sample would take (each Arrow batch keeps its share, the driver merges them), as
+``webthreat.dask.fit`` does.
 """
 
 import pyarrow as pa
 
-from ._partitions import WINDOW_KEY, check, score_window_part
+from ._partitions import (
+    WINDOW_KEY,
+    check,
+    require_row_ids,
+    sampler,
+    score_window_part,
+    take_sample,
+)
 
 
 def _spark_type(t):
@@ -29,6 +40,33 @@ def _for_spark(table):
     return table.cast(schema)
 
 
+def _plain(df):
+    # Spark reads a dot in a column name (`response.code`) as a field of a struct: the
+    # columns cross into Python by position, under plain names, and get theirs back there
+    names = df.columns
+    return names, df.toDF(*[f"c{i}" for i in range(len(names))])
+
+
+def fit(df, config, *, fit_rows=None, out="experiments", set=()):
+    """Fits ``config`` (a YAML path or a dict of its keys; ``set`` holds ``key=value``
+    overrides) on a sample of ``fit_rows`` rows of ``df`` (default: the config's
+    ``streaming.fit_rows``, else 100,000) and returns the ``Model`` of the run it makes under
+    ``out`` (which scores the sample rows). Reads ``df`` twice (the sample, the row count)."""
+    require_row_ids(df.columns, "webthreat.spark.fit")
+    checked = sampler(config, fit_rows, set)
+    names, plain = _plain(df)
+    plain_names = plain.columns  # the closure must not hold a DataFrame
+
+    def sample_batches(batches):
+        for batch in batches:
+            if batch.num_rows > 0:
+                table = pa.Table.from_batches([batch]).rename_columns(names)
+                yield from take_sample(table, checked).rename_columns(plain_names).to_batches()
+
+    samples = plain.mapInArrow(sample_batches, plain.schema).toArrow().rename_columns(names)
+    return checked.fit(take_sample(samples, checked), df.count(), out).model()
+
+
 def score(df, model):
     """A lazy Spark DataFrame of the scores of every row of ``df``; sort it by ``row_id`` for
     ``scores.csv`` order."""
@@ -39,10 +77,7 @@ def score(df, model):
     sample = pa.Table.from_pandas(df.limit(2).toPandas(), preserve_index=False)
     schema = from_arrow_schema(_for_spark(model.score(sample)).schema)
 
-    # Spark reads a dot in a column name (`response.code`) as a field of a struct: the
-    # columns cross into Python by position, under plain names, and get theirs back there
-    names = df.columns
-    plain = df.toDF(*[f"c{i}" for i in range(len(names))])
+    names, plain = _plain(df)
 
     def named(batch):
         return pa.Table.from_batches([batch]).rename_columns(names)
