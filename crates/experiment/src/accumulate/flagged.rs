@@ -244,7 +244,8 @@ impl LogUnits {
     /// A value of the feature named in [`LogUnits::of`], in the shown feature's units.
     pub(crate) fn value(&self, mut v: f64) -> f64 {
         for _ in 0..self.log1p {
-            v = v.exp_m1();
+            // libm: the same digits on every host (std defers to the platform's math library)
+            v = libm::expm1(v);
         }
         v
     }
