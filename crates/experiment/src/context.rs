@@ -3,21 +3,52 @@
 
 use crate::config::ExperimentConfig;
 use crate::error::ExperimentError;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use webthreat_detectors::{BeaconParams, Direction, Params};
 use webthreat_features::{FeatureSpec, PairAnalysis, RowContext};
-use webthreat_intel::{Geo, Intel, NetworkSet};
+use webthreat_intel::{Geo, GeoDb, Intel, IntelError, IntelList, NetworkSet};
 
-/// The run's intel lists (none when the config lists none).
+/// The run's intel lists (none when the config lists none), read from their files.
 pub(crate) fn load_intel(config: &ExperimentConfig) -> Result<Option<Arc<Intel>>, ExperimentError> {
+    intel_from(config, &read_file)
+}
+
+/// The run's intel lists, their files' bytes given by `read`.
+pub(crate) fn intel_from(
+    config: &ExperimentConfig,
+    read: ReadFile<'_>,
+) -> Result<Option<Arc<Intel>>, ExperimentError> {
     if config.intel.lists.is_empty() {
         return Ok(None);
     }
-    let intel = Intel::load(&config.intel.lists).map_err(|e| ExperimentError::Config {
-        path: "intel".into(),
-        message: e.to_string(),
-    })?;
-    Ok(Some(Arc::new(intel)))
+    let lists = (config.intel.lists.iter())
+        .map(|spec| IntelList::from_bytes(spec, &read(&spec.path)?))
+        .collect::<Result<Vec<_>, IntelError>>()
+        .and_then(Intel::from_lists)
+        .map_err(|e| ExperimentError::Config {
+            path: "intel".into(),
+            message: e.to_string(),
+        })?;
+    Ok(Some(Arc::new(lists)))
+}
+
+/// The bytes of a file a config names besides the log (an intel list, a GeoIP database).
+pub(crate) type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<Vec<u8>, IntelError>;
+
+/// Reads a file a config names.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, IntelError> {
+    std::fs::read(path).map_err(|source| IntelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The files a config reads besides the log: its intel lists and GeoIP databases.
+pub(crate) fn resource_paths(config: &ExperimentConfig) -> Vec<PathBuf> {
+    let lists = config.intel.lists.iter().map(|spec| spec.path.clone());
+    let geo = (config.intel.geoip.iter()).flat_map(|g| g.country.iter().chain(&g.asn).cloned());
+    lists.chain(geo).collect()
 }
 
 /// The parameters of the run's `kind: beacon` detector, or the defaults when only the
@@ -59,14 +90,31 @@ pub(crate) fn internal_networks(config: &ExperimentConfig) -> Result<NetworkSet,
 
 /// The GeoIP/ASN databases the config names, opened.
 pub(crate) fn load_geo(config: &ExperimentConfig) -> Result<Option<Geo>, ExperimentError> {
+    geo_from(config, &read_file)
+}
+
+/// The run's GeoIP databases, their files' bytes given by `read`.
+pub(crate) fn geo_from(
+    config: &ExperimentConfig,
+    read: ReadFile<'_>,
+) -> Result<Option<Geo>, ExperimentError> {
     let Some(geo) = &config.intel.geoip else {
         return Ok(None);
     };
-    let opened = Geo::open(geo.country.as_deref(), geo.asn.as_deref()).map_err(|e| {
-        ExperimentError::Config {
-            path: "intel.geoip".into(),
-            message: e.to_string(),
-        }
+    let open = |path: &Option<PathBuf>| {
+        (path.as_deref())
+            .map(|path| GeoDb::from_bytes(path, read(path)?))
+            .transpose()
+    };
+    let opened = (|| {
+        Ok::<_, IntelError>(Geo {
+            country: open(&geo.country)?,
+            asn: open(&geo.asn)?,
+        })
+    })()
+    .map_err(|e| ExperimentError::Config {
+        path: "intel.geoip".into(),
+        message: e.to_string(),
     })?;
     Ok(Some(opened))
 }

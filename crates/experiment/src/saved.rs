@@ -20,7 +20,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, window_numbers};
 use webthreat_ingest::{IngestError, LogTable, RejectedRow, SourceSpec};
-use webthreat_intel::{Geo, Intel};
+use webthreat_intel::{Geo, Intel, IntelError};
 
 const CONFIG: &str = "config.yaml";
 const RECORD: &str = "run.json";
@@ -28,13 +28,16 @@ const FEATURES: &str = "models/features.json";
 
 /// The files of a run a saved model is made of, by path relative to the run directory:
 /// `config.yaml`, `run.json`, `models/features.json` and one `models/<detector>.json` per
-/// detector. Small (the size of the model files) and self-contained.
+/// detector, with the files the config reads besides the log (intel lists, GeoIP databases).
+/// Self-contained: a model sent elsewhere needs none of the paths it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunFiles {
     /// Where they were read from (named in errors).
     pub dir: PathBuf,
     /// Text of each file.
     pub texts: BTreeMap<String, String>,
+    /// Bytes of each intel list and GeoIP database, by the path the config names it by.
+    pub resources: BTreeMap<PathBuf, Vec<u8>>,
 }
 
 impl RunFiles {
@@ -46,7 +49,16 @@ impl RunFiles {
         };
         let mut texts = BTreeMap::new();
         let config = read(CONFIG)?;
-        let detectors = parse_config(dir, &config)?.detectors;
+        let parsed = parse_config(dir, &config)?;
+        let detectors = parsed.detectors.clone();
+        let mut resources = BTreeMap::new();
+        for path in context::resource_paths(&parsed) {
+            let bytes = context::read_file(&path).map_err(|e| ExperimentError::Config {
+                path: "intel".into(),
+                message: e.to_string(),
+            })?;
+            resources.insert(path, bytes);
+        }
         texts.insert(CONFIG.to_string(), config);
         texts.insert(RECORD.to_string(), read(RECORD)?);
         texts.insert(FEATURES.to_string(), read(FEATURES)?);
@@ -57,6 +69,18 @@ impl RunFiles {
         Ok(Self {
             dir: dir.to_path_buf(),
             texts,
+            resources,
+        })
+    }
+
+    /// The bytes of a file the config reads besides the log.
+    fn resource(&self, path: &Path) -> Result<Vec<u8>, IntelError> {
+        (self.resources.get(path).cloned()).ok_or_else(|| IntelError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not among the saved model's files",
+            ),
         })
     }
 
@@ -197,8 +221,8 @@ impl SavedModel {
         let (pipeline, detectors) = files.models(&config)?;
         Ok(Self {
             source: stages::source_spec(&config)?,
-            intel: context::load_intel(&config)?,
-            geo: context::load_geo(&config)?,
+            intel: context::intel_from(&config, &|path| files.resource(path))?,
+            geo: context::geo_from(&config, &|path| files.resource(path))?,
             files,
             config,
             pipeline,

@@ -62,6 +62,11 @@ impl GeoDb {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// The database of a file's `bytes` (`path` names it in errors and reports).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<GeoDb, IntelError> {
         let reader = Reader::from_source(bytes).map_err(|e| IntelError::Geo {
             path: path.to_path_buf(),
             message: e.to_string(),

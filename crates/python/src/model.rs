@@ -34,8 +34,20 @@ pub fn load_model(py: Python<'_>, run_dir: PathBuf) -> PyResult<Model> {
 
 /// A model from the run files `Model.__reduce__` gave (unpickling).
 #[pyfunction]
-pub fn model_from_files(dir: PathBuf, texts: BTreeMap<String, String>) -> PyResult<Model> {
-    let inner = SavedModel::from_files(RunFiles { dir, texts }).map_err(error)?;
+pub fn model_from_files(
+    dir: PathBuf,
+    texts: BTreeMap<String, String>,
+    resources: BTreeMap<PathBuf, Bound<'_, PyBytes>>,
+) -> PyResult<Model> {
+    let resources = (resources.into_iter())
+        .map(|(path, bytes)| (path, bytes.as_bytes().to_vec()))
+        .collect();
+    let files = RunFiles {
+        dir,
+        texts,
+        resources,
+    };
+    let inner = SavedModel::from_files(files).map_err(error)?;
     Ok(Model {
         inner: Arc::new(inner),
     })
@@ -254,11 +266,16 @@ impl Model {
         self.inner.files().dir.clone()
     }
 
-    /// Pickled as its run files, loaded (and checked) again when unpickled.
+    /// Pickled as its run files (with the intel lists and GeoIP databases its config reads),
+    /// loaded (and checked) again when unpickled.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let files = self.inner.files();
         let load = py.import("webthreat")?.getattr("_model_from_files")?;
-        let args = (files.dir.clone(), files.texts.clone()).into_pyobject(py)?;
+        let resources = PyDict::new(py);
+        for (path, bytes) in &files.resources {
+            resources.set_item(path, PyBytes::new(py, bytes))?;
+        }
+        let args = (files.dir.clone(), files.texts.clone(), resources).into_pyobject(py)?;
         Ok((load, args.into_any()))
     }
 

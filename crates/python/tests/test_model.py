@@ -12,7 +12,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 import webthreat
-from conftest import SEED
+from conftest import ROOT, SEED, xtask
 
 
 def scores_csv(path):
@@ -157,3 +157,17 @@ def test_rows_a_skip_policy_rejects_are_not_dropped_silently(tmp_path):
     with pytest.warns(UserWarning, match=r"1 of 282 rows rejected.*data row 3.*`lots`"):
         got = model.score(bad)
     assert got.num_rows == 281 and 3 not in got["row_id"].to_pylist()
+
+
+def test_a_pickled_model_carries_its_intel_lists(store, monkeypatch, tmp_path):
+    """Unpickled where the lists' paths lead nowhere (another directory, as on a worker of
+    another machine), a model with intel lists scores as it did: it carries their bytes."""
+    run = xtask("run", "configs/intel.yaml", "--out", store)
+    model = webthreat.load_model(run)
+    table = pacsv.read_csv(ROOT / "data" / "sample.csv")
+    expected = model.score(table)
+    assert "intel" in model.detectors and expected["intel_flag"].to_pylist().count(True) > 0
+    data = pickle.dumps(model)
+    monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "data" / "intel" / "demo-blocklist.txt").exists()
+    assert pickle.loads(data).score(table).equals(expected)

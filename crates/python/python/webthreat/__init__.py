@@ -63,9 +63,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'webthreat' has no attribute {name!r}")
 
 
-def _model_from_files(run_dir, texts):
-    """Unpickles a Model (``Model.__reduce__``): its run files, checked again."""
-    return _webthreat.model_from_files(run_dir, texts)
+def _model_from_files(run_dir, texts, resources):
+    """Unpickles a Model (``Model.__reduce__``): its run files, checked again, and the intel
+    lists and GeoIP databases its config reads."""
+    return _webthreat.model_from_files(run_dir, texts, resources)
 
 
 def _forest_from_json(text):
