@@ -23,7 +23,7 @@ use webthreat_core::FeatureMatrix;
 use webthreat_core::stats::column_medians;
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, CategoryCounter, FeatureSpec, build_matrix};
-use webthreat_ingest::{LogTable, MissingCount, RejectedRow, RowFilter};
+use webthreat_ingest::{IngestError, LogTable, MissingCount, RejectedRow, RowFilter, SourceSpec};
 use webthreat_intel::Geo;
 use webthreat_report::ReportModel;
 use webthreat_report::{DetectorMetrics, FittedOn};
@@ -35,6 +35,29 @@ pub fn run(config: &ExperimentConfig, opts: &RunOptions) -> Result<RunOutcome, E
     })
 }
 
+/// Runs an experiment on the rows `read` reads under the config's data section (an Arrow
+/// table, say) instead of its data path, in memory; a configured label column the rows lack
+/// is dropped with a note.
+pub fn run_read(
+    config: &ExperimentConfig,
+    opts: &RunOptions,
+    read: impl Fn(&SourceSpec) -> Result<LogTable, IngestError>,
+) -> Result<RunOutcome, ExperimentError> {
+    let mut config = config.clone();
+    config.streaming = None;
+    let read = |spec: &SourceSpec| read(spec).and_then(with_content_hash);
+    run_source(&config, opts, Vec::new(), |notes| {
+        LogSource::read_whole(&config, true, read, notes)
+    })
+}
+
+/// A table from no file, with the hash of its values as the log's hash (the run record's
+/// data identity).
+fn with_content_hash(mut table: LogTable) -> Result<LogTable, IngestError> {
+    table.file_blake3 = Some(table.content_blake3()?);
+    Ok(table)
+}
+
 /// Runs an experiment on the rows of `table` (read from elsewhere than the config's data
 /// path), fitting on all of them in memory; `notes` say where they came from.
 pub(crate) fn run_table(
@@ -43,6 +66,7 @@ pub(crate) fn run_table(
     table: LogTable,
     notes: Vec<String>,
 ) -> Result<RunOutcome, ExperimentError> {
+    let table = with_content_hash(table)?;
     run_source(config, opts, notes, |_| Ok(LogSource::whole(table)))
 }
 

@@ -43,7 +43,7 @@ pub const VERSION: &str = concat!(
 );
 
 pub use config::{ExperimentConfig, ReportOptions, StreamingOptions};
-pub use driver::{run, score_with_run};
+pub use driver::{run, run_read, score_with_run};
 pub use error::ExperimentError;
 pub use follow::{FollowOptions, follow_with_run};
 pub use index::write_index;

@@ -39,15 +39,7 @@ impl LogSource {
     ) -> Result<Self, ExperimentError> {
         let mut spec = source_spec(config)?;
         match streaming {
-            None => {
-                let table = match read_log(&spec) {
-                    Err(e) if label_optional && drop_missing_label(&e, &mut spec, notes) => {
-                        read_log(&spec)?
-                    }
-                    other => other?,
-                };
-                Ok(Self::whole(table))
-            }
+            None => Self::read_whole(config, label_optional, read_log, notes),
             Some(stream) => {
                 if let Some(Err(e)) = read_log_batches(&spec, 1)?.next()
                     && !(label_optional && drop_missing_label(&e, &mut spec, notes))
@@ -62,7 +54,23 @@ impl LogSource {
         }
     }
 
-    /// A whole log already read (from an Arrow table, say).
+    /// The whole log as `read` reads it under the configured data section (a file, an Arrow
+    /// table); a missing label column as [`LogSource::open`] takes it.
+    pub(crate) fn read_whole(
+        config: &ExperimentConfig,
+        label_optional: bool,
+        read: impl Fn(&SourceSpec) -> Result<LogTable, IngestError>,
+        notes: &mut Vec<String>,
+    ) -> Result<Self, ExperimentError> {
+        let mut spec = source_spec(config)?;
+        let table = match read(&spec) {
+            Err(e) if label_optional && drop_missing_label(&e, &mut spec, notes) => read(&spec)?,
+            other => other?,
+        };
+        Ok(Self::whole(table))
+    }
+
+    /// A whole log already read.
     pub(crate) fn whole(table: LogTable) -> Self {
         Self::Whole {
             file_blake3: table.file_blake3.clone(),

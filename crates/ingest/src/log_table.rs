@@ -75,6 +75,31 @@ impl LogTable {
         Ok(ids.into_no_null_iter().collect())
     }
 
+    /// blake3 (hex) of the table's values as read: every column's name, type and values in row
+    /// order (their physical values as text: a time as its integer). The identity of rows that
+    /// came from no file (an Arrow table).
+    pub fn content_blake3(&self) -> Result<String, IngestError> {
+        let polars_err = |e: PolarsError| self.polars_error(e);
+        let mut hasher = blake3::Hasher::new();
+        for column in self.df.columns() {
+            hasher.update(column.name().as_bytes());
+            hasher.update(format!("\0{}\0", column.dtype()).as_bytes());
+            let text = (column.to_physical_repr())
+                .cast(&DataType::String)
+                .map_err(polars_err)?;
+            for value in text.str().map_err(polars_err)?.iter() {
+                match value {
+                    // a value's length first, so that no two columns of values hash alike
+                    Some(v) => hasher
+                        .update(&(v.len() as u64).to_le_bytes())
+                        .update(v.as_bytes()),
+                    None => hasher.update(&u64::MAX.to_le_bytes()),
+                };
+            }
+        }
+        Ok(hasher.finalize().to_hex().to_string())
+    }
+
     /// Puts the rows in row-id order (rows gathered from an engine's parts come in any order).
     pub fn sort_by_row_id(&mut self) -> Result<(), IngestError> {
         self.df = (self.df)

@@ -3,12 +3,14 @@
 //! run` runs it, with the GIL released; the result is a [`Run`] (the run directory, its rows
 //! and per-detector lines) whose `model()` is the run's saved model.
 
+use crate::arrow::import_columns;
 use crate::error;
 use crate::model::{Model, load_model};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::{Path, PathBuf};
 use webthreat_experiment::{ExperimentConfig, RunOptions, RunOutcome};
+use webthreat_ingest::{ARROW_SOURCE, read_arrow};
 
 /// A finished run.
 #[pyclass(frozen, module = "webthreat._webthreat")]
@@ -106,18 +108,29 @@ pub(crate) fn config(
 }
 
 /// Runs a config (a file path, or YAML/JSON text when `text`) into the run store `out`;
-/// `data` overrides its data path, `set` holds `key=value` overrides.
+/// `data` overrides its data path, or replaces its data by a table (anything with
+/// `__arrow_c_stream__`, read under the config's data section); `set` holds `key=value`
+/// overrides.
 #[pyfunction]
 #[pyo3(signature = (config_source, text, data = None, out = PathBuf::from("experiments"), set = Vec::new()))]
 pub fn run_config(
     py: Python<'_>,
     config_source: &str,
     text: bool,
-    data: Option<PathBuf>,
+    data: Option<Bound<'_, PyAny>>,
     out: PathBuf,
     set: Vec<String>,
 ) -> PyResult<Run> {
-    let config = config(config_source, text, data.as_deref(), &set).map_err(error)?;
+    let table = match &data {
+        Some(data) if data.hasattr("__arrow_c_stream__")? => Some(import_columns(data)?),
+        _ => None,
+    };
+    let path = match (&data, &table) {
+        (_, Some(_)) => Some(PathBuf::from(ARROW_SOURCE)),
+        (Some(data), None) => Some(data.extract::<PathBuf>()?),
+        (None, None) => None,
+    };
+    let config = config(config_source, text, path.as_deref(), &set).map_err(error)?;
     if config.is_plan() {
         return Err(error(
             "a config with sweep: or suite: is a plan of many runs: run it with `webthreat run`",
@@ -125,11 +138,16 @@ pub fn run_config(
     }
     let options = RunOptions {
         store_root: out,
-        data_overridden: data.is_some(),
+        data_overridden: path.is_some(),
         record_git: false,
     };
     let outcome = py
-        .detach(|| webthreat_experiment::run(&config, &options))
+        .detach(|| match table {
+            Some(columns) => webthreat_experiment::run_read(&config, &options, |spec| {
+                read_arrow(columns.clone(), spec, 0)
+            }),
+            None => webthreat_experiment::run(&config, &options),
+        })
         .map_err(error)?;
     Ok(Run { outcome })
 }

@@ -142,6 +142,16 @@ def test_run_and_fit_from_python_are_the_cli_run(seed_run, tmp_path):
         webthreat.run(config, SEED, out=tmp_path, set=["detectors.0.n_estimators=0"])
 
 
+def test_a_run_on_a_pandas_table_is_the_run_on_its_file(seed_run, tmp_path):
+    """The seed export handed over as pandas (no file) runs as the file does: same scores.csv
+    bytes, 15 of 282 flagged, the label column kept for evaluation."""
+    run = webthreat.run(ROOT / "configs" / "iforest.yaml", pd.read_csv(SEED), out=tmp_path)
+    assert run.rows == 282 and run.detectors[0]["flagged"] == 15
+    assert scores_csv(run.dir) == scores_csv(seed_run)
+    model = webthreat.fit(pl.read_csv(SEED), ROOT / "configs" / "iforest.yaml", out=tmp_path)
+    assert model.scores_csv(pacsv.read_csv(SEED)) == scores_csv(seed_run)
+
+
 def test_rows_a_skip_policy_rejects_are_not_dropped_silently(tmp_path):
     config = {
         "name": "skipping",

@@ -41,16 +41,21 @@ def run(config, data=None, *, out="experiments", set=()):
     rows, per-detector lines; ``Run.model()`` loads its saved model).
 
     ``config``: a path to a YAML config, or a dict of its keys; ``data`` overrides its data
-    path; ``out`` is the run store; ``set`` holds ``key=value`` overrides as ``--set`` takes.
+    path, or replaces its data by a table (a pandas, polars or pyarrow table: anything with
+    ``__arrow_c_stream__``, holding the log's columns as its files name them); ``out`` is the
+    run store; ``set`` holds ``key=value`` overrides as ``--set`` takes.
     """
+    if data is not None and not hasattr(data, "__arrow_c_stream__"):
+        data = os.fspath(data)
     if isinstance(config, dict):
         return _webthreat.run_config(json.dumps(config), True, data, out, list(set))
     return _webthreat.run_config(os.fspath(config), False, data, out, list(set))
 
 
 def fit(data, config, *, out="experiments", set=()):
-    """Fits a config's feature pipeline, detectors and thresholds on ``data`` (a log path) and
-    returns the ``Model`` (the run it makes is kept under ``out``, as every run is)."""
+    """Fits a config's feature pipeline, detectors and thresholds on ``data`` (a log path or
+    a table, as ``run`` takes it) and returns the ``Model`` (the run it makes is kept under
+    ``out``, as every run is)."""
     return run(config, data, out=out, set=set).model()
 
 
