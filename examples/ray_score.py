@@ -78,7 +78,10 @@ def main():
     whole = model.score(table)
     same = result.equals(whole)
     flagged = {d: pa.compute.sum(result[f"{d}_flag"]).as_py() for d in model.detectors}
-    print(f"{table.num_rows} rows in {len(parts)} Ray blocks scored with {args.run}: flagged {flagged}")
+    print(
+        f"{table.num_rows} rows in {len(parts)} Ray blocks scored with {args.run}: "
+        f"flagged {flagged}"
+    )
     print(f"sorted by row_id, equal to Model.score of the whole table: {'yes' if same else 'NO'}")
     if not same:
         sys.exit(1)
