@@ -129,7 +129,7 @@ def binding_overhead(run, log, store, repeats):
         f"{repeats} processes: {secs(cli)}",
     )
     out.add(
-        "CLI score --run: ingest stage (CSV parse + validation), not in the ratio",
+        "CLI score --run: ingest stage (CSV parse + validation), not in the overhead",
         statistics.median(ingest),
         "",
         secs(ingest),
@@ -146,6 +146,13 @@ def binding_overhead(run, log, store, repeats):
         None,
         f"{py_median / cli_median - 1:+.1%}",
         "issue 22 asks for at most +10%",
+    )
+    cli_read = statistics.median(c + i for c, i in zip(cli, ingest))
+    out.add(
+        "context: Model.score / CLI (ingest + features + score) - 1",
+        None,
+        f"{py_median / cli_read - 1:+.1%}",
+        f"the CLI's median {cli_read:.3f} s includes parsing the CSV text",
     )
     out.add(
         "Model.scores_csv(table) == the CLI's scores.csv bytes",
