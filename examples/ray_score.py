@@ -8,8 +8,9 @@ Run by hand, not in CI (README, "On Ray"):
 The log is read with pyarrow and given a `row_id` column (a block does not know its rows'
 place in the log), split into blocks of a Ray Dataset, and each block is scored by
 `Model.score` in a Ray task (`map_batches` with `batch_format="pyarrow"`; the model travels
-to the workers pickled as its run files). Only models whose features are row-local
-(`Model.row_local`) are accepted: beacon scores and window aggregates need rows of other blocks.
+to the workers pickled as its run files). Only row-local models are accepted
+(`Model.partitioning == "any_rows"`): window aggregates and beacon scores need rows of other
+blocks, which this example does not gather (the Dask and Spark adapters shuffle windows).
 """
 
 import argparse
@@ -29,15 +30,21 @@ def _score_block(block, model):
 
 
 NOT_ROW_LOCAL = (
-    "this model's features look at other rows (beacon_score or window aggregates), which a "
-    "Ray block does not hold: score the whole table with Model.score"
+    "this model's features look at other rows (window aggregates, beacon_score or baselines), "
+    "which a Ray block does not hold: score the whole table with Model.score, or on Dask or "
+    "Spark (webthreat.dask, webthreat.spark), which keep time windows together"
 )
+
+
+def row_local(model):
+    """True when every feature of a row comes from that row alone."""
+    return model.partitioning == "any_rows"
 
 
 def score(dataset, model):
     """A Ray Dataset of the scores of every row of `dataset` (pyarrow blocks with the log's
     columns and `row_id`): the columns and values of `Model.score`, in no particular order."""
-    if not model.row_local:
+    if not row_local(model):
         raise ValueError(NOT_ROW_LOCAL)
     if "row_id" not in dataset.columns():
         raise ValueError(
@@ -58,7 +65,7 @@ def main():
     args = parser.parse_args()
 
     model = webthreat.load_model(args.run)
-    if not model.row_local:
+    if not row_local(model):
         sys.exit(f"{args.run}: {NOT_ROW_LOCAL}")
     table = pacsv.read_csv(args.log)
     table = table.append_column("row_id", pa.array(np.arange(table.num_rows, dtype=np.int64)))
