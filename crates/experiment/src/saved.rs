@@ -250,6 +250,12 @@ impl SavedModel {
         &self.detectors
     }
 
+    /// Which of a table's columns (`names`) scoring reads ([`webthreat_ingest::columns_used`]):
+    /// the others need not be handed over.
+    pub fn columns_used(&self, names: &[String]) -> Option<Vec<bool>> {
+        webthreat_ingest::columns_used(&self.source, names)
+    }
+
     /// Reads a table of the log's columns with `read` under the run's data section; a label
     /// column the table lacks is dropped (as `score --run` does with new data).
     pub fn read(

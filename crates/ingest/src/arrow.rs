@@ -5,7 +5,7 @@
 
 use crate::canonical::ROW_ID;
 use crate::chunks::LineMap;
-use crate::convert::convert;
+use crate::convert::{convert, required_columns};
 use crate::converted::Converted;
 use crate::error::{IngestError, RowProblem};
 use crate::layout::{HeaderFound, Layout};
@@ -23,6 +23,33 @@ pub const ARROW_SOURCE: &str = "arrow table";
 /// The raw columns of an in-memory table: per column its name and its chunks (Arrow arrays of
 /// one type, in row order).
 pub type ArrowColumns = Vec<(String, Vec<ArrayRef>)>;
+
+/// Which of a table's columns (`names`, in order) reading it under `spec` uses: the mapped,
+/// label, numeric and text columns it needs, and `row_id`. Scoring may leave the others out
+/// (a read only summarises them); `None` when the names do not resolve under `spec` (the read
+/// itself then says why).
+pub fn columns_used(spec: &SourceSpec, names: &[String]) -> Option<Vec<bool>> {
+    let layout = Layout::resolve(spec, header_of(names), &PathBuf::from(ARROW_SOURCE)).ok()?;
+    let required = required_columns(spec, &layout);
+    Some(
+        names
+            .iter()
+            .map(|n| n == ROW_ID || required.contains(&n.as_str()))
+            .collect(),
+    )
+}
+
+/// A table's column names as a header found.
+fn header_of(names: &[String]) -> HeaderFound {
+    HeaderFound {
+        names: names.to_vec(),
+        consumed: 0,
+        lines: 0,
+        separator: None,
+        nulls: Vec::new(),
+        json: false,
+    }
+}
 
 /// Reads an in-memory table of a log's raw columns (named as in the log's files) as `spec`
 /// says, through the same validation as a log file. Row ids: a `row_id` column of
@@ -67,15 +94,7 @@ pub fn read_arrow(
         return Err(no_rows(&path));
     }
     let df = DataFrame::new(height, series).map_err(polars_err)?;
-    let header = HeaderFound {
-        names: names.clone(),
-        consumed: 0,
-        lines: 0,
-        separator: None,
-        nulls: Vec::new(),
-        json: false,
-    };
-    let layout = Layout::resolve(spec, header, &path)?;
+    let layout = Layout::resolve(spec, header_of(&names), &path)?;
     let origin = Origin {
         first_row,
         file: Arc::new(path.clone()),

@@ -287,18 +287,25 @@ enum Mapped {
     Times(Int64Chunked),
 }
 
-fn check_columns(
-    spec: &SourceSpec,
-    layout: &Layout,
-    header: &[String],
-    path: &Path,
-) -> Result<(), IngestError> {
+/// The source columns a log read under `spec` must have: the mapped ones, the label, and the
+/// numeric and text columns the features read (every other column is only summarised).
+pub(crate) fn required_columns<'a>(spec: &'a SourceSpec, layout: &'a Layout) -> Vec<&'a str> {
     let mut required: Vec<&str> = layout.mapping.iter().map(|m| m.source.as_str()).collect();
     if let Some(label) = &spec.label {
         required.push(label.column());
     }
     required.extend(spec.numeric.iter().map(String::as_str));
     required.extend(spec.text.iter().map(String::as_str));
+    required
+}
+
+fn check_columns(
+    spec: &SourceSpec,
+    layout: &Layout,
+    header: &[String],
+    path: &Path,
+) -> Result<(), IngestError> {
+    let required = required_columns(spec, layout);
     let mut missing: Vec<String> = Vec::new();
     for r in required {
         if !header.iter().any(|h| h == r) && !missing.iter().any(|m| m == r) {

@@ -38,7 +38,7 @@ mod time_format;
 pub mod timestamp;
 mod validate;
 
-pub use arrow::{ARROW_SOURCE, ArrowColumns, read_arrow};
+pub use arrow::{ARROW_SOURCE, ArrowColumns, columns_used, read_arrow};
 pub use converted::MissingCount;
 pub use detect::detect_format;
 pub use error::{IngestError, RowProblem};

@@ -18,10 +18,13 @@ use webthreat_ingest::ArrowColumns;
 
 const STREAM: &CStr = c"arrow_array_stream";
 
-/// The columns of `data` (an object with `__arrow_c_stream__`), chunk by chunk; the buffers
-/// are shared with the producer, not copied, except that text chunks are taken into polars'
-/// layout (see [`text_as_views`]).
-pub(crate) fn import_columns(data: &Bound<'_, PyAny>) -> PyResult<ArrowColumns> {
+/// The columns of `data` (an object with `__arrow_c_stream__`), chunk by chunk, those `used`
+/// selects by name (all when it says `None`); the buffers are shared with the producer, not
+/// copied, except that text chunks are taken into polars' layout (see [`text_as_views`]).
+pub(crate) fn import_columns(
+    data: &Bound<'_, PyAny>,
+    used: impl FnOnce(&[String]) -> Option<Vec<bool>>,
+) -> PyResult<ArrowColumns> {
     if !data.hasattr("__arrow_c_stream__")? {
         let kind = data.get_type().name()?;
         return Err(error(format!(
@@ -63,6 +66,11 @@ pub(crate) fn import_columns(data: &Bound<'_, PyAny>) -> PyResult<ArrowColumns> 
         for ((_, chunks), values) in columns.iter_mut().zip(batch.values()) {
             chunks.push(values.clone());
         }
+    }
+    let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+    if let Some(used) = used(&names) {
+        let mut used = used.into_iter();
+        columns.retain(|_| used.next().unwrap_or(true));
     }
     data.py().detach(|| text_as_views(&mut columns));
     Ok(columns)

@@ -67,7 +67,8 @@ fn score_table(
     data: &Bound<'_, PyAny>,
     first_row: u64,
 ) -> PyResult<(Scored, u64)> {
-    let columns = import_columns(data)?;
+    // the columns scoring does not read are left out (a read would only summarise them)
+    let columns = import_columns(data, |names| model.columns_used(names))?;
     let rows = rows_of(&columns);
     let scored = data
         .py()
@@ -218,7 +219,7 @@ impl Model {
     /// The window number of every row of `data` (a pyarrow Int64 array in row order): rows
     /// partitioned so that each window's rows are together score as the whole log does.
     fn window_keys<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let mut columns = import_columns(data)?;
+        let mut columns = import_columns(data, |names| self.inner.columns_used(names))?;
         let rows = rows_of(&columns);
         // numbered by position, so that each key finds its row
         columns.retain(|(name, _)| name != "row_id");

@@ -122,7 +122,7 @@ pub fn run_config(
     set: Vec<String>,
 ) -> PyResult<Run> {
     let table = match &data {
-        Some(data) if data.hasattr("__arrow_c_stream__")? => Some(import_columns(data)?),
+        Some(data) if data.hasattr("__arrow_c_stream__")? => Some(import_columns(data, |_| None)?),
         _ => None,
     };
     let path = match (&data, &table) {

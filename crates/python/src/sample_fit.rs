@@ -37,7 +37,7 @@ impl SampleFit {
     /// The row ids (a pyarrow UInt64 array, ascending) of the rows of `data` (a partition
     /// with a `row_id` column) that the fit sample takes.
     fn sample_ids<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let columns = import_columns(data)?;
+        let columns = import_columns(data, |_| None)?;
         let ids = data
             .py()
             .detach(|| {
@@ -57,7 +57,7 @@ impl SampleFit {
     /// partitions' samples) into the run store `out`; `log_rows` is the partitions' row count.
     #[pyo3(signature = (data, log_rows, out = PathBuf::from("experiments")))]
     fn fit(&self, data: &Bound<'_, PyAny>, log_rows: u64, out: PathBuf) -> PyResult<Run> {
-        let columns = import_columns(data)?;
+        let columns = import_columns(data, |_| None)?;
         let options = RunOptions {
             store_root: out,
             data_overridden: true,
