@@ -11,7 +11,7 @@ use crate::error::ExperimentError;
 use crate::sample::{BottomK, row_hash};
 use crate::stages::{listed_spec, source_spec};
 use crate::types::{RunOptions, RunOutcome};
-use webthreat_ingest::{IngestError, LogTable, SourceSpec};
+use webthreat_ingest::{ARROW_SOURCE, IngestError, LogTable, SourceSpec};
 
 /// A config checked for fitting on samples of a log's parts, and the sample size.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ impl SampleFit {
     /// (`onehot`/`freq` vocabularies, beacon pairs, baselines), a `fit:` section, plans.
     pub fn new(config: ExperimentConfig, fit_rows: Option<usize>) -> Result<Self, ExperimentError> {
         let refuse = |message: String| ExperimentError::Config {
-            path: config.data.path.clone(),
+            path: "config".into(),
             message,
         };
         let streaming = config.streaming.unwrap_or_default();
@@ -66,8 +66,10 @@ impl SampleFit {
             }
         }
         let mut config = config;
-        // the sample is fitted in memory, as a streamed run fits its sample
+        // the sample is fitted in memory, as a streamed run fits its sample; its rows come
+        // from the engine, not from the configured path
         config.streaming = None;
+        config.data.path = ARROW_SOURCE.into();
         Ok(Self {
             source: source_spec(&config)?,
             config,
@@ -176,7 +178,7 @@ mod tests {
         }
         std::fs::write(&path, text).unwrap();
         let fit = SampleFit::new(config("[x]", &path), Some(40)).unwrap();
-        let whole = read_log(&fit.source).unwrap();
+        let whole = read_log(&source_spec(&config("[x]", &path)).unwrap()).unwrap();
         let expected = fit.sample_ids(&whole).unwrap();
         assert_eq!(expected.len(), 40);
         // three uneven parts, each sampled alone, then the union sampled again
