@@ -7,10 +7,9 @@ Run by hand, not in CI (README, "On Ray"):
 
 The log is read with pyarrow and given a `row_id` column (a block does not know its rows'
 place in the log), split into blocks of a Ray Dataset, and each block is scored by
-`Model.score` in a Ray task (`map_batches` with `batch_format="pyarrow"`; the model travels
-to the workers pickled as its run files). Only row-local models are accepted
-(`Model.partitioning == "any_rows"`): window aggregates and beacon scores need rows of other
-blocks, which this example does not gather (the Dask and Spark adapters shuffle windows).
+`Model.score` in a Ray task by `webthreat.ray.score` (the model travels to the workers
+pickled as its run files; a model with window aggregates gets its rows grouped by window
+first). Models whose features read the whole log (beacon scores, baselines) are refused.
 """
 
 import argparse
@@ -23,37 +22,7 @@ import pyarrow.csv as pacsv
 import ray
 
 import webthreat
-
-
-def _score_block(block, model):
-    return model.score(block)
-
-
-NOT_ROW_LOCAL = (
-    "this model's features look at other rows (window aggregates, beacon_score or baselines), "
-    "which a Ray block does not hold: score the whole table with Model.score, or on Dask or "
-    "Spark (webthreat.dask, webthreat.spark), which keep time windows together"
-)
-
-
-def row_local(model):
-    """True when every feature of a row comes from that row alone."""
-    return model.partitioning == "any_rows"
-
-
-def score(dataset, model):
-    """A Ray Dataset of the scores of every row of `dataset` (pyarrow blocks with the log's
-    columns and `row_id`): the columns and values of `Model.score`, in no particular order."""
-    if not row_local(model):
-        raise ValueError(NOT_ROW_LOCAL)
-    if "row_id" not in dataset.columns():
-        raise ValueError(
-            "scoring on Ray needs a row_id column (a block does not know its rows' place in "
-            "the log); add one, e.g. from the rows' order in the file"
-        )
-    return dataset.map_batches(
-        _score_block, batch_format="pyarrow", batch_size=None, fn_kwargs={"model": model}
-    )
+import webthreat.ray
 
 
 def main():
@@ -65,8 +34,8 @@ def main():
     args = parser.parse_args()
 
     model = webthreat.load_model(args.run)
-    if not row_local(model):
-        sys.exit(f"{args.run}: {NOT_ROW_LOCAL}")
+    if model.partitioning == "whole_log":
+        sys.exit(f"{args.run}: its features read the whole log: score it with Model.score")
     table = pacsv.read_csv(args.log)
     table = table.append_column("row_id", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     step = -(-table.num_rows // args.blocks)
@@ -76,7 +45,7 @@ def main():
     ray.data.DataContext.get_current().enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
-        scored = score(ray.data.from_arrow(blocks), model)
+        scored = webthreat.ray.score(ray.data.from_arrow(blocks), model)
         parts = ray.get(scored.to_arrow_refs())
     finally:
         ray.shutdown()

@@ -5,7 +5,8 @@
 # made is reused, only crates/python and its link step are new), then runs pytest on
 # crates/python/tests (which runs `cargo xtask run` for the CLI's results to compare with).
 # Arguments go to pytest. WEBTHREAT_SPARK=1 adds the Spark test (PySpark from
-# crates/python/requirements-spark.txt; Java 17+ from the system packages).
+# crates/python/requirements-spark.txt; Java 17+ from the system packages); WEBTHREAT_RAY=1
+# the Ray test (crates/python/requirements-ray.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="$PWD/.venv-python"
@@ -15,6 +16,9 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r crates/python/requirements-dev.txt
 if [ "${WEBTHREAT_SPARK:-}" = 1 ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r crates/python/requirements-spark.txt
+fi
+if [ "${WEBTHREAT_RAY:-}" = 1 ]; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r crates/python/requirements-ray.txt
 fi
 echo "== maturin develop --release (crates/python)"
 clock=$(date +%s)
