@@ -65,9 +65,11 @@ def fit(ddf, config, *, fit_rows=None, out="experiments", set=()):
 
 
 def _sample_partition(part, sampler):
+    # the partition's own rows and types (the meta), those the sample takes
     if len(part) == 0:
         return part
-    return _frame(take_sample(_table(part), sampler))
+    ids = sampler.sample_ids(_table(part)).to_numpy()
+    return part[part["row_id"].isin(ids).to_numpy(dtype=bool)]
 
 
 def _table(part):
