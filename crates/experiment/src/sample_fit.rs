@@ -119,8 +119,8 @@ impl SampleFit {
         log_rows: u64,
         opts: &RunOptions,
     ) -> Result<RunOutcome, ExperimentError> {
-        let taken = self.sample_ids(&sample)?;
-        if taken.len() != sample.rows() {
+        // more rows than the sample takes: not the merged samples
+        if sample.rows() > self.fit_rows {
             return Err(ExperimentError::Report(format!(
                 "the sample holds {} rows, more than fit_rows ({}): fit on the rows sample_ids \
                  takes from the parts' samples",

@@ -11,6 +11,7 @@ use crate::config::ExperimentConfig;
 use crate::context;
 use crate::error::ExperimentError;
 use crate::outputs::{self, AddressCells, RunRecord};
+use crate::source::drop_missing_label;
 use crate::stages::{self, Batch};
 use crate::types::{DetectorScores, FeaturePipeline};
 use std::collections::BTreeMap;
@@ -36,7 +37,8 @@ pub struct RunFiles {
     pub dir: PathBuf,
     /// Text of each file.
     pub texts: BTreeMap<String, String>,
-    /// Bytes of each intel list and GeoIP database, by the path the config names it by.
+    /// Bytes of each intel list and GeoIP database, by the path the config names it by
+    /// ([`RunFiles::with_resources`]).
     pub resources: BTreeMap<PathBuf, Vec<u8>>,
 }
 
@@ -49,16 +51,7 @@ impl RunFiles {
         };
         let mut texts = BTreeMap::new();
         let config = read(CONFIG)?;
-        let parsed = parse_config(dir, &config)?;
-        let detectors = parsed.detectors.clone();
-        let mut resources = BTreeMap::new();
-        for path in context::resource_paths(&parsed) {
-            let bytes = context::read_file(&path).map_err(|e| ExperimentError::Config {
-                path: "intel".into(),
-                message: e.to_string(),
-            })?;
-            resources.insert(path, bytes);
-        }
+        let detectors = parse_config(dir, &config)?.detectors;
         texts.insert(CONFIG.to_string(), config);
         texts.insert(RECORD.to_string(), read(RECORD)?);
         texts.insert(FEATURES.to_string(), read(FEATURES)?);
@@ -69,8 +62,22 @@ impl RunFiles {
         Ok(Self {
             dir: dir.to_path_buf(),
             texts,
-            resources,
+            resources: BTreeMap::new(),
         })
+    }
+
+    /// With the bytes of the intel lists and GeoIP databases the config names, read from their
+    /// paths: what a model needs to stand alone (a `SavedModel`; `score --run` reads them where
+    /// it uses them).
+    pub fn with_resources(mut self) -> Result<Self, ExperimentError> {
+        for path in context::resource_paths(&self.config()?) {
+            let bytes = context::read_file(&path).map_err(|e| ExperimentError::Config {
+                path: "intel".into(),
+                message: e.to_string(),
+            })?;
+            self.resources.insert(path, bytes);
+        }
+        Ok(self)
     }
 
     /// The bytes of a file the config reads besides the log.
@@ -212,7 +219,7 @@ pub struct SavedModel {
 impl SavedModel {
     /// Loads the saved models of the run directory `run_dir`.
     pub fn load(run_dir: &Path) -> Result<Self, ExperimentError> {
-        Self::from_files(RunFiles::read(run_dir)?)
+        Self::from_files(RunFiles::read(run_dir)?.with_resources()?)
     }
 
     /// The saved model of a run's files (as [`SavedModel::files`] gave them).
@@ -262,20 +269,11 @@ impl SavedModel {
         &self,
         read: impl Fn(&SourceSpec) -> Result<LogTable, IngestError>,
     ) -> Result<LogTable, ExperimentError> {
-        match read(&self.source) {
-            Err(IngestError::MissingColumns { missing, .. })
-                if self
-                    .source
-                    .label
-                    .as_ref()
-                    .is_some_and(|l| missing == [l.column().to_string()]) =>
-            {
-                let mut source = self.source.clone();
-                source.label = None;
-                Ok(read(&source)?)
-            }
-            other => Ok(other?),
-        }
+        let mut source = self.source.clone();
+        Ok(match read(&source) {
+            Err(e) if drop_missing_label(&e, &mut source, &mut Vec::new()) => read(&source)?,
+            other => other?,
+        })
     }
 
     /// How a log may be split into parts scored apart (batches, an engine's partitions) and

@@ -37,10 +37,10 @@ impl LogSource {
         label_optional: bool,
         notes: &mut Vec<String>,
     ) -> Result<Self, ExperimentError> {
-        let mut spec = source_spec(config)?;
         match streaming {
             None => Self::read_whole(config, label_optional, read_log, notes),
             Some(stream) => {
+                let mut spec = source_spec(config)?;
                 if let Some(Err(e)) = read_log_batches(&spec, 1)?.next()
                     && !(label_optional && drop_missing_label(&e, &mut spec, notes))
                 {
@@ -143,7 +143,11 @@ impl LogSource {
 
 /// When `err` says that only the configured label column is missing, drops the label from
 /// `source`, notes that nothing is evaluated, and returns true (the caller reads again).
-fn drop_missing_label(err: &IngestError, source: &mut SourceSpec, notes: &mut Vec<String>) -> bool {
+pub(crate) fn drop_missing_label(
+    err: &IngestError,
+    source: &mut SourceSpec,
+    notes: &mut Vec<String>,
+) -> bool {
     let IngestError::MissingColumns { missing, .. } = err else {
         return false;
     };
