@@ -6,7 +6,10 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
+
+import webthreat
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = Path(
@@ -104,3 +107,13 @@ def generated_runs(store, where, seed):
         run = xtask("run", config, "--data", log, "--out", store)
         runs[name] = (run, xtask("score", "--run", run, log, "--out", store))
     return log, runs
+
+
+def scored_as_the_cli(run, scored, table):
+    """The model of ``run``, its scores of ``table`` (checked to be the CLI's rescoring
+    ``scored`` byte for byte) and ``table`` with a ``row_id`` column: what an engine's result
+    is compared with, and what it is given."""
+    model = webthreat.load_model(run)
+    assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
+    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    return model, model.score(table), frame

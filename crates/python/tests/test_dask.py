@@ -9,7 +9,7 @@ import pytest
 
 import webthreat
 import webthreat.dask
-from conftest import WINDOWED, generated_runs, xtask
+from conftest import WINDOWED, generated_runs, scored_as_the_cli, xtask
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
@@ -23,13 +23,9 @@ def generated(store, tmp_path_factory):
 def test_partitions_on_two_workers_score_as_the_cli(generated, config):
     log, runs = generated
     run, scored = runs[config]
-    model = webthreat.load_model(run)
-    assert model.partitioning == {"row_local": "any_rows", "windowed": "by_window"}[config]
     table = pacsv.read_csv(log)
-    # the CLI's rescoring of the log, as Model.score gives it (bit for bit: same bytes)
-    assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
-    expected = model.score(table)
-    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    model, expected, frame = scored_as_the_cli(run, scored, table)
+    assert model.partitioning == {"row_local": "any_rows", "windowed": "by_window"}[config]
     ddf = dd.from_pandas(frame.to_pandas(types_mapper=pd.ArrowDtype), npartitions=4)
     assert ddf.npartitions == 4
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:

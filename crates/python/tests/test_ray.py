@@ -9,8 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-import webthreat
-from conftest import generated_runs
+from conftest import generated_runs, scored_as_the_cli
 
 if os.environ.get("WEBTHREAT_RAY") != "1":
     pytest.skip("Ray tests are opt-in: WEBTHREAT_RAY=1", allow_module_level=True)
@@ -37,14 +36,10 @@ def test_ray_blocks_score_as_the_cli(generated, local_ray, config):
 
     log, runs = generated
     run, scored = runs[config]
-    model = webthreat.load_model(run)
-    table = pacsv.read_csv(log)
-    assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
-    expected = model.score(table)
-    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    model, expected, frame = scored_as_the_cli(run, scored, pacsv.read_csv(log))
     quarter = -(-frame.num_rows // 4)
     blocks = [frame.slice(start, quarter) for start in range(0, frame.num_rows, quarter)]
     result = webthreat.ray.score(ray.data.from_arrow(blocks), model)
     got = pa.concat_tables(ray.get(result.to_arrow_refs())).sort_by("row_id")
-    assert got.num_rows == table.num_rows
+    assert got.num_rows == frame.num_rows
     assert got.cast(expected.schema).equals(expected)

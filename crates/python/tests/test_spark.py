@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 import webthreat
-from conftest import generated_runs, xtask
+from conftest import generated_runs, scored_as_the_cli, xtask
 
 if os.environ.get("WEBTHREAT_SPARK") != "1":
     pytest.skip("Spark tests are opt-in: WEBTHREAT_SPARK=1", allow_module_level=True)
@@ -43,12 +43,9 @@ def test_a_spark_dataframe_scores_as_the_cli(generated, spark, config):
 
     log, runs = generated
     run, scored = runs[config]
-    model = webthreat.load_model(run)
     table = pacsv.read_csv(log, convert_options=pacsv.ConvertOptions(timestamp_parsers=[]))
     table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
-    assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
-    expected = model.score(table)
-    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    model, expected, frame = scored_as_the_cli(run, scored, table)
     df = spark.createDataFrame(frame.to_pandas()).repartition(4)
     got = webthreat.spark.score(df, model).toPandas().sort_values("row_id")
     got = pa.Table.from_pandas(got, preserve_index=False)
