@@ -326,6 +326,9 @@ pub(crate) fn labels(
     spec: &LabelSpec,
     problems: &mut Problems,
 ) -> PolarsResult<Vec<bool>> {
+    if let Some(read) = typed_labels(col, spec) {
+        return Ok(read);
+    }
     let values = strings(col)?;
     let expected = spec.expected();
     Ok(values
@@ -338,6 +341,35 @@ pub(crate) fn labels(
             })
         })
         .collect())
+}
+
+/// The labels of a typed column without a text round trip, when that reads them as their text
+/// would be read: a plain label column (`1`/`0`, `true`/`false`) of Booleans, or of integers
+/// all 0 or 1, none missing. `None` otherwise (the values are then read as text, each bad one a
+/// problem).
+fn typed_labels(col: &Column, spec: &LabelSpec) -> Option<Vec<bool>> {
+    if !matches!(spec, LabelSpec::Column(_)) || col.null_count() > 0 {
+        return None;
+    }
+    if let Ok(flags) = col.bool() {
+        return Some(flags.iter().map(|f| f == Some(true)).collect());
+    }
+    if !col.dtype().is_integer() {
+        return None;
+    }
+    let ints = col.cast(&DataType::Int64).ok()?;
+    let ints = ints.i64().ok()?;
+    let mut out = Vec::with_capacity(ints.len());
+    for a in ints.downcast_iter() {
+        for &v in a.values().iter() {
+            match v {
+                0 => out.push(false),
+                1 => out.push(true),
+                _ => return None,
+            }
+        }
+    }
+    Some(out)
 }
 
 /// (row, start) of every row whose end precedes its start; rows missing either are skipped.
@@ -404,11 +436,7 @@ pub(crate) fn string_column(
     problems: &mut Problems,
 ) -> PolarsResult<Column> {
     let values = strings(col)?;
-    let has_token = values
-        .iter()
-        .flatten()
-        .any(|v| missing.nulls.iter().any(|n| n == v));
-    if values.null_count() == 0 && !has_token {
+    if values.null_count() == 0 && !has_null_token(&values, missing.nulls) {
         return Ok(values.with_name(name.into()).into_column());
     }
     let out: StringChunked = values
@@ -424,6 +452,18 @@ pub(crate) fn string_column(
         })
         .collect();
     Ok(out.with_name(name.into()).into_column())
+}
+
+/// Whether a value of `values` is one of the `nulls` tokens: only values of a token's length
+/// (read from the views, without touching the text of the others) are compared.
+fn has_null_token(values: &StringChunked, nulls: &[String]) -> bool {
+    values.downcast_iter().any(|a| {
+        (a.views().iter().enumerate()).any(|(i, view)| {
+            let length = view.length as usize;
+            nulls.iter().any(|n| n.len() == length)
+                && a.get(i).is_some_and(|v| nulls.iter().any(|n| n == v))
+        })
+    })
 }
 
 /// The address or the port of `address:port` values (IPv6 addresses may be bracketed); a
@@ -460,4 +500,43 @@ pub(crate) fn host_port_part(
         })
         .collect();
     Ok(out.into_column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels and the (row, value) of each problem, read from `col` as `label: label`.
+    fn read_labels(col: Series) -> (Vec<bool>, Vec<(u64, String)>) {
+        let origin = Origin {
+            first_row: 0,
+            file: Arc::new(PathBuf::from("x.csv")),
+            lines: LineMap::numbered(1),
+        };
+        let mut problems = Problems::new(&origin);
+        let spec = LabelSpec::Column("label".into());
+        let read = labels(&col.into_column(), &spec, &mut problems).unwrap();
+        let found = problems.list.into_iter().map(|p| (p.row, p.value)).collect();
+        (read, found)
+    }
+
+    #[test]
+    fn typed_labels_read_as_their_text_does() {
+        let text = read_labels(Series::new("label".into(), ["1", "0", "true", "FALSE"]));
+        assert_eq!(text, (vec![true, false, true, false], vec![]));
+        let ints = read_labels(Series::new("label".into(), [1i64, 0, 1, 0]));
+        assert_eq!(ints, (vec![true, false, true, false], vec![]));
+        let small = read_labels(Series::new("label".into(), [0i32, 1]));
+        assert_eq!(small, (vec![false, true], vec![]));
+        let flags = read_labels(Series::new("label".into(), [true, false]));
+        assert_eq!(flags, (vec![true, false], vec![]));
+    }
+
+    #[test]
+    fn a_typed_label_outside_0_and_1_or_missing_is_a_problem() {
+        let (_, found) = read_labels(Series::new("label".into(), [1i64, 2, 0]));
+        assert_eq!(found, [(1, "2".to_string())]);
+        let (_, found) = read_labels(Series::new("label".into(), [Some(true), None]));
+        assert_eq!(found, [(1, String::new())]);
+    }
 }

@@ -100,30 +100,36 @@ fn text_as_views(columns: &mut ArrowColumns) {
 }
 
 /// An Arrow table produced by webthreat, readable by anything that takes the Arrow PyCapsule
-/// stream interface (`pyarrow.table(t)`, `polars.DataFrame(t)`); each call of
-/// `__arrow_c_stream__` streams it anew.
+/// stream interface (`pyarrow.table(t)`, `polars.DataFrame(t)`): record batches of the same
+/// columns; each call of `__arrow_c_stream__` streams them anew.
 #[pyclass(frozen, module = "webthreat._webthreat")]
 pub struct ArrowStream {
-    columns: Vec<(String, ArrayRef)>,
-    rows: usize,
+    fields: Vec<Field>,
+    /// Per batch, its rows and one array of that many values per field.
+    batches: Vec<(usize, Vec<ArrayRef>)>,
 }
 
 impl ArrowStream {
-    /// A table of these columns (each of `rows` values).
+    /// A table of these columns (each of `rows` values), as one batch.
     pub(crate) fn new(columns: Vec<(String, ArrayRef)>, rows: usize) -> Self {
-        Self { columns, rows }
+        let (names, arrays) = columns.into_iter().unzip();
+        Self::from_batches(names, vec![(rows, arrays)])
     }
 
-    fn struct_array(&self) -> (StructArray, Field) {
-        let fields: Vec<Field> = self
-            .columns
-            .iter()
-            .map(|(name, a)| Field::new(name.as_str().into(), a.dtype().clone(), true))
-            .collect();
-        let dtype = ArrowDataType::Struct(fields);
-        let values = self.columns.iter().map(|(_, a)| a.clone()).collect();
-        let array = StructArray::new(dtype.clone(), self.rows, values, None);
-        (array, Field::new("".into(), dtype, false))
+    /// A table of batches of the columns `names` (each batch one array per name, of its rows;
+    /// the batches' types are the first batch's).
+    pub(crate) fn from_batches(names: Vec<String>, batches: Vec<(usize, Vec<ArrayRef>)>) -> Self {
+        let fields = match batches.first() {
+            Some((_, arrays)) => (names.iter().zip(arrays))
+                .map(|(name, a)| Field::new(name.as_str().into(), a.dtype().clone(), true))
+                .collect(),
+            None => Vec::new(),
+        };
+        Self { fields, batches }
+    }
+
+    fn rows(&self) -> usize {
+        self.batches.iter().map(|(rows, _)| rows).sum()
     }
 }
 
@@ -138,19 +144,25 @@ impl ArrowStream {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let (array, field) = self.struct_array();
-        let stream = export_iterator(Box::new(std::iter::once(Ok(array.boxed()))), field);
+        let dtype = ArrowDataType::Struct(self.fields.clone());
+        let batches: Vec<_> = (self.batches.iter())
+            .map(|(rows, arrays)| {
+                Ok(StructArray::new(dtype.clone(), *rows, arrays.clone(), None).boxed())
+            })
+            .collect();
+        let field = Field::new("".into(), dtype, false);
+        let stream = export_iterator(Box::new(batches.into_iter()), field);
         PyCapsule::new_with_value(py, stream, STREAM)
     }
 
     /// Rows.
     fn __len__(&self) -> usize {
-        self.rows
+        self.rows()
     }
 
     /// Column names.
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.columns.iter().map(|(n, _)| n.clone()).collect()
+        self.fields.iter().map(|f| f.name.to_string()).collect()
     }
 }

@@ -9,7 +9,9 @@ use polars_arrow::datatypes::{ArrowDataType, TimeUnit};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,19 +103,61 @@ fn score_table(
     Ok((scored, rows))
 }
 
-/// The columns of `scores.csv` as Arrow arrays: `row_id`, the entity columns, per detector
-/// `<name>_score`, `<name>_severity`, `<name>_flag`, the address columns, `label`.
-fn scores_table(scored: &Scored) -> ArrowStream {
+/// Rows per record batch of a scores table: batches are built in parallel.
+const BATCH_ROWS: usize = 1 << 16;
+
+/// The columns of `scores.csv` as Arrow record batches: `row_id`, the entity columns, per
+/// detector `<name>_score`, `<name>_severity`, `<name>_flag`, the address columns, `label`;
+/// built (and the scored rows dropped) with the GIL released.
+fn scores_table(py: Python<'_>, scored: Scored) -> ArrowStream {
+    py.detach(move || {
+        let batches = scores_batches(&scored);
+        let names = batches[0].iter().map(|(name, _)| name.clone()).collect();
+        let batches = (batches.into_iter())
+            .map(|columns| {
+                let arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, a)| a).collect();
+                (arrays[0].len(), arrays)
+            })
+            .collect();
+        ArrowStream::from_batches(names, batches)
+    })
+}
+
+/// The batches of [`scores_table`], each of at most [`BATCH_ROWS`] rows (one empty batch when
+/// no row is scored), built in parallel.
+fn scores_batches(scored: &Scored) -> Vec<Vec<(String, ArrayRef)>> {
     let n = scored.rows();
+    let addresses = scored.address_columns();
+    let ranges: Vec<Range<usize>> = match n {
+        0 => vec![0..0],
+        _ => (0..n)
+            .step_by(BATCH_ROWS)
+            .map(|start| start..n.min(start + BATCH_ROWS))
+            .collect(),
+    };
+    ranges
+        .into_par_iter()
+        .map(|rows| scores_batch(scored, &addresses, rows))
+        .collect()
+}
+
+/// The columns of [`scores_table`] for the scored rows `rows`; `addresses` holds the address
+/// columns of every row.
+fn scores_batch(
+    scored: &Scored,
+    addresses: &[(&'static str, Vec<&str>)],
+    rows: Range<usize>,
+) -> Vec<(String, ArrayRef)> {
     let mut columns: Vec<(String, ArrayRef)> = vec![(
         "row_id".into(),
-        PrimitiveArray::<u64>::from_slice(scored.row_ids()).boxed(),
+        PrimitiveArray::<u64>::from_slice(&scored.row_ids()[rows.clone()]).boxed(),
     )];
     if scored.has_entities() {
-        let entities: Vec<_> = (0..n).map(|i| scored.entity(i)).collect();
-        let ips: Utf8Array<i32> = entities.iter().map(|e| e.0).collect();
-        let ports: PrimitiveArray<u16> = entities.iter().map(|e| e.1).collect();
-        let windows: PrimitiveArray<i64> = entities.iter().map(|e| e.2).collect();
+        let ips = Utf8Array::<i32>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).0));
+        let ports =
+            PrimitiveArray::<u16>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).1));
+        let windows =
+            PrimitiveArray::<i64>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).2));
         let utc = ArrowDataType::Timestamp(TimeUnit::Second, Some("UTC".into()));
         columns.push(("src_ip".into(), ips.boxed()));
         columns.push(("dst_port".into(), ports.boxed()));
@@ -122,25 +166,28 @@ fn scores_table(scored: &Scored) -> ArrowStream {
     for d in scored.detectors() {
         columns.push((
             format!("{}_score", d.name),
-            PrimitiveArray::<f64>::from_slice(d.scores).boxed(),
+            PrimitiveArray::<f64>::from_slice(&d.scores[rows.clone()]).boxed(),
         ));
         columns.push((
             format!("{}_severity", d.name),
-            PrimitiveArray::<f64>::from_slice(d.severity).boxed(),
+            PrimitiveArray::<f64>::from_slice(&d.severity[rows.clone()]).boxed(),
         ));
         columns.push((
             format!("{}_flag", d.name),
-            BooleanArray::from_slice(d.flags).boxed(),
+            BooleanArray::from_slice(&d.flags[rows.clone()]).boxed(),
         ));
     }
-    for (name, cells) in scored.address_columns() {
-        let cells: Utf8Array<i32> = cells.into_iter().map(Some).collect();
-        columns.push((name.into(), cells.boxed()));
+    for (name, cells) in addresses {
+        let cells: Utf8Array<i32> = cells[rows.clone()].iter().map(|c| Some(*c)).collect();
+        columns.push(((*name).into(), cells.boxed()));
     }
     if let Some(labels) = scored.labels() {
-        columns.push(("label".into(), BooleanArray::from_slice(labels).boxed()));
+        columns.push((
+            "label".into(),
+            BooleanArray::from_slice(&labels[rows]).boxed(),
+        ));
     }
-    ArrowStream::new(columns, n)
+    columns
 }
 
 /// `pyarrow.table(stream)`.
@@ -155,14 +202,14 @@ impl Model {
     /// pyarrow Table with the columns and values of the run's `scores.csv`.
     fn score<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let (scored, _) = score_table(&self.inner, data, 0)?;
-        to_pyarrow(data.py(), scores_table(&scored))
+        to_pyarrow(data.py(), scores_table(data.py(), scored))
     }
 
     /// As `score`, returning the Arrow table without pyarrow (any Arrow PyCapsule consumer
     /// reads it).
     fn score_arrow(&self, data: &Bound<'_, PyAny>) -> PyResult<ArrowStream> {
         let (scored, _) = score_table(&self.inner, data, 0)?;
-        Ok(scores_table(&scored))
+        Ok(scores_table(data.py(), scored))
     }
 
     /// The `scores.csv` text of the table's rows (with its header line when `header`): the
@@ -312,6 +359,6 @@ impl ScoreBatches {
         let first_row = self.next_row.load(Ordering::Relaxed);
         let (scored, rows) = score_table(&self.model, &batch, first_row)?;
         self.next_row.store(first_row + rows, Ordering::Relaxed);
-        Ok(Some(to_pyarrow(py, scores_table(&scored))?))
+        Ok(Some(to_pyarrow(py, scores_table(py, scored))?))
     }
 }
