@@ -128,13 +128,11 @@ fn scores_table(py: Python<'_>, scored: Scored) -> ArrowStream {
 fn scores_batches(scored: &Scored) -> Vec<Vec<(String, ArrayRef)>> {
     let n = scored.rows();
     let addresses = scored.address_columns();
-    let ranges: Vec<Range<usize>> = match n {
-        0 => vec![0..0],
-        _ => (0..n)
-            .step_by(BATCH_ROWS)
-            .map(|start| start..n.min(start + BATCH_ROWS))
-            .collect(),
-    };
+    // `n.max(1)`: no rows make one empty batch
+    let ranges: Vec<Range<usize>> = (0..n.max(1))
+        .step_by(BATCH_ROWS)
+        .map(|start| start..n.min(start + BATCH_ROWS))
+        .collect();
     ranges
         .into_par_iter()
         .map(|rows| scores_batch(scored, &addresses, rows))
