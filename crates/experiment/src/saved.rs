@@ -17,7 +17,7 @@ use crate::types::{DetectorScores, FeaturePipeline};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use webthreat_core::FeatureMatrix;
+use webthreat_core::{Entities, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, window_numbers};
 use webthreat_ingest::{IngestError, LogTable, RejectedRow, SourceSpec};
@@ -394,10 +394,9 @@ impl Scored {
         !self.raw.entities().is_empty()
     }
 
-    /// Row `i`'s source address, destination port and window start (Unix seconds).
-    pub fn entity(&self, i: usize) -> (Option<&str>, Option<u16>, Option<i64>) {
-        let e = self.raw.entities();
-        (e.src_ip(i), e.dst_port(i), e.window_start(i))
+    /// Every row's source address, destination port and window start (Unix seconds).
+    pub fn entities(&self) -> &Entities {
+        self.raw.entities()
     }
 
     /// Per detector its columns, in column order.

@@ -516,7 +516,11 @@ mod tests {
         let mut problems = Problems::new(&origin);
         let spec = LabelSpec::Column("label".into());
         let read = labels(&col.into_column(), &spec, &mut problems).unwrap();
-        let found = problems.list.into_iter().map(|p| (p.row, p.value)).collect();
+        let found = problems
+            .list
+            .into_iter()
+            .map(|p| (p.row, p.value))
+            .collect();
         (read, found)
     }
 

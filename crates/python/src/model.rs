@@ -151,11 +151,12 @@ fn scores_batch(
         PrimitiveArray::<u64>::from_slice(&scored.row_ids()[rows.clone()]).boxed(),
     )];
     if scored.has_entities() {
-        let ips = Utf8Array::<i32>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).0));
+        let e = scored.entities();
+        let ips = Utf8Array::<i32>::from_trusted_len_iter(rows.clone().map(|i| e.src_ip(i)));
         let ports =
-            PrimitiveArray::<u16>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).1));
+            PrimitiveArray::<u16>::from_trusted_len_iter(rows.clone().map(|i| e.dst_port(i)));
         let windows =
-            PrimitiveArray::<i64>::from_trusted_len_iter(rows.clone().map(|i| scored.entity(i).2));
+            PrimitiveArray::<i64>::from_trusted_len_iter(rows.clone().map(|i| e.window_start(i)));
         let utc = ArrowDataType::Timestamp(TimeUnit::Second, Some("UTC".into()));
         columns.push(("src_ip".into(), ips.boxed()));
         columns.push(("dst_port".into(), ports.boxed()));
