@@ -14,6 +14,7 @@ use crate::raw::no_rows;
 use crate::spec::SourceSpec;
 use crate::validate::Origin;
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -67,19 +68,25 @@ pub fn read_arrow(
         path: path.clone(),
         message: e.to_string(),
     };
-    let mut names = Vec::with_capacity(columns.len());
-    let mut series = Vec::with_capacity(columns.len());
-    let mut given_ids = None;
-    for (name, chunks) in columns {
-        if let Some(first) = names.iter().position(|n| *n == name) {
+    for (i, (name, _)) in columns.iter().enumerate() {
+        if let Some(first) = columns[..i].iter().position(|(n, _)| n == name) {
             return Err(IngestError::DuplicateHeader {
                 path,
-                column: name,
+                column: name.clone(),
                 first: first + 1,
-                second: names.len() + 1,
+                second: i + 1,
             });
         }
-        let s = Series::from_arrow_chunks(name.as_str().into(), chunks).map_err(polars_err)?;
+    }
+    let taken: Vec<(String, Series)> = columns
+        .into_par_iter()
+        .map(|(name, chunks)| Ok((name.clone(), into_series(name, chunks)?)))
+        .collect::<PolarsResult<_>>()
+        .map_err(polars_err)?;
+    let mut names = Vec::with_capacity(taken.len());
+    let mut series = Vec::with_capacity(taken.len());
+    let mut given_ids = None;
+    for (name, s) in taken {
         if name == ROW_ID {
             given_ids = Some(row_ids(&s.into_column(), first_row, &path)?);
             names.push(name);
@@ -107,6 +114,24 @@ pub fn read_arrow(
         renumber(&mut table, &ids, first_row).map_err(polars_err)?;
     }
     Ok(table)
+}
+
+/// A column of Arrow chunks as a polars Series: every chunk taken into polars' layout (text as
+/// views, times in milliseconds) in parallel, then joined without a copy.
+fn into_series(name: String, chunks: Vec<ArrayRef>) -> PolarsResult<Series> {
+    if chunks.len() < 2 {
+        return Series::from_arrow_chunks(name.into(), chunks);
+    }
+    let parts: Vec<Series> = chunks
+        .into_par_iter()
+        .map(|chunk| Series::from_arrow(name.as_str().into(), chunk))
+        .collect::<PolarsResult<_>>()?;
+    let mut parts = parts.into_iter();
+    let mut whole = parts.next().expect("two chunks or more");
+    for part in parts {
+        whole.append_owned(part)?;
+    }
+    Ok(whole)
 }
 
 /// The values of a `row_id` column: integers, none missing or negative.

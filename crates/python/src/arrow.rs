@@ -6,13 +6,11 @@
 #![allow(unsafe_code)]
 
 use crate::error;
-use polars_arrow::array::{ArrayRef, StructArray, Utf8Array};
+use polars_arrow::array::{ArrayRef, StructArray};
 use polars_arrow::datatypes::{ArrowDataType, Field};
 use polars_arrow::ffi::{ArrowArrayStream, ArrowArrayStreamReader, export_iterator};
-use polars_compute::cast::utf8_to_utf8view;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyCapsuleMethods};
-use rayon::prelude::*;
 use std::ffi::CStr;
 use webthreat_ingest::ArrowColumns;
 
@@ -20,7 +18,7 @@ const STREAM: &CStr = c"arrow_array_stream";
 
 /// The columns of `data` (an object with `__arrow_c_stream__`), chunk by chunk, those `used`
 /// selects by name (all when it says `None`); the buffers are shared with the producer, not
-/// copied, except that text chunks are taken into polars' layout (see [`text_as_views`]).
+/// copied.
 pub(crate) fn import_columns(
     data: &Bound<'_, PyAny>,
     used: impl FnOnce(&[String]) -> Option<Vec<bool>>,
@@ -72,31 +70,7 @@ pub(crate) fn import_columns(
         let mut used = used.into_iter();
         columns.retain(|_| used.next().unwrap_or(true));
     }
-    data.py().detach(|| text_as_views(&mut columns));
     Ok(columns)
-}
-
-/// Text chunks (`Utf8`, `LargeUtf8`: what pyarrow and pandas hand over) converted to the view
-/// layout polars keeps text in (`Utf8View`), by polars' own conversion, every chunk of every
-/// column in parallel: `read_arrow` would otherwise convert them one column after another on
-/// one thread (most of the import's time in a profile at 1M rows). The values are the same.
-fn text_as_views(columns: &mut ArrowColumns) {
-    let text: Vec<&mut ArrayRef> = columns
-        .iter_mut()
-        .flat_map(|(_, chunks)| chunks.iter_mut())
-        .filter(|a| matches!(a.dtype(), ArrowDataType::Utf8 | ArrowDataType::LargeUtf8))
-        .collect();
-    text.into_par_iter().for_each(|chunk| {
-        let any = chunk.as_any();
-        let views = if let Some(a) = any.downcast_ref::<Utf8Array<i32>>() {
-            utf8_to_utf8view(a)
-        } else if let Some(a) = any.downcast_ref::<Utf8Array<i64>>() {
-            utf8_to_utf8view(a)
-        } else {
-            return;
-        };
-        *chunk = views.boxed();
-    });
 }
 
 /// An Arrow table produced by webthreat, readable by anything that takes the Arrow PyCapsule
