@@ -117,3 +117,21 @@ def scored_as_the_cli(run, scored, table):
     assert model.scores_csv(table) == (scored / "scores.csv").read_bytes()
     frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
     return model, model.score(table), frame
+
+
+# what the engines' `fit` is compared with: the run streaming the log with this sample size
+FIT_ROWS = 3000
+
+
+def assert_fits_as_streamed(model, log, store):
+    """``model`` (an engine's ``fit`` of ``configs/iforest.yaml`` with ``FIT_ROWS``) has the
+    model files of `cargo xtask run` streaming ``log`` with the same ``fit_rows``."""
+    streamed = xtask(
+        "run", "configs/iforest.yaml", "--data", log, "--out", store,
+        "--set", "streaming.batch_rows=2500", "--set", f"streaming.fit_rows={FIT_ROWS}",
+    )
+    for name in ("features.json", "iforest.json"):
+        assert (model.run_dir / "models" / name).read_bytes() == (
+            streamed / "models" / name
+        ).read_bytes(), name
+    return streamed

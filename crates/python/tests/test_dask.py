@@ -9,7 +9,13 @@ import pytest
 
 import webthreat
 import webthreat.dask
-from conftest import WINDOWED, generated_runs, scored_as_the_cli, xtask
+from conftest import (
+    FIT_ROWS,
+    WINDOWED,
+    assert_fits_as_streamed,
+    generated_runs,
+    scored_as_the_cli,
+)
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
@@ -70,10 +76,6 @@ def test_fitting_on_partitions_fits_what_a_streamed_run_fits(generated, store, t
     """Each of 4 partitions on 2 workers keeps its share of the sample, the driver merges: the
     models equal those of `cargo xtask run` streaming the log with the same fit_rows."""
     log, _ = generated
-    streamed = xtask(
-        "run", "configs/iforest.yaml", "--data", log, "--out", store,
-        "--set", "streaming.batch_rows=2500", "--set", "streaming.fit_rows=3000",
-    )
     table = pacsv.read_csv(log)
     frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
     # the partitions hold the rows last first: the sample is fitted in row-id order whatever
@@ -81,12 +83,11 @@ def test_fitting_on_partitions_fits_what_a_streamed_run_fits(generated, store, t
     ddf = dd.from_pandas(frame.to_pandas(types_mapper=pd.ArrowDtype), npartitions=4)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
         with distributed.Client(cluster):
-            model = webthreat.dask.fit(ddf, "configs/iforest.yaml", fit_rows=3000, out=tmp_path)
-    assert (model.run_dir / "scores.csv").read_text().count("\n") == 3001
-    for name in ("features.json", "iforest.json"):
-        assert (model.run_dir / "models" / name).read_bytes() == (
-            streamed / "models" / name
-        ).read_bytes(), name
+            model = webthreat.dask.fit(
+                ddf, "configs/iforest.yaml", fit_rows=FIT_ROWS, out=tmp_path
+            )
+    assert (model.run_dir / "scores.csv").read_text().count("\n") == FIT_ROWS + 1
+    streamed = assert_fits_as_streamed(model, log, store)
     assert model.scores_csv(table) == webthreat.load_model(streamed).scores_csv(table)
 
 

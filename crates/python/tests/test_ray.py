@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from conftest import generated_runs, scored_as_the_cli
+from conftest import FIT_ROWS, assert_fits_as_streamed, generated_runs, scored_as_the_cli
 
 if os.environ.get("WEBTHREAT_RAY") != "1":
     pytest.skip("Ray tests are opt-in: WEBTHREAT_RAY=1", allow_module_level=True)
@@ -43,3 +43,20 @@ def test_ray_blocks_score_as_the_cli(generated, local_ray, config):
     got = pa.concat_tables(ray.get(result.to_arrow_refs())).sort_by("row_id")
     assert got.num_rows == frame.num_rows
     assert got.cast(expected.schema).equals(expected)
+
+
+def test_fitting_on_ray_fits_what_a_streamed_run_fits(generated, local_ray, store, tmp_path):
+    """Each of 4 blocks (the rows last first) keeps its share of the sample, the driver merges:
+    the models equal those of `cargo xtask run` streaming the log with the same fit_rows."""
+    import webthreat.ray
+
+    log, _ = generated
+    table = pacsv.read_csv(log)
+    frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    frame = frame.take(pa.array(range(frame.num_rows - 1, -1, -1)))
+    quarter = -(-frame.num_rows // 4)
+    blocks = [frame.slice(start, quarter) for start in range(0, frame.num_rows, quarter)]
+    model = webthreat.ray.fit(
+        ray.data.from_arrow(blocks), "configs/iforest.yaml", fit_rows=FIT_ROWS, out=tmp_path
+    )
+    assert_fits_as_streamed(model, log, store)

@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 import webthreat
-from conftest import generated_runs, scored_as_the_cli, xtask
+from conftest import FIT_ROWS, assert_fits_as_streamed, generated_runs, scored_as_the_cli
 
 if os.environ.get("WEBTHREAT_SPARK") != "1":
     pytest.skip("Spark tests are opt-in: WEBTHREAT_SPARK=1", allow_module_level=True)
@@ -60,16 +60,9 @@ def test_fitting_on_spark_fits_what_a_streamed_run_fits(generated, spark, store,
     import webthreat.spark
 
     log, _ = generated
-    streamed = xtask(
-        "run", "configs/iforest.yaml", "--data", log, "--out", store,
-        "--set", "streaming.batch_rows=2500", "--set", "streaming.fit_rows=3000",
-    )
     table = pacsv.read_csv(log, convert_options=pacsv.ConvertOptions(timestamp_parsers=[]))
     table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
     frame = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
     df = spark.createDataFrame(frame.to_pandas()).repartition(4)
-    model = webthreat.spark.fit(df, "configs/iforest.yaml", fit_rows=3000, out=tmp_path)
-    for name in ("features.json", "iforest.json"):
-        assert (model.run_dir / "models" / name).read_bytes() == (
-            streamed / "models" / name
-        ).read_bytes(), name
+    model = webthreat.spark.fit(df, "configs/iforest.yaml", fit_rows=FIT_ROWS, out=tmp_path)
+    assert_fits_as_streamed(model, log, store)
