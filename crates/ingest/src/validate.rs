@@ -537,6 +537,22 @@ mod tests {
     }
 
     #[test]
+    fn null_tokens_are_found_by_length_then_text() {
+        let nulls = ["-".to_string(), "not-available".to_string()];
+        let has = |values: &[&str]| {
+            has_null_token(&StringChunked::from_slice("c".into(), values), &nulls)
+        };
+        assert!(has(&["10.0.0.1", "-", "x"]));
+        // a token longer than a view's inline 12 bytes, and values of a token's length
+        assert!(has(&["10.0.0.1", "not-available"]));
+        assert!(!has(&["10.0.0.1", "+", "not-availablE", "x"]));
+        assert!(!has_null_token(
+            &StringChunked::from_slice("c".into(), &["-"]),
+            &[]
+        ));
+    }
+
+    #[test]
     fn a_typed_label_outside_0_and_1_or_missing_is_a_problem() {
         let (_, found) = read_labels(Series::new("label".into(), [1i64, 2, 0]));
         assert_eq!(found, [(1, "2".to_string())]);

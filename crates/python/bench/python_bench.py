@@ -7,14 +7,17 @@ It generates a log (`cargo xtask gen-data`), fits `configs/iforest.yaml` on it
 (`cargo xtask run`), then measures on this machine, one after another:
 
 a. binding overhead: `Model.score` from Python against the CLI's `score --run` on the same
-   rows, three ways: (1) on a pyarrow table already in memory (Arrow import, validation,
-   features, score, Arrow export) against the CLI's `features` + `score` stage seconds from
-   `run.json` (`Batch::build_scaled` and the detectors' scoring, which `SavedModel::score`
-   runs too; the CLI's validation is in its `ingest` stage, left out: the strictest line);
-   (2) from the same CSV file (`pyarrow.csv.read_csv` + `Model.score`) and (3) from the same
-   Parquet file (`pyarrow.parquet.read_table` + `Model.score`) against the CLI's `ingest` +
-   `features` + `score` stages on that file: the same input to the same in-memory scores
-   (the CLI's `report` stage, which writes its files, is left out);
+   rows, the CLI's processes and the Python calls alternating round by round: (1) on a
+   pyarrow table already in memory (Arrow import, validation, features, score, Arrow export)
+   against the CLI's `features` + `score` stage seconds from `run.json` (`Batch::build_scaled`
+   and the detectors' scoring, which `SavedModel::score` runs too; the CLI's validation is in
+   its `ingest` stage, left out: the strictest line), and the same from a polars DataFrame of
+   the table (polars' own layout: nothing to convert on the way in); (2) from the same CSV
+   file (`pyarrow.csv.read_csv` + `Model.score`) and (3) from the same Parquet file
+   (`pyarrow.parquet.read_table` + `Model.score`) against the CLI's `ingest` + `features` +
+   `score` stages on that file: the same input to the same in-memory scores (the CLI's
+   `report` stage, which writes its files, is left out). Each ratio is the median of the
+   rounds' ratios;
 b. `webthreat.IsolationForest` fit and `score_samples` against scikit-learn's and isotree's
    Isolation Forest on standard-normal rows (100 trees, 256 samples, 2 threads each), with an
    agreement check on a small planted set (ROC AUC against the planted outliers);
@@ -43,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -133,10 +137,17 @@ def binding_overhead(run, log, store, repeats):
     model = webthreat.load_model(run)
     first, _ = timed(lambda: model.score(table))
 
+    frame = pl.from_arrow(table)
     comparisons = {
         "in memory: Model.score(table) [Arrow import + validation + features + score + "
         "export] vs the CLI's features + score stages [no parsing, no validation]": (
             lambda: model.score(table),
+            log,
+            lambda ingest, scoring: scoring,
+        ),
+        "the same from a polars DataFrame of the table (polars' own layout: text as views, "
+        "times in ms, nothing to convert)": (
+            lambda: model.score(frame),
             log,
             lambda ingest, scoring: scoring,
         ),
