@@ -20,7 +20,7 @@ use std::sync::Arc;
 use webthreat_core::{Entities, FeatureMatrix};
 use webthreat_detectors::FittedDetector;
 use webthreat_features::{Addresses, window_numbers};
-use webthreat_ingest::{IngestError, LogTable, RejectedRow, SourceSpec};
+use webthreat_ingest::{IngestError, LogTable, RejectedRow, SourceSpec, read_log};
 use webthreat_intel::{Geo, Intel, IntelError};
 
 const CONFIG: &str = "config.yaml";
@@ -273,6 +273,16 @@ impl SavedModel {
         Ok(match read(&source) {
             Err(e) if drop_missing_label(&e, &mut source, &mut Vec::new()) => read(&source)?,
             other => other?,
+        })
+    }
+
+    /// Reads the log at `path` (a file, plain or compressed, a directory or a glob) under the
+    /// run's data section, as `score --run RUN PATH` reads it.
+    pub fn read_file(&self, path: &Path) -> Result<LogTable, ExperimentError> {
+        self.read(|spec| {
+            let mut spec = spec.clone();
+            spec.path = path.to_path_buf();
+            read_log(&spec)
         })
     }
 

@@ -8,7 +8,7 @@ use polars_arrow::array::{ArrayRef, BooleanArray, PrimitiveArray, Utf8Array};
 use polars_arrow::datatypes::{ArrowDataType, TimeUnit};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -62,6 +62,21 @@ fn rows_of(columns: &webthreat_ingest::ArrowColumns) -> u64 {
     })
 }
 
+/// Scores `data`: a log file's path (`str` or `os.PathLike`: read as `score --run` reads it,
+/// in the run's format) or a table (see [`score_table`]).
+fn score_data(model: &SavedModel, data: &Bound<'_, PyAny>) -> PyResult<Scored> {
+    if !(data.is_instance_of::<PyString>() || data.hasattr("__fspath__")?) {
+        return Ok(score_table(model, data, 0)?.0);
+    }
+    let path: PathBuf = data.extract()?;
+    let scored = data
+        .py()
+        .detach(|| model.score(model.read_file(&path)?))
+        .map_err(error)?;
+    warn_rejected(data.py(), &scored)?;
+    Ok(scored)
+}
+
 /// Reads and scores `data` (rows numbered from `first_row` unless it has a `row_id` column)
 /// with the GIL released; returns the scored rows and the table's row count.
 fn score_table(
@@ -79,28 +94,28 @@ fn score_table(
             model.score(table)
         })
         .map_err(error)?;
-    // rows `on_bad_rows: skip` removed are not dropped silently
-    if let Some(first) = scored.rejected().first() {
-        let message = format!(
-            "{} of {rows} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
-            scored.rejected().len(),
-            first
-                .problems
-                .first()
-                .map(|p| p.to_string())
-                .unwrap_or_default()
-        );
-        let message = std::ffi::CString::new(message.replace('\0', " ")).map_err(error)?;
-        PyErr::warn(
-            data.py(),
-            data.py()
-                .get_type::<pyo3::exceptions::PyUserWarning>()
-                .as_any(),
-            &message,
-            1,
-        )?;
-    }
+    warn_rejected(data.py(), &scored)?;
     Ok((scored, rows))
+}
+
+/// A Python warning for the rows `on_bad_rows: skip` removed: they are not dropped silently.
+fn warn_rejected(py: Python<'_>, scored: &Scored) -> PyResult<()> {
+    let Some(first) = scored.rejected().first() else {
+        return Ok(());
+    };
+    let rejected = scored.rejected().len();
+    let message = format!(
+        "{rejected} of {} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
+        scored.rows() + rejected,
+        first
+            .problems
+            .first()
+            .map(|p| p.to_string())
+            .unwrap_or_default()
+    );
+    let message = std::ffi::CString::new(message.replace('\0', " ")).map_err(error)?;
+    let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+    PyErr::warn(py, category.as_any(), &message, 1)
 }
 
 /// Rows per record batch of a scores table: batches are built in parallel.
@@ -197,29 +212,31 @@ fn to_pyarrow<'py>(py: Python<'py>, stream: ArrowStream) -> PyResult<Bound<'py, 
 
 #[pymethods]
 impl Model {
-    /// Scores a table of the log's columns (anything with `__arrow_c_stream__`); returns a
-    /// pyarrow Table with the columns and values of the run's `scores.csv`.
+    /// Scores a log: a table of its columns (anything with `__arrow_c_stream__`), or the path
+    /// of a log file (`str` or `os.PathLike`; a file, plain or compressed, a directory or a
+    /// glob, read in the run's format as `score --run` reads it, by webthreat's own reader);
+    /// returns a pyarrow Table with the columns and values of the run's `scores.csv`.
     fn score<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let (scored, _) = score_table(&self.inner, data, 0)?;
+        let scored = score_data(&self.inner, data)?;
         to_pyarrow(data.py(), scores_table(data.py(), scored))
     }
 
     /// As `score`, returning the Arrow table without pyarrow (any Arrow PyCapsule consumer
     /// reads it).
     fn score_arrow(&self, data: &Bound<'_, PyAny>) -> PyResult<ArrowStream> {
-        let (scored, _) = score_table(&self.inner, data, 0)?;
+        let scored = score_data(&self.inner, data)?;
         Ok(scores_table(data.py(), scored))
     }
 
-    /// The `scores.csv` text of the table's rows (with its header line when `header`): the
-    /// bytes a run writes for them.
+    /// The `scores.csv` text of the log's rows (a table or a path, as `score` takes them; with
+    /// its header line when `header`): the bytes a run writes for them.
     #[pyo3(signature = (data, header = true))]
     fn scores_csv<'py>(
         &self,
         data: &Bound<'py, PyAny>,
         header: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let (scored, _) = score_table(&self.inner, data, 0)?;
+        let scored = score_data(&self.inner, data)?;
         Ok(PyBytes::new(data.py(), &scored.to_scores_csv(header)))
     }
 

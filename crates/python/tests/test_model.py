@@ -1,6 +1,8 @@
-"""`webthreat.load_model(run).score(table)` against the CLI's `scores.csv` of the same run."""
+"""`webthreat.load_model(run).score(table)` (or a log file's path) against the CLI's `scores.csv`
+of the same run."""
 
 import csv
+import gzip
 import io
 import pickle
 import shutil
@@ -13,6 +15,9 @@ import pytest
 
 import webthreat
 from conftest import ROOT, SEED, xtask
+
+# the real Zeek capture beside the seed export (../shared/data)
+ZEEK = SEED.parents[1] / "zeek" / "trickbot-2018-11" / "conn.log"
 
 
 def scores_csv(path):
@@ -181,3 +186,23 @@ def test_a_pickled_model_carries_its_intel_lists(store, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "data" / "intel" / "demo-blocklist.txt").exists()
     assert pickle.loads(data).score(table).equals(expected)
+
+
+def test_a_log_file_path_is_read_as_score_run_reads_it(seed_run, store, tmp_path):
+    """Model.score takes a path: the seed export scores as its table does, and the real Zeek
+    capture (a format pyarrow does not read), gzip-compressed, scores as `cargo xtask score
+    --run` scores the plain file."""
+    model = webthreat.load_model(seed_run)
+    assert model.scores_csv(SEED) == scores_csv(seed_run)
+    assert model.score(str(SEED)).equals(model.score(pacsv.read_csv(SEED)))
+    with pytest.raises(webthreat.WebthreatError, match="no-such-log.csv"):
+        model.score(tmp_path / "no-such-log.csv")
+    if not ZEEK.exists():
+        pytest.skip(f"{ZEEK} is missing")
+    run = xtask("run", "configs/zeek-trickbot.yaml", "--out", store)
+    scored = xtask("score", "--run", run, ZEEK, "--out", store)
+    packed = tmp_path / "conn.log.gz"
+    packed.write_bytes(gzip.compress(ZEEK.read_bytes()))
+    zeek = webthreat.load_model(run)
+    assert zeek.scores_csv(packed) == scores_csv(scored)
+    assert zeek.score(packed).num_rows == 13001

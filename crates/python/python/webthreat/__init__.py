@@ -7,7 +7,8 @@ The work is done by the Rust crates (``webthreat._webthreat``); this package onl
 ``__arrow_c_stream__`` (a pyarrow Table, a pandas or polars DataFrame) holding the log's
 columns as its files name them, and returns a pyarrow Table with the columns and values of the
 run's ``scores.csv``. Rows are numbered from 0 in table order unless the table has a
-``row_id`` column of non-negative integers.
+``row_id`` column of non-negative integers. ``Model.score(path)`` reads a log file (any format
+the run reads, compressed files, directories and globs too) as ``score --run`` reads it.
 """
 
 import json
