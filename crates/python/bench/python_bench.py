@@ -13,11 +13,12 @@ a. binding overhead: `Model.score` from Python against the CLI's `score --run` o
    and the detectors' scoring, which `SavedModel::score` runs too; the CLI's validation is in
    its `ingest` stage, left out: the strictest line), and the same from a polars DataFrame of
    the table (polars' own layout: nothing to convert on the way in); (2) from the same CSV
-   file (`pyarrow.csv.read_csv` + `Model.score`) and (3) from the same Parquet file
-   (`pyarrow.parquet.read_table` + `Model.score`) against the CLI's `ingest` + `features` +
-   `score` stages on that file: the same input to the same in-memory scores (the CLI's
-   `report` stage, which writes its files, is left out). Each ratio is the median of the
-   rounds' ratios;
+   file by its path (`Model.score(path)`: webthreat's reader, the CLI's own: the same work
+   but for the Arrow export), and through `pyarrow.csv.read_csv` + `Model.score`; (3) from
+   the same Parquet file (`pyarrow.parquet.read_table` + `Model.score`); (2) and (3) against
+   the CLI's `ingest` + `features` + `score` stages on that file: the same input to the same
+   scores in memory (the CLI's `report` stage, which writes its files, is left out). Each
+   ratio is the median of the rounds' ratios;
 b. `webthreat.IsolationForest` fit and `score_samples` against scikit-learn's and isotree's
    Isolation Forest on standard-normal rows (100 trees, 256 samples, 2 threads each), with an
    agreement check on a small planted set (ROC AUC against the planted outliers);
@@ -150,6 +151,12 @@ def binding_overhead(run, log, store, repeats):
             lambda: model.score(frame),
             log,
             lambda ingest, scoring: scoring,
+        ),
+        "from the CSV file by its path: Model.score(path) [webthreat's reader, as the CLI; "
+        "+ export] vs the CLI's ingest + features + score stages [the same work]": (
+            lambda: model.score(log),
+            log,
+            lambda ingest, scoring: ingest + scoring,
         ),
         "from the CSV file: pyarrow.csv.read_csv + Model.score vs the CLI's ingest + "
         "features + score stages": (
