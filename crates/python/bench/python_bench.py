@@ -125,9 +125,11 @@ def cli_stages(run, log, store):
 
 
 def binding_overhead(run, log, store, repeats):
-    """a. Model.score from Python against the CLI: on a table already in memory, and from
-    the same file (CSV, Parquet) read by pyarrow. The CLI and Python runs alternate, so that
-    the machine's drift touches both alike; each ratio is the median of the paired ratios."""
+    """a. Model.score from Python against the CLI: on a pyarrow table and a polars DataFrame
+    already in memory, on the CSV file's path, and from the CSV and Parquet files read by
+    pyarrow. Each comparison pairs a CLI process with the Python call right after it (one CLI
+    run per comparison and round, though several could share one), so that the machine's
+    drift touches both alike; each ratio is the median of the paired ratios."""
     out = Table(
         f"a. binding overhead: Model.score vs `score --run` ({repeats} alternating rounds, "
         "medians)"
