@@ -66,7 +66,7 @@ fn rows_of(columns: &webthreat_ingest::ArrowColumns) -> u64 {
 /// in the run's format) or a table (see [`score_table`]).
 fn score_data(model: &SavedModel, data: &Bound<'_, PyAny>) -> PyResult<Scored> {
     if !(data.is_instance_of::<PyString>() || data.hasattr("__fspath__")?) {
-        return Ok(score_table(model, data, 0)?.0);
+        return score_table(model, data, 0);
     }
     let path: PathBuf = data.extract()?;
     let scored = data
@@ -78,15 +78,10 @@ fn score_data(model: &SavedModel, data: &Bound<'_, PyAny>) -> PyResult<Scored> {
 }
 
 /// Reads and scores `data` (rows numbered from `first_row` unless it has a `row_id` column)
-/// with the GIL released; returns the scored rows and the table's row count.
-fn score_table(
-    model: &SavedModel,
-    data: &Bound<'_, PyAny>,
-    first_row: u64,
-) -> PyResult<(Scored, u64)> {
+/// with the GIL released.
+fn score_table(model: &SavedModel, data: &Bound<'_, PyAny>, first_row: u64) -> PyResult<Scored> {
     // the columns scoring does not read are left out (a read would only summarise them)
     let columns = import_columns(data, |names| model.columns_used(names))?;
-    let rows = rows_of(&columns);
     let scored = data
         .py()
         .detach(|| {
@@ -95,7 +90,12 @@ fn score_table(
         })
         .map_err(error)?;
     warn_rejected(data.py(), &scored)?;
-    Ok((scored, rows))
+    Ok(scored)
+}
+
+/// Rows read: those scored and those `on_bad_rows: skip` rejected.
+fn rows_read(scored: &Scored) -> u64 {
+    (scored.rows() + scored.rejected().len()) as u64
 }
 
 /// A Python warning for the rows `on_bad_rows: skip` removed: they are not dropped silently.
@@ -103,10 +103,10 @@ fn warn_rejected(py: Python<'_>, scored: &Scored) -> PyResult<()> {
     let Some(first) = scored.rejected().first() else {
         return Ok(());
     };
-    let rejected = scored.rejected().len();
     let message = format!(
-        "{rejected} of {} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
-        scored.rows() + rejected,
+        "{} of {} rows rejected (on_bad_rows: skip) and not scored; the first: {}",
+        scored.rejected().len(),
+        rows_read(scored),
         first
             .problems
             .first()
@@ -373,8 +373,9 @@ impl ScoreBatches {
             Err(e) => return Err(e),
         };
         let first_row = self.next_row.load(Ordering::Relaxed);
-        let (scored, rows) = score_table(&self.model, &batch, first_row)?;
-        self.next_row.store(first_row + rows, Ordering::Relaxed);
+        let scored = score_table(&self.model, &batch, first_row)?;
+        self.next_row
+            .store(first_row + rows_read(&scored), Ordering::Relaxed);
         Ok(Some(to_pyarrow(py, scores_table(py, scored))?))
     }
 }
